@@ -1,0 +1,130 @@
+"""Every settings rule from TD's parameter table and the API notes, each failing with the field's name."""
+
+from typing import Any
+
+import pytest
+
+from adsbridge.settings import MAX_TTL_SECONDS, Region, SettingsError, parse_settings
+
+BASE: dict[str, Any] = {
+    "type": "amazon_ads",
+    "amc_instance_id": "amcabc123",
+    "country_code": "US",
+    "external_audience_id": "crm-high-value",
+    "audience_name": "High value customers",
+}
+
+
+def settings(**changes: Any) -> dict[str, Any]:
+    data = {**BASE, **changes}
+    return {k: v for k, v in data.items() if v is not ...}
+
+
+def problems(**changes: Any) -> list[str]:
+    with pytest.raises(SettingsError) as info:
+        parse_settings(settings(**changes))
+    return info.value.problems
+
+
+def test_td_example_settings_parse_with_defaults() -> None:
+    s = parse_settings(settings(td_authentication_id=2881, dsp_region="NA"))
+    assert s.region is Region.NA
+    assert (s.action, s.upload_mode, s.target) == ("CREATE", "APPEND", "AMC")
+    assert s.time_to_live == MAX_TTL_SECONDS
+    assert s.wait_until_finish is False
+    assert s.record_action == "CREATE"
+
+
+def test_td_documented_workflow_example_parses() -> None:
+    # the result_settings block of TD's workflow example, ids filled in
+    s = parse_settings(
+        {
+            "type": "amazon_ads", "td_authentication_id": "td_authentication_id", "amc_instance_id": "amc1",
+            "amc_account_id": "ENTITY1", "dsp_region": "NA", "action": "CREATE", "upload_mode": "APPEND",
+            "target": "AMC_AND_DSP", "dsp_advertiser_id": "5820191230101", "external_audience_id": "ext",
+            "audience_name": "audience_name", "time_to_live": 34300800, "country_code": "US",
+            "wait_until_finish": True, "max_wait_time": 5,
+        }
+    )  # fmt: skip
+    assert s.target == "AMC_AND_DSP" and s.max_wait_time == 5
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"amc_instance_id": ...}, "amc_instance_id: required"),
+        ({"country_code": ...}, "country_code: required"),
+        ({"type": "s3"}, "type:"),
+        ({"region": "APAC"}, "region:"),
+        ({"action": "UPSERT"}, "action:"),
+        ({"upload_mode": "REPLACE"}, "upload_mode:"),
+        ({"target": "DSP"}, "target:"),
+        ({"target": "AMC_AND_DSP"}, "dsp_advertiser_id: required when target is AMC_AND_DSP"),
+        ({"dsp_advertiser_id": "abc"}, "dsp_advertiser_id: must be the numeric DSP advertiser id"),
+        ({"action": "UPDATE"}, "audience_id: required when action is UPDATE"),
+        ({"action": "UPDATE", "audience_id": 1.5}, "audience_id: must be the numeric audience id"),
+        ({"action": "UPDATE", "audience_id": "12x"}, "audience_id: must be the numeric audience id"),
+        ({"external_audience_id": ...}, "external_audience_id: required when action is CREATE"),
+        ({"external_audience_id": "  "}, "external_audience_id: required when action is CREATE"),
+        ({"audience_name": ...}, "audience_name: required when action is CREATE"),
+        ({"audience_name": "x" * 129}, "audience_name: must be 1-128 characters"),
+        ({"audience_description": "d" * 1001}, "audience_description:"),
+        ({"time_to_live": -1}, "time_to_live:"),
+        ({"time_to_live": MAX_TTL_SECONDS + 1}, "time_to_live:"),
+        ({"time_to_live": "100"}, "time_to_live:"),
+        ({"audience_fee": "USD150"}, "audience_fee: must be 'CURRENCY:cpmCents'"),
+        ({"audience_fee": "USD:1.5"}, "audience_fee: must be 'CURRENCY:cpmCents'"),
+        ({"audience_fee": "XYZ:100"}, "audience_fee: currency 'XYZ' is not one of"),
+        ({"country_code": "USA"}, "country_code: must be an ISO 3166-1 alpha-2 country code"),
+        ({"country_code": "ZZ"}, "country_code: must be an ISO 3166-1 alpha-2 country code"),
+        ({"wait_until_finish": True}, "max_wait_time: required (1-1380 minutes) when wait_until_finish is true"),
+        ({"wait_until_finish": True, "max_wait_time": 0}, "max_wait_time:"),
+        ({"wait_until_finish": True, "max_wait_time": 1381}, "max_wait_time:"),
+        ({"wait_until_finish": "yes"}, "wait_until_finish:"),
+        ({"upload_mode": "DELETE"}, "upload_mode: DELETE needs action UPDATE"),
+        ({"region": "NA", "dsp_region": "EU"}, "region: 'region' and 'dsp_region' disagree"),
+        ({"audiense_name": "typo"}, "audiense_name: unknown setting"),
+    ],
+)
+def test_each_rule_names_its_field(changes: dict[str, Any], expected: str) -> None:
+    found = problems(**changes)
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_several_problems_are_reported_together() -> None:
+    found = problems(amc_instance_id=..., time_to_live=-5, audience_fee="XYZ:1")
+    assert {p.split(":")[0] for p in found} == {"amc_instance_id", "time_to_live", "audience_fee"}
+
+
+def test_values_are_normalised() -> None:
+    s = parse_settings(
+        settings(region="eu", country_code="uk", audience_fee="gbp:250", action="UPDATE", audience_id="361054992504331123",
+                 upload_mode="DELETE", target="AMC_AND_DSP", dsp_advertiser_id=5820191230101)
+    )  # fmt: skip
+    assert s.region is Region.EU
+    assert s.country_code == "GB"
+    assert s.audience_fee is not None and s.audience_fee.to_api() == {"currency": "GBP", "cpmCents": 250}
+    assert s.audience_id == 361054992504331123  # exact, not float-rounded
+    assert s.dsp_advertiser_id == "5820191230101"
+    assert s.record_action == "DELETE"
+
+
+@pytest.mark.parametrize("ttl", [0, 1, MAX_TTL_SECONDS])
+def test_ttl_bounds_are_inclusive(ttl: int) -> None:
+    assert parse_settings(settings(time_to_live=ttl)).time_to_live == ttl
+
+
+@pytest.mark.parametrize("minutes", [1, 1380])
+def test_max_wait_bounds_are_inclusive(minutes: int) -> None:
+    assert parse_settings(settings(wait_until_finish=True, max_wait_time=minutes)).max_wait_time == minutes
+
+
+def test_error_never_echoes_values() -> None:
+    secret_like = "jane.doe@example.com"
+    found = problems(audience_name=secret_like * 10)
+    assert all(secret_like not in p for p in found)
+
+
+def test_non_object_settings_are_refused() -> None:
+    with pytest.raises(SettingsError, match="must be a JSON object"):
+        parse_settings(["not", "a", "dict"])
