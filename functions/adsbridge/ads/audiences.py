@@ -1,0 +1,115 @@
+"""The AMC advertiser-audiences endpoints (API notes §3): terms, connections, metadata, records, job status."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from adsbridge.ads.session import AdsSession
+
+AUDIENCES_TYPE = "application/vnd.amcaudiences.v1+json"
+CONNECTIONS_TYPE = "application/vnd.amcaudiencesconnections.v1+json"
+# COMPLETED is in the spec's enum but undocumented; treating it as terminal is UNVERIFIED.
+TERMINAL_STATES = frozenset({"SUCCEEDED", "PARTIALLYSUCCEEDED", "FAILED", "COMPLETED"})
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """One records job as Amazon reports it; counts only, never record contents."""
+
+    job_request_id: str
+    state: str
+    received: int = 0
+    matched: int = 0
+    dsp_audience_size: int = 0
+    invalid: int = 0
+    invalid_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    @classmethod
+    def from_api(cls, job_request_id: str, body: Mapping[str, Any]) -> JobStatus:
+        size = body.get("audienceSize") or {}
+        invalid = body.get("invalidRecords") or []
+        reasons: dict[str, int] = {}
+        for item in invalid:
+            reason = str(item.get("error", "unknown")) if isinstance(item, Mapping) else "unknown"
+            reasons[reason] = reasons.get(reason, 0) + 1
+        return cls(
+            job_request_id=job_request_id,
+            state=str(body.get("jobState", "UNKNOWN")),
+            received=int(size.get("receivedRecordSize") or 0),
+            matched=int(size.get("idResolutionCount") or 0),
+            dsp_audience_size=int(size.get("dspAudienceSize") or 0),
+            invalid=len(invalid),
+            invalid_reasons=reasons,
+        )
+
+
+class AudiencesClient:
+    """Thin, typed wrappers over the endpoints; retries and auth live in AdsSession."""
+
+    def __init__(self, session: AdsSession) -> None:
+        self.session = session
+
+    # -- terms and connections -------------------------------------------------------------------------------
+    def terms(self) -> dict[str, Any]:
+        return dict(self.session.call("GET", "/amc/audiences/connections/terms", media_type=CONNECTIONS_TYPE))
+
+    def accept_terms(self, agreement_token: str) -> None:
+        self.session.call(
+            "PATCH",
+            "/amc/audiences/connections/terms",
+            media_type=CONNECTIONS_TYPE,
+            body={"agreementToken": agreement_token, "hasAccepted": True},
+        )
+
+    def connections(self) -> list[dict[str, Any]]:
+        body = self.session.call("GET", "/amc/audiences/connections", media_type=CONNECTIONS_TYPE)
+        return list(body.get("connections") or [])
+
+    def create_connection(self, body: Mapping[str, Any]) -> str:
+        return str(
+            self.session.call("POST", "/amc/audiences/connections", media_type=CONNECTIONS_TYPE, body=body)[
+                "connectionId"
+            ]
+        )
+
+    # -- audience metadata -----------------------------------------------------------------------------------
+    def create_audience(self, body: Mapping[str, Any]) -> int:
+        response = self.session.call("POST", "/amc/audiences/metadata", media_type=AUDIENCES_TYPE, body=body)
+        return _audience_id(response["audienceId"])
+
+    def get_audience(self, audience_id: int) -> dict[str, Any]:
+        return dict(self.session.call("GET", f"/amc/audiences/metadata/{audience_id}", media_type=AUDIENCES_TYPE))
+
+    def update_audience(self, audience_id: int, body: Mapping[str, Any]) -> None:
+        self.session.call("PUT", f"/amc/audiences/metadata/{audience_id}", media_type=AUDIENCES_TYPE, body=body)
+
+    # -- records and jobs ------------------------------------------------------------------------------------
+    def upload_records(
+        self, audience_id: int, encoded_records: Sequence[bytes], target_resource: Mapping[str, Any] | None
+    ) -> str:
+        """POST one batch of already JSON-encoded records; ``audienceId`` goes out as a JSON number."""
+        head: dict[str, Any] = {"audienceId": audience_id}
+        if target_resource:
+            head["targetResource"] = target_resource
+        prefix = json.dumps(head, separators=(",", ":"))[:-1].encode()
+        body = b"".join((prefix, b',"records":[', b",".join(encoded_records), b"]}"))
+        response = self.session.call("POST", "/amc/audiences/records", media_type=AUDIENCES_TYPE, raw_body=body)
+        return str(response["jobRequestId"])
+
+    def job_status(self, job_request_id: str) -> JobStatus:
+        body = self.session.call("GET", f"/amc/audiences/records/{job_request_id}", media_type=AUDIENCES_TYPE)
+        return JobStatus.from_api(job_request_id, body)
+
+
+def _audience_id(value: Any) -> int:
+    """Audience ids are JSON numbers of up to 18 digits; refuse anything that is not an exact integer."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise ValueError("the API returned a non-integer audienceId")
+    return int(value)

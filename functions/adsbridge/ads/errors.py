@@ -1,0 +1,29 @@
+"""Errors raised by the Amazon Ads client; ``retryable`` tells callers (and Step Functions) what to do."""
+
+from __future__ import annotations
+
+
+class AdsError(Exception):
+    """Base class for everything the Amazon Ads client raises."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class AuthError(AdsError):
+    """Login with Amazon failed (missing credentials, revoked refresh token, bad client)."""
+
+
+class ApiError(AdsError):
+    """The Ads API answered with an error status after any retries."""
+
+    def __init__(self, method: str, path: str, status: int, message: str, request_id: str | None = None) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.api_message = message
+        self.request_id = request_id
+        retryable = status == 429 or status >= 500
+        suffix = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"{method} {path} -> HTTP {status}: {message}{suffix}", retryable=retryable)

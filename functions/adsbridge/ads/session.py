@@ -1,0 +1,169 @@
+"""HTTP session for the Amazon Ads API: auth headers, vendor media types, retries, exact JSON numbers.
+
+Retry policy (API notes §3.8): 429 waits for ``Retry-After`` when given; 429 without it, 5xx and connection
+errors back off exponentially with full jitter, capped; a 401 refreshes the token once; other 4xx fail at
+once. Responses are parsed with ``parse_float=Decimal`` and Python ints, so 18-digit ids survive intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+from adsbridge.ads.auth import TokenProvider
+from adsbridge.ads.errors import ApiError
+from adsbridge.settings import Region
+
+API_HOSTS = {
+    Region.NA: "https://advertising-api.amazon.com",
+    Region.EU: "https://advertising-api-eu.amazon.com",
+    Region.FE: "https://advertising-api-fe.amazon.com",
+}
+
+
+def api_url(region: Region, env: Mapping[str, str] | None = None) -> str:
+    """The regional Ads API host, unless ``ADSBRIDGE_API_URL`` overrides it."""
+    env = os.environ if env is None else env
+    return (env.get("ADSBRIDGE_API_URL") or API_HOSTS[region]).rstrip("/")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    max_retry_after: float = 300.0
+    timeout: tuple[float, float] = (5.0, 30.0)  # connect, read
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full-jitter exponential backoff for the given (1-based) failed attempt."""
+        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+@dataclass
+class CallStats:
+    """What the session did, for reports and tests: requests sent, retries, token refreshes on 401."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    unauthorized: int = 0
+
+
+class AdsSession:
+    """Sends one logical API call, retrying as the policy says; raises ApiError on a final failure."""
+
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenProvider,
+        *,
+        http: requests.Session | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.tokens = tokens
+        self.policy = policy or RetryPolicy()
+        self.stats = CallStats()
+        self._http = http or requests.Session()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        media_type: str,
+        body: Mapping[str, Any] | None = None,
+        raw_body: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send one call; ``raw_body`` is pre-encoded JSON (the records path builds it once, without a re-dump)."""
+        data = (
+            raw_body
+            if raw_body is not None
+            else json.dumps(body, separators=(",", ":")).encode()
+            if body is not None
+            else None
+        )
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            token = self.tokens.token()
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Amazon-Advertising-API-ClientId": self.tokens.credentials.client_id,
+                "Accept": media_type,
+            }
+            if data is not None:
+                headers["Content-Type"] = media_type
+            self.stats.requests += 1
+            try:
+                response = self._http.request(
+                    method, self.base_url + path, data=data, params=params, headers=headers, timeout=self.policy.timeout
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt >= self.policy.max_attempts:
+                    raise ApiError(
+                        method, path, 0, f"no response after {attempt} attempts ({type(exc).__name__})"
+                    ) from None
+                self._wait(self.policy.backoff(attempt, self._rng))
+                continue
+            status = response.status_code
+            if status < 300:
+                return _parse(response)
+            if status == 401 and not refreshed:
+                self.stats.unauthorized += 1
+                self.tokens.invalidate(token)
+                refreshed = True
+                attempt -= 1  # a token refresh is not a failed attempt
+                continue
+            retryable = status == 429 or status >= 500
+            if not retryable or attempt >= self.policy.max_attempts:
+                raise ApiError(method, path, status, _message(response), response.headers.get("x-amzn-RequestId"))
+            if status == 429:
+                self.stats.throttled += 1
+            self._wait(self._delay(response, attempt))
+
+    def _delay(self, response: requests.Response, attempt: int) -> float:
+        retry_after = response.headers.get("Retry-After")
+        if response.status_code == 429 and retry_after:
+            try:
+                return min(max(float(retry_after), 0.0), self.policy.max_retry_after)
+            except ValueError:  # an HTTP-date; fall back to backoff
+                pass
+        return self.policy.backoff(attempt, self._rng)
+
+    def _wait(self, seconds: float) -> None:
+        self.stats.retries += 1
+        self._sleep(seconds)
+
+
+def _parse(response: requests.Response) -> Any:
+    if not response.content:
+        return {}
+    return json.loads(response.content, parse_float=Decimal)
+
+
+def _message(response: requests.Response) -> str:
+    """The API's error message, shortened; Amazon's error bodies use ``message`` or ``Message``."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return response.reason or "error"
+    if isinstance(body, dict):
+        text = body.get("message") or body.get("Message") or body.get("code") or response.reason
+        return str(text)[:300]
+    return response.reason or "error"
