@@ -1,0 +1,1 @@
+"""CDK app for adsbridge: stacks, constructs and state-machine definitions."""
