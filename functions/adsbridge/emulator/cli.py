@@ -1,0 +1,69 @@
+"""``adsbridge emulator``: run the Amazon Ads sandbox in the foreground so the real client can point at it."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from typing import Any
+
+from .server import Emulator
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``emulator`` subcommand on the dispatcher's ``add_subparsers()`` object."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "emulator",
+        help="run a local Amazon Ads AMC audiences API + Login with Amazon sandbox",
+        description="Serve a strict local emulator of the Amazon Ads AMC advertiser-audiences API and the "
+        "Login with Amazon token endpoint until Ctrl-C.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8787, help="port to bind, 0 for any free port (default 8787)")
+    parser.add_argument(
+        "--pending-seconds",
+        type=float,
+        default=0.5,
+        help="how long an upload job stays PENDING before it succeeds or fails (default 0.5)",
+    )
+    parser.add_argument(
+        "--accept-terms", action="store_true", help="start with the AMC terms already accepted (default: not)"
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
+    """Serve until Ctrl-C (or until ``stop`` is set, for tests); prints the URL, credentials and env vars."""
+    emulator = Emulator(args.host, args.port, pending_seconds=args.pending_seconds)
+    try:
+        emulator.start()
+    except OSError as exc:
+        print(f"adsbridge emulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+        return 2
+    if getattr(args, "accept_terms", False):
+        emulator.accept_terms()
+    creds = emulator.credentials
+    lines = [
+        f"Amazon Ads emulator listening on {emulator.url}",
+        f"  token endpoint: {emulator.token_url}",
+        f"  sandbox client id:     {creds.client_id}",
+        f"  sandbox client secret: {creds.client_secret}",
+        f"  sandbox refresh token: {creds.refresh_token}",
+        "Point adsbridge at it with:",
+        f"  export ADSBRIDGE_API_URL='{emulator.url}'",
+        f"  export ADSBRIDGE_TOKEN_URL='{emulator.token_url}'",
+        f"  export ADSBRIDGE_CLIENT_ID='{creds.client_id}'",
+        f"  export ADSBRIDGE_CLIENT_SECRET='{creds.client_secret}'",
+        f"  export ADSBRIDGE_REFRESH_TOKEN='{creds.refresh_token}'",
+        "Press Ctrl-C to stop.",
+    ]
+    print("\n".join(lines), flush=True)
+    waiter = stop or threading.Event()
+    try:
+        while not waiter.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        print("\nstopping emulator", flush=True)
+    finally:
+        emulator.stop()
+    return 0
