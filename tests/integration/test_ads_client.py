@@ -1,0 +1,168 @@
+"""The Amazon Ads client against the emulator: auth, token cache and refresh, retries, exact ids."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from adsbridge.ads import AdsSession, ApiError, AudiencesClient, AuthError, LwaCredentials, TokenProvider, audiences_client
+from adsbridge.emulator import Emulator
+from adsbridge.settings import Region
+from tests.integration.conftest import Sleeps
+
+
+def amc_connection(client: AudiencesClient) -> str:
+    return client.create_connection({"amcInstanceId": "amc1234567"})
+
+
+def new_audience(client: AudiencesClient) -> int:
+    return client.create_audience(
+        {
+            "name": "Integration audience",
+            "description": "",
+            "targetResource": {"connectionId": amc_connection(client)},
+            "countryCode": "US",
+            "metadata": {"externalAudienceId": "ext-1", "ttl": 3600},
+        }
+    )
+
+
+def record(external_id: str, action: str = "CREATE") -> bytes:
+    body = {"externalUserId": external_id, "countryCode": "US", "action": action, "hashedPII": [{"email": "a" * 64}]}
+    return json.dumps(body).encode()
+
+
+def calls(emulator: Emulator, path_prefix: str) -> list[Any]:
+    return [r for r in emulator.request_log() if r.path.startswith(path_prefix)]
+
+
+def test_token_is_fetched_once_without_authorization_header(emulator: Emulator, client: AudiencesClient) -> None:
+    client.terms()
+    client.connections()
+    tokens = calls(emulator, "/auth/o2/token")
+    assert len(tokens) == 1
+    assert "authorization" not in tokens[0].headers
+    api = calls(emulator, "/amc")
+    assert all(r.headers["amazon-advertising-api-clientid"] == emulator.credentials.client_id for r in api)
+
+
+def test_expired_token_is_refreshed_once_on_401(emulator: Emulator, client: AudiencesClient) -> None:
+    client.terms()
+    emulator.expire_tokens()
+    client.terms()
+    statuses = [(r.path, r.status) for r in emulator.request_log()]
+    assert statuses.count(("/amc/audiences/connections/terms", 401)) == 1
+    assert len(calls(emulator, "/auth/o2/token")) == 2
+    assert client.session.stats.unauthorized == 1
+
+
+def test_token_is_renewed_before_expiry(emulator: Emulator, credentials: LwaCredentials) -> None:
+    now = [0.0]
+    tokens = TokenProvider(credentials, emulator.token_url, clock=lambda: now[0])
+    first = tokens.token()
+    now[0] = 3600 - 301  # outside the refresh margin: reuse
+    assert tokens.token() == first
+    now[0] = 3600 - 299  # inside the margin: renew before Amazon says 401
+    assert tokens.token() != first
+    assert tokens.refresh_count == 2
+
+
+def test_invalid_grant_is_a_clear_non_retryable_error(emulator: Emulator, credentials: LwaCredentials) -> None:
+    emulator.revoke_refresh_token()
+    with pytest.raises(AuthError, match="invalid_grant") as info:
+        TokenProvider(credentials, emulator.token_url).token()
+    assert info.value.retryable is False
+    assert credentials.refresh_token not in str(info.value)
+
+
+def test_wrong_client_secret_is_refused(emulator: Emulator, credentials: LwaCredentials) -> None:
+    bad = LwaCredentials(credentials.client_id, "not-the-secret", credentials.refresh_token)
+    with pytest.raises(AuthError, match="client") as info:
+        TokenProvider(bad, emulator.token_url).token()
+    assert not info.value.retryable
+
+
+def test_5xx_storm_is_retried_with_capped_jittered_backoff(emulator: Emulator, client: AudiencesClient, sleeps: Sleeps) -> None:
+    emulator.faults.fail_next(3, status=503)
+    assert "agreementToken" in client.terms()
+    assert len(sleeps.calls) == 3
+    policy = client.session.policy
+    for attempt, delay in enumerate(sleeps.calls, start=1):
+        assert 0 <= delay <= min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
+
+
+def test_429_waits_for_retry_after(emulator: Emulator, client: AudiencesClient, sleeps: Sleeps) -> None:
+    emulator.faults.throttle_next(2, retry_after=7)
+    client.connections()
+    assert sleeps.calls == [7.0, 7.0]
+    assert client.session.stats.throttled == 2
+
+
+def test_retries_give_up_after_max_attempts(emulator: Emulator, client: AudiencesClient, sleeps: Sleeps) -> None:
+    emulator.faults.fail_next(10, status=500)
+    with pytest.raises(ApiError) as info:
+        client.connections()
+    assert info.value.status == 500 and info.value.retryable
+    assert len(calls(emulator, "/amc")) == client.session.policy.max_attempts
+
+
+def test_other_4xx_fail_at_once(emulator: Emulator, client: AudiencesClient, sleeps: Sleeps) -> None:
+    with pytest.raises(ApiError) as info:
+        client.get_audience(123456789012345678)
+    assert info.value.status == 404 and not info.value.retryable
+    assert sleeps.calls == []
+
+
+def test_18_digit_audience_id_survives_round_trip(emulator: Emulator, client: AudiencesClient) -> None:
+    audience_id = new_audience(client)
+    assert audience_id > 2**53
+    assert client.get_audience(audience_id)["audienceId"] == audience_id
+    job = client.upload_records(audience_id, [record("u1")], {"connectionId": amc_connection(client)})
+    assert isinstance(job, str) and job
+
+
+def test_create_then_delete_leaves_the_ledger_empty(emulator: Emulator, client: AudiencesClient) -> None:
+    audience_id = new_audience(client)
+    created = client.upload_records(audience_id, [record(f"u{i}") for i in range(5)], None)
+    _wait_terminal(client, created)
+    assert emulator.audience_members(audience_id) == {f"u{i}" for i in range(5)}
+    deleted = client.upload_records(audience_id, [record(f"u{i}", "DELETE") for i in range(5)], None)
+    status = _wait_terminal(client, deleted)
+    assert status.state == "SUCCEEDED" and status.received == 5
+    assert emulator.audience_members(audience_id) == frozenset()
+
+
+def test_connection_errors_are_retried(emulator: Emulator, credentials: LwaCredentials, sleeps: Sleeps) -> None:
+    with Emulator() as gone:
+        dead_url = gone.url  # nothing listens here once the block ends
+    session = AdsSession(dead_url, TokenProvider(credentials, emulator.token_url), sleep=sleeps)
+    with pytest.raises(ApiError, match="no response after 8 attempts"):
+        AudiencesClient(session).connections()
+    assert len(sleeps.calls) == 7
+
+
+def test_environment_overrides_hosts(emulator_env: Emulator) -> None:
+    client = audiences_client(Region.EU)
+    assert client.session.base_url == emulator_env.url
+    assert client.session.tokens.url == emulator_env.token_url
+    client.terms()
+
+
+def test_missing_credentials_name_the_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in LwaCredentials.ENV:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(AuthError, match="ADSBRIDGE_CLIENT_ID, ADSBRIDGE_CLIENT_SECRET, ADSBRIDGE_REFRESH_TOKEN"):
+        audiences_client(Region.NA)
+
+
+def _wait_terminal(client: AudiencesClient, job_id: str) -> Any:
+    import time
+
+    for _ in range(100):
+        status = client.job_status(job_id)
+        if status.terminal:
+            return status
+        time.sleep(0.05)
+    raise AssertionError("job never finished")
