@@ -263,6 +263,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "adsbridge-emulator"
     timeout = 60
+    # One buffered write per response and no Nagle: otherwise keep-alive clients wait ~40 ms per call
+    # (delayed ACK), which would make every test slow.
+    wbufsize = -1
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:
@@ -439,7 +443,7 @@ class Emulator:
         self.token_url = f"{self.url}{TOKEN_PATH}"
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="adsbridge-emulator", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="adsbridge-emulator", daemon=True
         )
         self._thread.start()
         return self
