@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -154,6 +154,12 @@ def api(emu: Emulator) -> Api:
     """Authenticated caller against an emulator whose AMC terms are accepted."""
     emu.accept_terms()
     return Api(emu)
+
+
+@pytest.fixture
+def api_for() -> Callable[[Emulator], Api]:
+    """Build an :class:`Api` for an emulator a test configured itself (terms not touched)."""
+    return Api
 
 
 @pytest.fixture

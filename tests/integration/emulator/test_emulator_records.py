@@ -1,0 +1,342 @@
+"""Record uploads, job status, per-record invalid reporting and the membership ledger."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+
+from adsbridge.emulator import Emulator
+
+if TYPE_CHECKING:
+    from conftest import Api
+
+PATH = "/amc/audiences/records"
+
+
+def _job_id(response: requests.Response) -> str:
+    assert response.status_code == 202, response.text
+    job_id: str = response.json()["jobRequestId"]
+    return job_id
+
+
+def _wait_terminal(api: Api, job_id: str, timeout: float = 2.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = api.job(job_id)
+        if status["jobState"] != "PENDING" or time.monotonic() > deadline:
+            return status
+        time.sleep(0.01)
+
+
+# ------------------------------------------------------------------------------------------- audienceId
+
+
+def test_audience_id_as_json_string_is_400_long_conversion(api: Api) -> None:
+    audience_id = api.create_audience()
+    response = api.call("POST", PATH, {"audienceId": str(audience_id), "records": [api.record()]})
+    assert response.status_code == 400
+    assert response.json() == {"message": "STRING_VALUE can not be converted to a Long"}
+
+
+@pytest.mark.parametrize("kind", ["float", "bool", "missing", "null"])
+def test_audience_id_must_be_json_integer(api: Api, kind: str) -> None:
+    audience_id = api.create_audience()
+    body: dict[str, Any] = {"records": [api.record()]}
+    if kind == "float":
+        body["audienceId"] = float(audience_id)
+    elif kind == "bool":
+        body["audienceId"] = True
+    elif kind == "null":
+        body["audienceId"] = None
+    assert api.call("POST", PATH, body).status_code == 400
+
+
+def test_float_serialised_big_id_is_rejected(api: Api) -> None:
+    audience_id = api.create_audience()
+    raw = json.dumps({"audienceId": 1, "records": [api.record()]}).replace("1", f"{float(audience_id)!r}", 1)
+    assert api.call("POST", PATH, raw=raw.encode()).status_code == 400
+
+
+def test_unknown_audience_is_404(api: Api) -> None:
+    api.create_audience()
+    assert api.post_records(123456789012345679, [api.record()]).status_code == 404
+
+
+def test_exact_big_id_is_accepted(api: Api) -> None:
+    audience_id = api.create_audience()
+    assert audience_id > 2**53
+    assert api.post_records(audience_id, [api.record()]).status_code == 202
+
+
+# ------------------------------------------------------------------------------------------- limits
+
+
+def test_records_limit_is_enforced_and_named(api_for: Callable[[Emulator], Api]) -> None:
+    with Emulator(max_records_per_request=3) as emu:
+        emu.accept_terms()
+        api = api_for(emu)
+        audience_id = api.create_audience()
+        records = [api.record(f"u{i}") for i in range(4)]
+        response = api.post_records(audience_id, records)
+        assert response.status_code == 400
+        assert "limit is 3" in response.json()["message"]
+        assert api.post_records(audience_id, records[:3]).status_code == 202
+
+
+def test_default_limit_is_6000(api: Api) -> None:
+    audience_id = api.create_audience()
+    records = [api.record(f"u{i}", email=api.sha(str(i))) for i in range(6001)]
+    too_many = api.post_records(audience_id, records)
+    assert too_many.status_code == 400
+    assert "6000" in too_many.json()["message"]
+    assert api.post_records(audience_id, records[:6000]).status_code == 202
+
+
+# ------------------------------------------------------------------------------------------- structure → 400
+
+STRUCTURAL: dict[str, Any] = {
+    "records-empty": [],
+    "records-not-list": {"externalUserId": "u1"},
+    "record-not-object": ["u1"],
+    "external-id-missing": [{"action": "CREATE", "hashedPII": [{"email": "0" * 64}]}],
+    "external-id-int": [{"externalUserId": 7, "action": "CREATE", "hashedPII": [{"email": "0" * 64}]}],
+    "action-missing": [{"externalUserId": "u1", "hashedPII": [{"email": "0" * 64}]}],
+    "action-lowercase": [{"externalUserId": "u1", "action": "create", "hashedPII": [{"email": "0" * 64}]}],
+    "action-add": [{"externalUserId": "u1", "action": "ADD", "hashedPII": [{"email": "0" * 64}]}],
+    "pii-missing": [{"externalUserId": "u1", "action": "CREATE"}],
+    "pii-empty": [{"externalUserId": "u1", "action": "CREATE", "hashedPII": []}],
+    "pii-object": [{"externalUserId": "u1", "action": "CREATE", "hashedPII": {"email": "0" * 64}}],
+    "pii-of-strings": [{"externalUserId": "u1", "action": "CREATE", "hashedPII": ["0" * 64]}],
+    "country-int": [{"externalUserId": "u1", "action": "CREATE", "countryCode": 1, "hashedPII": [{"email": "0" * 64}]}],
+    "record-unknown-key": [
+        {"externalUserId": "u1", "action": "CREATE", "hashedPII": [{"email": "0" * 64}], "externalId": "u1"}
+    ],
+    "measurements-list": [
+        {"externalUserId": "u1", "action": "CREATE", "hashedPII": [{"email": "0" * 64}], "measurements": []}
+    ],
+}
+
+
+@pytest.mark.parametrize("records", STRUCTURAL.values(), ids=STRUCTURAL.keys())
+def test_structural_problems_reject_the_whole_request(api: Api, records: Any) -> None:
+    audience_id = api.create_audience()
+    if isinstance(records, list) and records:
+        records = [api.record("ok"), *records]  # one good record does not save a malformed request
+    response = api.call("POST", PATH, {"audienceId": audience_id, "records": records})
+    assert response.status_code == 400, response.text
+    assert response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"targetResource": {"targetTypes": ["AMC"]}}, {"targetResource": "x"}, {"target": {}}, {"records2": []}],
+    ids=["target-type-amc", "target-not-object", "unknown-top-level", "unknown-top-level-2"],
+)
+def test_top_level_problems_are_400(api: Api, extra: dict[str, Any]) -> None:
+    audience_id = api.create_audience()
+    assert api.post_records(audience_id, [api.record()], **extra).status_code == 400
+
+
+# ------------------------------------------------------------------------------------------- per-record content
+
+GOOD_HASH = "0" + "a" * 63
+
+
+def _rec(external_id: str, **overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"externalUserId": external_id, "action": "CREATE", "hashedPII": [{"email": GOOD_HASH}]}
+    base.update(overrides)
+    return base
+
+
+PER_RECORD: dict[str, tuple[dict[str, Any], str]] = {
+    "external-id-space": (_rec("has space"), "externalUserId"),
+    "external-id-email": (_rec("alice@example.com"), "externalUserId"),
+    "external-id-129": (_rec("x" * 129), "externalUserId"),
+    "external-id-empty": (_rec(""), "externalUserId"),
+    "pii-key-camel": (_rec("k1", hashedPII=[{"firstName": GOOD_HASH}]), "hashedPII key"),
+    "pii-key-postalcode": (_rec("k2", hashedPII=[{"postalCode": GOOD_HASH}]), "hashedPII key"),
+    "hash-uppercase": (_rec("h1", hashedPII=[{"email": GOOD_HASH.upper()}]), "SHA-256"),
+    "hash-63": (_rec("h2", hashedPII=[{"email": GOOD_HASH[:63]}]), "SHA-256"),
+    "hash-raw-email": (_rec("h3", hashedPII=[{"email": "alice@example.com"}]), "SHA-256"),
+    "hash-not-string": (_rec("h4", hashedPII=[{"phone": 15551234567}]), "SHA-256"),
+    "no-values": (_rec("n1", hashedPII=[{}]), "no values"),
+    "too-many-values": (_rec("m1", hashedPII=[{"email": GOOD_HASH}] * 101), "limit is 100"),
+    "country-unknown-code": (_rec("c1", countryCode="XX"), "countryCode"),
+    "country-uk": (_rec("c2", countryCode="UK"), "countryCode"),
+    "consent-enum": (
+        _rec("s1", userConsent={"consent": {"amzn": {"amznAdStorage": "YES", "amznUserData": "GRANTED"}}}),
+        "userConsent",
+    ),
+    "consent-geo": (_rec("s2", userConsent={"geo": {"countryCode": "germany"}}), "userConsent"),
+    "consent-tcf-int": (_rec("s3", userConsent={"consent": {"tcf": 1}}), "userConsent"),
+    "consent-not-object": (_rec("s4", userConsent="GRANTED"), "userConsent"),
+    "consent-unknown-key": (_rec("s5", userConsent={"gdpr": True}), "userConsent"),
+}
+
+
+@pytest.mark.parametrize(("bad", "reason"), PER_RECORD.values(), ids=PER_RECORD.keys())
+def test_bad_record_content_is_reported_in_invalid_records(api: Api, bad: dict[str, Any], reason: str) -> None:
+    audience_id = api.create_audience()
+    good = _rec("good_1")
+    job_id = _job_id(api.post_records(audience_id, [good, bad]))
+    status = _wait_terminal(api, job_id)
+    assert status["jobState"] == "SUCCEEDED"
+    assert status["successful"]["recordsProcessedRate"] == 50.0
+    assert status["audienceSize"]["receivedRecordSize"] == 2
+    (invalid,) = status["invalidRecords"]
+    assert invalid["externalId"] == bad["externalUserId"]
+    assert reason in invalid["error"]
+    assert GOOD_HASH not in json.dumps(status) and GOOD_HASH.upper() not in json.dumps(status)
+    assert api.emu.audience_members(audience_id) == {"good_1"}
+
+
+def test_valid_consent_and_all_pii_keys_are_accepted(api: Api) -> None:
+    audience_id = api.create_audience()
+    pii = {key: api.sha(key) for key in ("email", "phone", "firstname", "lastname", "address", "city", "state")}
+    record = _rec(
+        "full-record_1",
+        countryCode="DE",
+        hashedPII=[pii, {"postal": api.sha("10115")}],
+        measurements={"anything": 1},
+        userConsent={
+            "geo": {"countryCode": "DE", "ipAddress": "192.0.2.1"},
+            "consent": {"amzn": {"amznAdStorage": "GRANTED", "amznUserData": "DENIED"}, "tcf": "CP", "gpp": "DB"},
+        },
+    )
+    status = _wait_terminal(api, _job_id(api.post_records(audience_id, [record])))
+    assert status["invalidRecords"] == []
+    assert status["successful"]["recordsProcessedRate"] == 100.0
+
+
+def test_job_with_no_valid_record_fails(api: Api) -> None:
+    audience_id = api.create_audience()
+    status = _wait_terminal(api, _job_id(api.post_records(audience_id, [_rec("bad id")])))
+    assert status["jobState"] == "FAILED"
+    assert status["successful"]["recordsProcessedRate"] == 0.0
+    assert api.emu.audience_members(audience_id) == frozenset()
+
+
+# ------------------------------------------------------------------------------------------- jobs and ledger
+
+
+def test_unknown_job_is_404(api: Api) -> None:
+    response = api.call("GET", f"{PATH}/00000000-0000-4000-8000-000000000000")
+    assert response.status_code == 404
+    assert response.json() == {"message": "The requested job was not found."}
+
+
+def test_job_is_pending_until_pending_seconds_then_succeeds(api_for: Callable[[Emulator], Api]) -> None:
+    with Emulator(pending_seconds=0.3) as emu:
+        emu.accept_terms()
+        api = api_for(emu)
+        audience_id = api.create_audience()
+        posted = time.monotonic()
+        job_id = _job_id(api.post_records(audience_id, [_rec("u1")]))
+        assert api.job(job_id) == {"jobRequestId": job_id, "jobState": "PENDING"}
+        assert emu.audience_members(audience_id) == frozenset()
+        status = _wait_terminal(api, job_id)
+        assert time.monotonic() - posted >= 0.3
+        assert status["jobState"] == "SUCCEEDED"
+        assert set(status) == {"jobRequestId", "jobState", "successful", "audienceSize", "invalidRecords"}
+        assert emu.audience_members(audience_id) == {"u1"}
+
+
+def test_jobs_apply_without_polling(api: Api) -> None:
+    audience_id = api.create_audience()
+    _job_id(api.post_records(audience_id, [_rec("u1"), _rec("u2")]))
+    time.sleep(0.06)
+    assert api.emu.audience_members(audience_id) == {"u1", "u2"}
+    size = api.call("GET", f"/amc/audiences/metadata/{audience_id}").json()["metadata"]["audienceSize"]
+    assert size["receivedRecordSize"] == 2
+
+
+def test_create_then_delete_leaves_ledger_empty(api: Api) -> None:
+    audience_id = api.create_audience()
+    records = [api.record("u1"), api.record("u2")]
+    _wait_terminal(api, _job_id(api.post_records(audience_id, records)))
+    assert api.emu.audience_members(audience_id) == {"u1", "u2"}
+    deletes = [{**r, "action": "DELETE"} for r in records]
+    status = _wait_terminal(api, _job_id(api.post_records(audience_id, deletes)))
+    assert status["jobState"] == "SUCCEEDED"
+    assert api.emu.audience_members(audience_id) == frozenset()
+    size = api.emu.audience(audience_id)["metadata"]["audienceSize"]
+    assert size == {"receivedRecordSize": 4, "idResolutionCount": 0, "dspAudienceSize": 0}
+
+
+def test_records_apply_in_post_order_exactly_once(api: Api) -> None:
+    audience_id = api.create_audience()
+    within = [_rec("a"), _rec("a", action="DELETE"), _rec("b", action="DELETE"), _rec("b")]
+    first = _job_id(api.post_records(audience_id, within))
+    second = _job_id(api.post_records(audience_id, [_rec("c")]))
+    third = _job_id(api.post_records(audience_id, [_rec("c", action="DELETE")]))
+    for job_id in (first, second, third, first, third):
+        _wait_terminal(api, job_id)
+    assert api.emu.audience_members(audience_id) == {"b"}
+    assert api.emu.audience(audience_id)["metadata"]["audienceSize"]["receivedRecordSize"] == 6
+
+
+def test_pseudo_match_rule(api: Api) -> None:
+    audience_id = api.create_audience()
+    low, high = api.hash_starting("0"), api.hash_starting("c")
+    records = [
+        _rec("email_low", hashedPII=[{"email": low}]),  # resolves: email hash starts below 'c'
+        _rec("phone_low", hashedPII=[{"email": high}, {"phone": low}]),  # resolves via phone
+        _rec("email_high", hashedPII=[{"email": high}]),  # does not resolve
+        _rec("three_fields", hashedPII=[{"firstname": high, "lastname": high, "postal": high}]),  # resolves
+        _rec("two_fields", hashedPII=[{"firstname": low, "city": low}]),  # does not resolve
+    ]
+    status = _wait_terminal(api, _job_id(api.post_records(audience_id, records)))
+    # advertiserId audiences always go to DSP
+    assert status["audienceSize"] == {"receivedRecordSize": 5, "idResolutionCount": 3, "dspAudienceSize": 3}
+    size = api.emu.audience(audience_id)["metadata"]["audienceSize"]
+    assert size == {"receivedRecordSize": 5, "idResolutionCount": 3, "dspAudienceSize": 3}
+
+
+# ------------------------------------------------------------------------------------------- target resource
+
+
+def _connection(api: Api, **body: Any) -> str:
+    response = api.call("POST", "/amc/audiences/connections", body)
+    assert response.status_code == 200, response.text
+    connection_id: str = response.json()["connectionId"]
+    return connection_id
+
+
+def test_dsp_target_needs_dsp_connection(api: Api) -> None:
+    amc_only = _connection(api, amcInstanceId="amc1")
+    audience_id = api.create_audience(targetResource={"connectionId": amc_only})
+    low = api.hash_starting("1")
+    record = _rec("u1", hashedPII=[{"email": low}])
+    refused = api.post_records(audience_id, [record], targetResource={"connectionId": amc_only, "targetTypes": ["DSP"]})
+    assert refused.status_code == 400
+    amc_only_job = _job_id(api.post_records(audience_id, [record], targetResource={"connectionId": amc_only}))
+    assert _wait_terminal(api, amc_only_job)["audienceSize"]["dspAudienceSize"] == 0
+
+    with_dsp = _connection(api, amcInstanceId="amc1", dspAdvertiserId="5730214018309201")
+    target = {"connectionId": with_dsp, "targetTypes": ["DSP"]}
+    status = _wait_terminal(api, _job_id(api.post_records(audience_id, [record], targetResource=target)))
+    assert status["audienceSize"]["dspAudienceSize"] == 1
+
+
+def test_default_connection_is_used_without_connection_id(api: Api) -> None:
+    _connection(api, amcInstanceId="amc1", dspAdvertiserId="57302", isDefault=True)
+    audience_id = api.create_audience()
+    response = api.post_records(audience_id, [_rec("u1")], targetResource={"targetTypes": ["DSP"]})
+    assert response.status_code == 202
+
+
+def test_dsp_target_without_any_connection_on_connection_audience_is_400(api: Api) -> None:
+    connection = _connection(api, amcInstanceId="amc1")
+    audience_id = api.create_audience(targetResource={"connectionId": connection})
+    assert api.post_records(audience_id, [_rec("u1")], targetResource={"targetTypes": ["DSP"]}).status_code == 400
+
+
+def test_unknown_record_connection_is_400(api: Api) -> None:
+    audience_id = api.create_audience()
+    target = {"connectionId": "00000000-0000-4000-8000-000000000000"}
+    assert api.post_records(audience_id, [_rec("u1")], targetResource=target).status_code == 400
