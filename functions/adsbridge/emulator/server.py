@@ -12,6 +12,7 @@ import re
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +31,7 @@ _V = TypeVar("_V")
 
 TOKEN_PATH = "/auth/o2/token"
 MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_LOGGED_REQUESTS = 100_000  # bounded so a long-running CLI sandbox does not grow without limit
 _RECORDED_HEADERS = ("authorization", "amazon-advertising-api-clientid", "content-type", "accept", "user-agent")
 
 
@@ -427,7 +429,7 @@ class Emulator:
         self._host, self._port = host, port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        self._log: list[RequestRecord] = []
+        self._log: deque[RequestRecord] = deque(maxlen=MAX_LOGGED_REQUESTS)
         self._log_lock = threading.Lock()
         self.url = ""
         self.token_url = ""

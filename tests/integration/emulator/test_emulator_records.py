@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -231,7 +232,7 @@ def test_unknown_job_is_404(api: Api) -> None:
 
 
 def test_job_is_pending_until_pending_seconds_then_succeeds(api_for: Callable[[Emulator], Api]) -> None:
-    with Emulator(pending_seconds=0.3) as emu:
+    with Emulator(pending_seconds=0.5) as emu:
         emu.accept_terms()
         api = api_for(emu)
         audience_id = api.create_audience()
@@ -240,7 +241,7 @@ def test_job_is_pending_until_pending_seconds_then_succeeds(api_for: Callable[[E
         assert api.job(job_id) == {"jobRequestId": job_id, "jobState": "PENDING"}
         assert emu.audience_members(audience_id) == frozenset()
         status = _wait_terminal(api, job_id)
-        assert time.monotonic() - posted >= 0.3
+        assert time.monotonic() - posted >= 0.5
         assert status["jobState"] == "SUCCEEDED"
         assert set(status) == {"jobRequestId", "jobState", "successful", "audienceSize", "invalidRecords"}
         assert emu.audience_members(audience_id) == {"u1"}
@@ -278,6 +279,21 @@ def test_records_apply_in_post_order_exactly_once(api: Api) -> None:
         _wait_terminal(api, job_id)
     assert api.emu.audience_members(audience_id) == {"b"}
     assert api.emu.audience(audience_id)["metadata"]["audienceSize"]["receivedRecordSize"] == 6
+
+
+def test_concurrent_uploads_all_apply(api: Api) -> None:
+    audience_id = api.create_audience()
+
+    def upload(batch: int) -> int:
+        records = [_rec(f"b{batch}_u{i}") for i in range(50)]
+        return api.post_records(audience_id, records).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(upload, range(16))) == [202] * 16
+    time.sleep(0.06)
+    members = api.emu.audience_members(audience_id)
+    assert len(members) == 16 * 50
+    assert api.emu.audience(audience_id)["metadata"]["audienceSize"]["receivedRecordSize"] == 800
 
 
 def test_pseudo_match_rule(api: Api) -> None:
