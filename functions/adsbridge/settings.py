@@ -31,7 +31,7 @@ MAX_WAIT_MINUTES = 1_380  # 23 hours, TD's bound
 # it is UNVERIFIED, so only the documented maximum is enforced. Change here if Amazon confirms it.
 AUDIENCE_NAME_LENGTH = (1, 128)
 AUDIENCE_DESCRIPTION_MAX = 1_000
-FEE_CURRENCIES = frozenset("AED AUD CAD CNY EUR GBP INR JPY MXN SAR SEK TRY USD".split())
+FEE_CURRENCIES = frozenset(["AED", "AUD", "CAD", "CNY", "EUR", "GBP", "INR", "JPY", "MXN", "SAR", "SEK", "TRY", "USD"])
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 
 
@@ -102,7 +102,12 @@ class ExportSettings(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _one_region(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "region" in data and "dsp_region" in data and data["region"] != data["dsp_region"]:
+        if (
+            isinstance(data, dict)
+            and "region" in data
+            and "dsp_region" in data
+            and data["region"] != data["dsp_region"]
+        ):
             raise ValueError("region: 'region' and 'dsp_region' disagree; give one of them")
         return data
 
@@ -162,7 +167,9 @@ class ExportSettings(BaseModel):
             if not self.audience_name:
                 problems.append("audience_name: required when action is CREATE")
             elif not AUDIENCE_NAME_LENGTH[0] <= len(self.audience_name) <= AUDIENCE_NAME_LENGTH[1]:
-                problems.append(f"audience_name: must be {AUDIENCE_NAME_LENGTH[0]}-{AUDIENCE_NAME_LENGTH[1]} characters")
+                problems.append(
+                    f"audience_name: must be {AUDIENCE_NAME_LENGTH[0]}-{AUDIENCE_NAME_LENGTH[1]} characters"
+                )
         if self.action == "CREATE" and self.upload_mode == "DELETE":
             problems.append("upload_mode: DELETE needs action UPDATE (an audience that exists)")
         if self.wait_until_finish and self.max_wait_time is None:
