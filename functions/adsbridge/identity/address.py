@@ -24,9 +24,9 @@ import re
 
 from adsbridge.identity.address_words import COUNTRY_LISTS, DEFAULT_ORDER, DIRECTIONALS, NUMBER_WORDS
 
-# Step 2 in one pass; ``\bC/O\b`` only matters when a ``/`` is present, so most values use str.split.
-_DELIMITERS = re.compile(r"(?:[\s,!.()\[\]{}]|\bC/O\b)+")
-_DELIMITERS_TO_SPACE = str.maketrans(dict.fromkeys(",!.()[]{}", " "))
+# Step 2 in one regex split; the ``\bC/O\b`` branch is slow, so it is only used when a ``/`` is present.
+_DELIMITERS = re.compile(r"[\s,!.()\[\]{}]+")
+_DELIMITERS_CO = re.compile(r"(?:[\s,!.()\[\]{}]|\bC/O\b)+")
 _POUND = re.compile(r"([A-Z]*)#([0-9A-Z/-]*)")
 
 
@@ -59,7 +59,7 @@ def _split_pounds(tokens: list[str]) -> None:
 class AddressRule:
     """The address rule for one country; its word table (variant → abbreviation) is built once."""
 
-    __slots__ = ("words",)
+    __slots__ = ("_lookup", "words")
 
     def __init__(self, country: str) -> None:
         words: dict[str, str] = {}
@@ -69,16 +69,16 @@ class AddressRule:
                     words[variant] = abbreviation
         # identity entries only mattered for overriding; dropping them keeps the table small
         self.words = {variant: abbreviation for variant, abbreviation in words.items() if variant != abbreviation}
+        self._lookup = self.words.get
 
     def __call__(self, value: str) -> str | None:
-        text = value.strip().upper()
-        if "/" in text:
-            tokens = [token for token in _DELIMITERS.split(text) if token]
-        else:
-            tokens = text.translate(_DELIMITERS_TO_SPACE).split()
-        if "-" in text:
-            _split_dashes(tokens)
-        if "#" in text:
-            _split_pounds(tokens)
-        words = self.words
-        return "".join(map(words.get, tokens, tokens)).lower() or None
+        text = value.upper()  # no strip needed: outer whitespace only yields empty tokens
+        tokens = (_DELIMITERS_CO if "/" in text else _DELIMITERS).split(text)
+        if "-" in text or "#" in text:
+            # the passes count positions, so the empty tokens a leading/trailing delimiter leaves must go
+            tokens = [token for token in tokens if token]
+            if "-" in text:
+                _split_dashes(tokens)
+            if "#" in text:
+                _split_pounds(tokens)
+        return "".join(map(self._lookup, tokens, tokens)).lower() or None

@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 
 _JUNK = re.compile(r"[^\w.@-]+")
+_CLEAN_ASCII = "abcdefghijklmnopqrstuvwxyz0123456789_.@-"
 
 
 def normalize_email(value: str) -> str | None:
     """Normalised email, or None when nothing usable remains."""
-    text = _JUNK.sub("", value.lower())
+    text = value.lower()
+    if not (text.isascii() and not text.strip(_CLEAN_ASCII)):  # fast path: already clean ASCII
+        text = _JUNK.sub("", text)
     at = text.find("@")
     if at > 0 and at + 1 < len(text) and text[at + 1] != "@":
         return text

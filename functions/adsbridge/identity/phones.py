@@ -22,8 +22,8 @@ from functools import cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
 
-_SEPARATORS = str.maketrans(dict.fromkeys(" -().", None))
 _SLOW = ""  # fast-path answer meaning "ask the full parser"
+_SLOW_MEMO_LIMIT = 4096
 
 
 def full_parse(value: str, region: str) -> str | None:
@@ -59,10 +59,24 @@ def _calling_code_rules(code: int) -> tuple[re.Pattern[str] | None, frozenset[in
 class PhoneRule:
     """The phone rule for one default region, with that region's metadata looked up once."""
 
-    __slots__ = ("_code", "_general", "_idd", "_lengths", "_local", "_longest", "_prefix", "_rules", "region")
+    __slots__ = (
+        "_code",
+        "_general",
+        "_idd",
+        "_lengths",
+        "_local",
+        "_longest",
+        "_prefix",
+        "_region_lengths",
+        "_rules",
+        "_slow",
+        "_transform",
+        "region",
+    )
 
     def __init__(self, region: str) -> None:
         self.region = region
+        self._slow: dict[str, str | None] = {}
         metadata = PhoneMetadata.metadata_for_region(region)
         self._rules = _calling_code_rules(metadata.country_code) if metadata is not None else None
         general = metadata.general_desc if metadata is not None else None
@@ -74,38 +88,62 @@ class PhoneRule:
         self._prefix = _compile(metadata.national_prefix_for_parsing)
         self._general = _compile(general.national_number_pattern)
         self._local = frozenset(general.possible_length_local_only)
+        self._region_lengths = frozenset(general.possible_length)
+        self._transform = bool(metadata.national_prefix_transform_rule)
         self._longest = max(general.possible_length)
         self._lengths = self._rules[1]
 
     def __call__(self, value: str) -> str | None:
-        text = value.translate(_SEPARATORS)
+        text = value
+        if not text.isdigit():  # (str.replace beats translate/regex for these few characters)
+            text = text.replace(" ", "").replace("-", "").replace(".", "").replace("(", "").replace(")", "")
         if text[:1] == "+":
             fast = self._international(text[1:])
         elif self._code and len(text) > 2 and text.isdigit() and text.isascii():
             fast = self._national(text)
         else:
             fast = _SLOW
-        return full_parse(value, self.region) if fast == _SLOW else fast
+        if fast != _SLOW:
+            return fast
+        # junk such as "n/a" or "000" repeats, and the full parse is slow: remember its recent answers
+        memo = self._slow
+        if value in memo:
+            return memo[value]
+        if len(memo) >= _SLOW_MEMO_LIMIT:
+            memo.clear()
+        result = memo[value] = full_parse(value, self.region)
+        return result
 
     def _national(self, digits: str) -> str | None:
-        if digits[0] == "0" or (self._idd is not None and self._idd.match(digits)):
+        if self._idd is not None and self._idd.match(digits):
             return _SLOW
-        code, prefix = self._code, self._prefix
+        code, prefix, general = self._code, self._prefix, self._general
         if digits.startswith(code):
             # the library strips the region's own calling code when that makes the number fit better
             rest = digits[len(code) :]
             if len(rest) < 2 or rest[0] == "0" or (prefix is not None and prefix.match(rest)):
                 return _SLOW
-            main_prefix = self._rules[0] if self._rules else None
-            general = self._general
             if (general is not None and not general.fullmatch(digits) and general.fullmatch(rest)) or (
                 len(digits) > self._longest and len(digits) not in self._local
             ):
+                main_prefix = self._rules[0] if self._rules else None
                 if main_prefix is not None and main_prefix.match(rest):
                     return _SLOW
                 return code + rest if len(rest) in self._lengths else None
-        if prefix is not None and prefix.match(digits):
-            return _SLOW
+        if prefix is not None:
+            found = prefix.match(digits)
+            if found is not None:
+                # national (trunk) prefix such as the 0 in 020 7946 0958: stripped unless that leaves an
+                # implausible number, by the library's two tests (pattern fit, then length)
+                if self._transform:
+                    return _SLOW
+                rest = digits[found.end() :]
+                if general is None or not general.fullmatch(digits) or general.fullmatch(rest):
+                    size = len(rest)
+                    if size in self._region_lengths or (size > self._longest and size not in self._local):
+                        digits = rest
+        if len(digits) < 2 or digits[0] == "0":
+            return _SLOW  # leading zeros are kept in E.164 by rules the full parser knows
         return code + digits if len(digits) in self._lengths else None
 
     def _international(self, digits: str) -> str | None:

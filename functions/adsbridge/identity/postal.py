@@ -21,7 +21,7 @@ _GB = re.compile(r"(?:[A-Za-z]{1,2}[0-9]{2,3}|[A-Za-z]{1,2}[0-9][A-Za-z][0-9])[A
 
 def _digits(length: int, junk: re.Pattern[str]) -> Callable[[str], str | None]:
     def rule(value: str) -> str | None:
-        digits = junk.sub("", value)
+        digits = value if value.isdigit() and value.isascii() else junk.sub("", value)
         return digits[:length] if len(digits) >= length else None
 
     return rule
@@ -29,7 +29,7 @@ def _digits(length: int, junk: re.Pattern[str]) -> Callable[[str], str | None]:
 
 def _pattern(length: int, shape: re.Pattern[str]) -> Callable[[str], str | None]:
     def rule(value: str) -> str | None:
-        code = _NOT_ALNUM.sub("", value)[:length]
+        code = (value if value.isalnum() and value.isascii() else _NOT_ALNUM.sub("", value))[:length]
         return code if shape.fullmatch(code) else None
 
     return rule
