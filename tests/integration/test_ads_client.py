@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from adsbridge.ads import AdsSession, ApiError, AudiencesClient, AuthError, LwaCredentials, TokenProvider, audiences_client
+from adsbridge.ads import (
+    AdsSession,
+    ApiError,
+    AudiencesClient,
+    AuthError,
+    LwaCredentials,
+    TokenProvider,
+    audiences_client,
+)
 from adsbridge.emulator import Emulator
 from adsbridge.settings import Region
 from tests.integration.conftest import Sleeps
@@ -84,7 +92,9 @@ def test_wrong_client_secret_is_refused(emulator: Emulator, credentials: LwaCred
     assert not info.value.retryable
 
 
-def test_5xx_storm_is_retried_with_capped_jittered_backoff(emulator: Emulator, client: AudiencesClient, sleeps: Sleeps) -> None:
+def test_5xx_storm_is_retried_with_capped_jittered_backoff(
+    emulator: Emulator, client: AudiencesClient, sleeps: Sleeps
+) -> None:
     emulator.faults.fail_next(3, status=503)
     assert "agreementToken" in client.terms()
     assert len(sleeps.calls) == 3

@@ -1,0 +1,36 @@
+"""The ``adsbridge`` command line: one subcommand per module that owns it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from adsbridge import __version__, hash_file
+from adsbridge.emulator import cli as emulator_cli
+from adsbridge.export import cli as export_cli
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="adsbridge", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"adsbridge {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    hash_file.add_parser(subparsers)
+    export_cli.add_parser(subparsers)
+    emulator_cli.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""UK/EEA consent: optional row columns become the record's ``userConsent`` block (API notes §3.4).
+
+Columns (case-insensitive): ``amznadstorage`` and ``amznuserdata`` (Amazon's consent signals, GRANTED or
+DENIED, also true/false/yes/no/1/0), ``tcf`` (IAB TCF string) and ``gpp`` (IAB GPP string).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+CONSENT_VALUES = frozenset({"DENIED", "GRANTED", "NOT_APPLICABLE", "UNKNOWN"})
+_SYNONYMS = {"TRUE": "GRANTED", "YES": "GRANTED", "Y": "GRANTED", "1": "GRANTED",
+             "FALSE": "DENIED", "NO": "DENIED", "N": "DENIED", "0": "DENIED"}  # fmt: skip
+AMZN_COLUMNS = {"amznadstorage": "amznAdStorage", "amznuserdata": "amznUserData"}
+
+
+class InvalidConsent(ValueError):
+    """A consent column holds a value that is not a consent signal."""
+
+
+def consent_block(row: Mapping[str, str], country: str) -> dict[str, Any] | None:
+    """The ``userConsent`` object for ``row``, or None when the row carries no consent signal at all."""
+    consent: dict[str, Any] = {}
+    amzn = {}
+    for column, key in AMZN_COLUMNS.items():
+        raw = (row.get(column) or "").strip().upper()
+        if raw:
+            value = _SYNONYMS.get(raw, raw)
+            if value not in CONSENT_VALUES:
+                raise InvalidConsent(column)
+            amzn[key] = value
+    if amzn:
+        consent["amzn"] = amzn
+    for column in ("tcf", "gpp"):
+        value = (row.get(column) or "").strip()
+        if value:
+            consent[column] = value
+    if not consent:
+        return None
+    return {"geo": {"countryCode": country}, "consent": consent}

@@ -1,0 +1,119 @@
+"""Pre-flight for an export: AMC terms, the connection, and the audience (created or checked).
+
+Runs before any record leaves: a wrong audience id or missing terms fails here, naming the setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from adsbridge.ads.audiences import AudiencesClient
+from adsbridge.ads.errors import ApiError
+from adsbridge.settings import ExportSettings
+
+# amcAccountMarketplaceId by country (API notes §2.3); whether the connection needs it is UNVERIFIED.
+MARKETPLACE_IDS = {
+    "US": "ATVPDKIKX0DER", "CA": "A2EUQ1WTGCTBG2", "MX": "A1AM78C64UM0Y8", "BR": "A2Q3Y263D00KWC",
+    "DE": "A1PA6795UKMFR9", "ES": "A1RKKUPIHCS9HS", "FR": "A13V1IB3VIYZZH", "IT": "APJ6JRA9NG5V4",
+    "NL": "A1805IZSGTT6HS", "SE": "A2NODRKZP88ZB9", "TR": "A33AVAJ2PDY3EV", "GB": "A1F83G8C2ARO7P",
+    "SA": "A17E79C6D8DWNP", "AE": "A2VIGQ35RCS4UG", "AU": "A39IBJ37TRP1C6", "JP": "A1VC38T7YXB528",
+    "IN": "A21TJRUUN4KGV",
+}  # fmt: skip
+
+
+class PrepareError(Exception):
+    """The job cannot start; the message names the setting or the step to fix."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where records go: small and JSON-friendly so it can travel in Step Functions state."""
+
+    audience_id: int
+    connection_id: str
+    to_dsp: bool
+
+    def target_resource(self) -> dict[str, Any]:
+        resource: dict[str, Any] = {"connectionId": self.connection_id}
+        if self.to_dsp:  # AMC is always included; DSP is opt-in per record batch
+            resource["targetTypes"] = ["DSP"]
+        return resource
+
+
+def prepare(settings: ExportSettings, client: AudiencesClient, *, accept_terms: bool = False) -> Target:
+    """Make sure terms, connection and audience are in place and return the upload target."""
+    _ensure_terms(client, accept_terms)
+    connection_id = _find_or_create_connection(settings, client)
+    if settings.action == "CREATE":
+        audience_id = client.create_audience(_create_body(settings, connection_id))
+    else:
+        assert settings.audience_id is not None  # guaranteed by the settings model
+        audience_id = settings.audience_id
+        _check_and_update(settings, client, audience_id)
+    return Target(audience_id=audience_id, connection_id=connection_id, to_dsp=settings.target == "AMC_AND_DSP")
+
+
+def _ensure_terms(client: AudiencesClient, accept: bool) -> None:
+    terms = client.terms()
+    if terms.get("hasAccepted"):
+        return
+    if not accept:
+        raise PrepareError(
+            "AMC terms are not accepted for this login: the user who authorised adsbridge must accept them "
+            "(rerun with terms acceptance enabled to accept on their behalf)"
+        )
+    client.accept_terms(str(terms["agreementToken"]))
+
+
+def _find_or_create_connection(settings: ExportSettings, client: AudiencesClient) -> str:
+    """Reuse the connection for this AMC instance (and DSP advertiser when targeting DSP), else create it."""
+    want_dsp = settings.dsp_advertiser_id if settings.target == "AMC_AND_DSP" else None
+    candidates = [c for c in client.connections() if c.get("amcInstanceId") == settings.amc_instance_id]
+    for connection in candidates:
+        if (connection.get("dspAdvertiserId") or None) == want_dsp:
+            return str(connection["connectionId"])
+    if want_dsp is None and candidates:  # an AMC+DSP connection also serves AMC-only uploads
+        return str(candidates[0]["connectionId"])
+    body: dict[str, Any] = {"amcInstanceId": settings.amc_instance_id}
+    if settings.amc_account_id:
+        body["amcAccountId"] = settings.amc_account_id
+        if settings.country_code in MARKETPLACE_IDS:
+            body["amcAccountMarketplaceId"] = MARKETPLACE_IDS[settings.country_code]
+    if want_dsp:
+        body["dspAdvertiserId"] = want_dsp
+    return client.create_connection(body)
+
+
+def _metadata(settings: ExportSettings) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"ttl": settings.time_to_live}
+    if settings.audience_fee is not None:
+        metadata["audienceFees"] = [settings.audience_fee.to_api()]
+    return metadata
+
+
+def _create_body(settings: ExportSettings, connection_id: str) -> dict[str, Any]:
+    return {
+        "name": settings.audience_name,
+        "description": settings.audience_description,
+        "targetResource": {"connectionId": connection_id},
+        "countryCode": settings.country_code,
+        "metadata": {"externalAudienceId": settings.external_audience_id, **_metadata(settings)},
+    }
+
+
+def _check_and_update(settings: ExportSettings, client: AudiencesClient, audience_id: int) -> None:
+    try:
+        current = client.get_audience(audience_id)
+    except ApiError as exc:
+        if exc.status == 404:
+            raise PrepareError(f"audience_id: audience {audience_id} does not exist for this login") from None
+        raise
+    metadata = _metadata(settings)
+    now = current.get("metadata") or {}
+    if (
+        current.get("description", "") != settings.audience_description
+        or now.get("ttl") != metadata["ttl"]
+        or (now.get("audienceFees") or None) != metadata.get("audienceFees")
+    ):
+        client.update_audience(audience_id, {"description": settings.audience_description, "metadata": metadata})

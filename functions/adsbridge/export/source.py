@@ -1,0 +1,129 @@
+"""Streaming input: CSV (header row) or JSON lines, optionally gzip, from a local path or ``s3://``.
+
+Rows are yielded one at a time with lower-cased column names, so memory does not grow with the file.
+A line that cannot be read as a row is yielded as a ``MalformedRow`` (counted, never echoed).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+_GZIP_MAGIC = b"\x1f\x8b"
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+@dataclass(frozen=True)
+class MalformedRow:
+    """A line that is not a row: wrong column count, bad JSON, not an object."""
+
+    line: int
+    reason: str
+
+
+Row = dict[str, str]
+
+
+def is_json_lines(name: str) -> bool:
+    return name.lower().removesuffix(".gz").endswith(JSON_SUFFIXES)
+
+
+@contextmanager
+def open_input(uri: str, *, s3_client: Any = None) -> Iterator[IO[bytes]]:
+    """Open a local path or ``s3://bucket/key`` as a binary stream, transparently gunzipping it."""
+    if uri.startswith("s3://"):
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        if not bucket or not key:
+            raise ValueError(f"input: {uri!r} is not s3://bucket/key")
+        if s3_client is None:
+            import boto3
+
+            s3_client = boto3.client("s3")
+        raw: IO[bytes] = s3_client.get_object(Bucket=bucket, Key=key)["Body"]
+    else:
+        raw = Path(uri).open("rb")  # noqa: SIM115 - closed below
+    try:
+        head = raw.read(2)
+        stream: IO[bytes] = io.BufferedReader(_Prefixed(head, raw), buffer_size=1 << 16)
+        yield gzip.GzipFile(fileobj=stream) if head == _GZIP_MAGIC else stream  # type: ignore[misc]
+    finally:
+        raw.close()
+
+
+class _Prefixed(io.RawIOBase):
+    """A raw stream that replays bytes already read (the gzip sniff) before the rest of ``body``.
+
+    S3 streaming bodies cannot peek, so sniffing must consume and give back.
+    """
+
+    def __init__(self, head: bytes, body: IO[bytes]) -> None:
+        self._head = head
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._body.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def read_rows(stream: IO[bytes], *, json_lines: bool) -> Iterator[Row | MalformedRow]:
+    """Yield rows (lower-cased keys, string values) or MalformedRow markers from a binary stream."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    return _json_rows(text) if json_lines else _csv_rows(text)
+
+
+def _csv_rows(text: io.TextIOWrapper) -> Iterator[Row | MalformedRow]:
+    reader = csv.reader(text)
+    header = next(reader, None)
+    if header is None:
+        return
+    names = [name.strip().lower() for name in header]
+    width = len(names)
+    for values in reader:
+        if not values:  # blank line
+            continue
+        if len(values) != width:
+            yield MalformedRow(reader.line_num, f"expected {width} columns, found {len(values)}")
+            continue
+        yield dict(zip(names, values, strict=True))
+
+
+def _json_rows(text: io.TextIOWrapper) -> Iterator[Row | MalformedRow]:
+    for number, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            yield MalformedRow(number, "not valid JSON")
+            continue
+        if not isinstance(obj, dict):
+            yield MalformedRow(number, "not a JSON object")
+            continue
+        yield {str(k).lower(): _text(v) for k, v in obj.items()}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | dict | list):
+        return json.dumps(value)
+    return str(value)

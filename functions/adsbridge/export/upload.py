@@ -1,0 +1,104 @@
+"""Rows → records → batches → ``POST /amc/audiences/records``, paced under Amazon's hourly limit.
+
+Batches hold at most 6,000 records (Amazon's guidance) and at most ``max_batch_bytes`` of JSON (no byte
+limit is documented; the cap is a conservative UNVERIFIED guess). One batch is in memory at a time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from adsbridge.ads.audiences import AudiencesClient
+from adsbridge.export.prepare import Target
+from adsbridge.export.records import RecordBuilder, Skip
+from adsbridge.export.report import Counters
+from adsbridge.export.source import MalformedRow, Row
+
+MAX_BATCH_RECORDS = 6_000
+MAX_BATCH_BYTES = 4 * 1024 * 1024
+RECORDS_PER_HOUR_LIMIT = 15_000_000  # per connectionId (API notes §3.7)
+
+
+class Pacer:
+    """Keeps records sent in any sliding hour under ``records_per_hour`` (sleeps when the next batch would not).
+
+    Exact over a sliding window, unlike a token bucket whose burst plus refill can reach twice the limit.
+    """
+
+    def __init__(
+        self,
+        records_per_hour: int = int(RECORDS_PER_HOUR_LIMIT * 0.9),
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        window: float = 3600.0,
+    ) -> None:
+        self.records_per_hour = records_per_hour
+        self.window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[tuple[float, int]] = deque()
+        self._in_window = 0
+        self.waited = 0.0
+
+    def before(self, records: int) -> None:
+        while True:
+            now = self._clock()
+            while self._sent and self._sent[0][0] <= now - self.window:
+                self._in_window -= self._sent.popleft()[1]
+            if not self._sent or self._in_window + records <= self.records_per_hour:
+                break
+            pause = self._sent[0][0] + self.window - now
+            self.waited += pause
+            self._sleep(pause)
+        self._sent.append((now, records))
+        self._in_window += records
+
+
+def upload_rows(
+    rows: Iterable[Row | MalformedRow],
+    builder: RecordBuilder,
+    client: AudiencesClient,
+    target: Target,
+    counters: Counters,
+    *,
+    pacer: Pacer | None = None,
+    max_records: int = MAX_BATCH_RECORDS,
+    max_bytes: int = MAX_BATCH_BYTES,
+    on_batch: Callable[[Counters], None] | None = None,
+) -> None:
+    """Upload every valid row of ``rows``; counts every row, uploaded or skipped, in ``counters``."""
+    pacer = pacer or Pacer()
+    resource = target.target_resource()
+    batch: list[bytes] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal batch, size
+        pacer.before(len(batch))
+        job_id = client.upload_records(target.audience_id, batch, resource)
+        counters.job_request_ids.append(job_id)
+        counters.total_batches += 1
+        counters.batch_sizes.append(len(batch))
+        counters.uploaded_records += len(batch)
+        counters.total_records += len(batch)
+        batch, size = [], 0
+        if on_batch is not None:
+            on_batch(counters)
+
+    for row in rows:
+        if isinstance(row, MalformedRow):
+            counters.skip("malformed_row")
+            continue
+        record = builder.build(row)
+        if isinstance(record, Skip):
+            counters.skip(record)
+            continue
+        if batch and (len(batch) >= max_records or size + len(record) + 1 > max_bytes):
+            flush()
+        batch.append(record)
+        size += len(record) + 1
+    if batch:
+        flush()
