@@ -13,16 +13,23 @@ Raw values never reach stderr, logs or exception messages — only counts and li
 from __future__ import annotations
 
 import argparse
+import codecs
+import collections
+import concurrent.futures
 import contextlib
 import csv
 import io
+import itertools
+import multiprocessing
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TextIO, cast
+from typing import TextIO, cast
 
 from adsbridge.countries import normalize_country
 from adsbridge.identity import PII_FIELDS, Normalizer, normalizer_for
+from adsbridge.identity.normalizer import UNKNOWN_COUNTRY
 
 COUNTRY_COLUMN = "countrycode"
 
@@ -51,52 +58,43 @@ class HashStats:
         return text
 
 
-def hash_csv(src: TextIO, dst: TextIO, *, country: str, normalized_only: bool) -> HashStats:
-    """Copy CSV ``src`` to ``dst`` with every PII column hashed (or only normalised); returns the counts.
+class _RowHasher:
+    """Rewrites rows in place for one header; the same code runs in-process and in each worker."""
 
-    ``src`` should be opened with ``newline=""`` (as :mod:`csv` requires); output lines end with ``\\n``.
-    """
-    stats = HashStats()
-    reader = csv.reader(src)
-    writer = csv.writer(dst, lineterminator="\n")
-    try:
-        header = next(reader, None)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise _input_error(exc, reader) from None
-    if header is None:
-        return stats
-    writer.writerow(header)
-    names = [name.strip().lower() for name in header]
-    columns = [(index, name) for index, name in enumerate(names) if name in PII_FIELDS]
-    stats.pii_columns = tuple(name for _, name in columns)
-    country_index = names.index(COUNTRY_COLUMN) if COUNTRY_COLUMN in names else -1
-    invalid = [0] * len(columns)
+    def __init__(self, header: list[str], country: str, normalized_only: bool) -> None:
+        self.header, self.country = header, country
+        names = [name.strip().lower() for name in header]
+        self.columns = [(index, name) for index, name in enumerate(names) if name in PII_FIELDS]
+        self.country_index = names.index(COUNTRY_COLUMN) if COUNTRY_COLUMN in names else -1
+        self.needed = max((index for index, _ in self.columns), default=-1) + 1
+        self.normalized_only = normalized_only
+        self.default_plan = self._plan(normalizer_for(country))
+        self.plans: dict[str, Plan] = {}  # raw countrycode cell → plan; bounded by the clear below
+        self.invalid = [0] * len(self.columns)
+        self.unknown_country = 0
 
-    def plan_for(normalizer: Normalizer) -> Plan:
-        rules = normalizer.rules if normalized_only else normalizer.hashers
-        return [(index, rules[name], slot) for slot, (index, name) in enumerate(columns)]
+    def _plan(self, normalizer: Normalizer) -> Plan:
+        rules = normalizer.rules if self.normalized_only else normalizer.hashers
+        return [(index, rules[name], slot) for slot, (index, name) in enumerate(self.columns)]
 
-    default = normalizer_for(country)
-    default_plan = plan_for(default)
-    plans: dict[str, Plan] = {}  # raw countrycode cell → plan; bounded by the clear below
-
-    def row_plan(code: str) -> Plan:
+    def _row_plan(self, code: str) -> Plan:
         normalizer = normalizer_for(code)
-        if normalizer.country == "ZZ":
+        if normalizer.country == UNKNOWN_COUNTRY:
             if code.strip():
-                stats.unknown_country += 1
-            return default_plan
-        if len(plans) >= 1024:
-            plans.clear()
-        plan = plans[code] = plan_for(normalizer)
+                self.unknown_country += 1
+            return self.default_plan
+        if len(self.plans) >= 1024:
+            self.plans.clear()
+        plan = self.plans[code] = self._plan(normalizer)
         return plan
 
-    needed = max((index for index, _ in columns), default=-1) + 1
-    rows = 0
-    writerow = writer.writerow
-    try:
-        for row in reader:
-            rows += 1
+    def run(self, rows: Iterable[list[str]], writerow: Callable[[list[str]], object]) -> int:
+        """Hash every row of ``rows`` into ``writerow``; returns how many rows there were."""
+        count = 0
+        invalid, plans, row_plan = self.invalid, self.plans, self._row_plan
+        default_plan, country_index, needed = self.default_plan, self.country_index, self.needed
+        for row in rows:
+            count += 1
             plan = default_plan
             if 0 <= country_index < len(row):
                 code = row[country_index]
@@ -114,20 +112,180 @@ def hash_csv(src: TextIO, dst: TextIO, *, country: str, normalized_only: bool) -
                     else:
                         row[index] = result
             writerow(row)
+        return count
+
+
+def hash_csv(src: TextIO, dst: TextIO, *, country: str, normalized_only: bool, workers: int = 1) -> HashStats:
+    """Copy CSV ``src`` to ``dst`` with every PII column hashed (or only normalised); returns the counts.
+
+    ``src`` should be opened with ``newline=""`` (as :mod:`csv` requires); output lines end with ``\\n``.
+    With ``workers`` > 1 and more than one block of input, blocks of whole records are hashed in that many
+    processes and written back in order — the output is byte-identical to ``workers=1``.
+    Raises :class:`InputError` for input that is not UTF-8 CSV.
+    """
+    stats = HashStats()
+    reader = csv.reader(src)
+    writer = csv.writer(dst, lineterminator="\n")
+    lines = _Lines(src)
+    try:
+        header = next(reader, None)
+        if header is None:
+            return stats
+        writer.writerow(header)
+        hasher = _RowHasher(header, country, normalized_only)
+        stats.pii_columns = tuple(name for _, name in hasher.columns)
+        if workers <= 1:
+            stats.rows = hasher.run(reader, writer.writerow)
+        else:
+            lines.number = reader.line_num
+            blocks = lines.blocks()
+            first = next(blocks, None)
+            if first is None:
+                pass
+            elif first[2] < _BLOCK_ROWS:  # small input: not worth starting processes
+                stats.rows = hasher.run(csv.reader(first[0]), writer.writerow)
+            else:
+                stats.rows = _run_parallel(itertools.chain((first,), blocks), dst, hasher, workers)
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise _input_error(exc, reader) from None
+        raise _input_error(exc, max(reader.line_num, lines.number)) from None
+    except (InputError, BrokenPipeError, KeyboardInterrupt):
+        raise
     except Exception as exc:  # a bug must not print a traceback whose message could quote a cell
         raise RuntimeError(f"hashing failed near line {reader.line_num} ({type(exc).__name__})") from None
-    stats.rows = rows
-    for (_, name), count in zip(columns, invalid, strict=True):
+    for (_, name), count in zip(hasher.columns, hasher.invalid, strict=True):
         stats.invalid[name] = stats.invalid.get(name, 0) + count
+    stats.unknown_country += hasher.unknown_country
     return stats
 
 
-def _input_error(exc: Exception, reader: Any) -> InputError:
+_BLOCK_ROWS = 4000  # records per block handed to a worker
+
+Block = tuple[list[str], int, int]  # (physical lines, number of the line before the block, records)
+
+
+class _Lines:
+    """Cuts the rest of a CSV stream into blocks of whole records without parsing most of it.
+
+    A line with no ``"`` that starts at a record boundary is a whole record (only a quoted field can span
+    lines); a line with a ``"`` is handed to :mod:`csv` itself, which consumes exactly the lines of that record.
+    So the cuts are where ``csv.reader`` would put them, at a fraction of the cost.
+    """
+
+    def __init__(self, src: TextIO) -> None:
+        self.src = src
+        self.number = 0  # physical lines read so far
+
+    def _more(self, first: str, block: list[str]) -> Iterator[str]:
+        yield first
+        for line in self.src:
+            block.append(line)
+            self.number += 1
+            yield line
+
+    def blocks(self) -> Iterator[Block]:
+        block: list[str] = []
+        records, start = 0, self.number
+        for line in self.src:
+            self.number += 1
+            block.append(line)
+            if '"' in line:
+                next(csv.reader(self._more(line, block)))  # csv reads on until the record ends
+            records += 1
+            if records == _BLOCK_ROWS:
+                yield block, start, records
+                block, records, start = [], 0, self.number
+        if block:
+            yield block, start, records
+
+
+# One per worker process, built by _start_worker.
+_worker: tuple[_RowHasher, str | None] | None = None
+
+
+def _start_worker(header: list[str], country: str, normalized_only: bool, encoding: str | None) -> None:
+    global _worker
+    _worker = (_RowHasher(header, country, normalized_only), encoding)
+
+
+def _hash_block(block: Block) -> tuple[str | bytes, int, list[int], int]:
+    """Worker: hash one block of whole records; returns (output, rows, invalid counts, unknown-country rows).
+
+    The output is already encoded when the parent writes bytes, which keeps that work off its one core."""
+    assert _worker is not None
+    hasher, encoding = _worker
+    lines, start, _ = block
+    out = io.StringIO()
+    reader = csv.reader(lines)
+    try:
+        before = hasher.unknown_country
+        hasher.invalid = [0] * len(hasher.columns)
+        rows = hasher.run(reader, csv.writer(out, lineterminator="\n").writerow)
+    except csv.Error as exc:
+        raise _input_error(exc, start + reader.line_num) from None
+    except Exception as exc:  # same rule as in-process: the message must never carry a cell
+        raise RuntimeError(f"hashing failed near line {start + reader.line_num} ({type(exc).__name__})") from None
+    text = out.getvalue()
+    return (text.encode(encoding) if encoding else text), rows, hasher.invalid, hasher.unknown_country - before
+
+
+def _run_parallel(blocks: Iterator[Block], dst: TextIO, hasher: _RowHasher, workers: int) -> int:
+    """Ordered, bounded pipeline: workers hash the blocks, this process writes the results in input order.
+
+    At most two blocks per worker are in flight, so memory does not depend on the input size. The counts
+    are added to ``hasher``'s. Workers are forked where possible (no re-import); where the destination is a
+    strict UTF-8 text file they also encode, and this process writes their bytes to its buffer."""
+    target = getattr(dst, "buffer", None)
+    encoding: str | None = None
+    if target is not None and getattr(dst, "errors", None) == "strict" and _is_utf8(getattr(dst, "encoding", "")):
+        encoding = "utf-8"
+        dst.flush()  # the header went through the text layer
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    setup = (hasher.header, hasher.country, hasher.normalized_only, encoding)
+    rows = 0
+    in_flight: collections.deque[concurrent.futures.Future[tuple[str | bytes, int, list[int], int]]] = (
+        collections.deque()
+    )
+
+    def collect() -> None:
+        nonlocal rows
+        output, count, invalid, unknown = in_flight.popleft().result()
+        if isinstance(output, bytes):
+            target.write(output)  # type: ignore[union-attr]
+        else:
+            dst.write(output)
+        rows += count
+        for slot, value in enumerate(invalid):
+            hasher.invalid[slot] += value
+        hasher.unknown_country += unknown
+
+    with concurrent.futures.ProcessPoolExecutor(workers, context, _start_worker, setup) as pool:
+        try:
+            for block in blocks:
+                in_flight.append(pool.submit(_hash_block, block))
+                if len(in_flight) >= 2 * workers:
+                    collect()
+            while in_flight:
+                collect()
+        except BaseException:
+            for future in in_flight:
+                future.cancel()
+            raise
+    return rows
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
+def _input_error(exc: Exception, line: int) -> InputError:
     # csv.Error texts are fixed strings and codec errors are summarised, so no cell content leaks
     reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else f"malformed CSV ({exc})"
-    return InputError(f"input is {reason} near line {reader.line_num + 1}")
+    # csv has counted the line it failed on; a decoding error strikes before the line is counted
+    return InputError(f"input is {reason} near line {line + isinstance(exc, UnicodeDecodeError)}")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -158,12 +316,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"adsbridge hash: cannot open {exc.filename}: {exc.strerror}", file=sys.stderr)
             return 1
         try:
-            stats = hash_csv(src, dst, country=country, normalized_only=args.normalized_only)
+            stats = hash_csv(src, dst, country=country, normalized_only=args.normalized_only, workers=_cpus())
         except InputError as exc:
             print(f"adsbridge hash: {exc}", file=sys.stderr)
             return 1
     print(f"adsbridge hash: {stats.summary()}", file=sys.stderr)
     return 0
+
+
+def _cpus() -> int:
+    """CPUs this process may use (the CLI hashes with one worker per CPU, up to 8)."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(usable, 8))
 
 
 def _open(stack: contextlib.ExitStack, path: str | None, std: TextIO, mode: str, encoding: str) -> TextIO:

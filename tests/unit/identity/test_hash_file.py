@@ -1,0 +1,244 @@
+"""``hash_csv`` and the ``adsbridge hash`` command: columns, overrides, counts, streaming, parallel parity."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adsbridge import hash_file
+from adsbridge.hash_file import HashStats, InputError, hash_csv
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run(text: str, country: str = "US", normalized_only: bool = False, workers: int = 1) -> tuple[str, HashStats]:
+    out = io.StringIO()
+    stats = hash_csv(
+        io.StringIO(text, newline=""), out, country=country, normalized_only=normalized_only, workers=workers
+    )
+    return out.getvalue(), stats
+
+
+def rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+SAMPLE = (
+    "ExternalUserId,EMAIL,Phone,FirstName,lastname,Address,city,STATE,postal,CountryCode,segment\n"
+    "u1,John.Doe+x@Example.com,571-981-5803,José,Müller,100 North Main Street,München,Texas,75236-9599,,gold\n"
+    "u2,,+44 20 7946 0958,,,,,,SW1A 1AA,uk,silver\n"
+    "u3,not-an-email,12345,,,,,,1234,US,\n"
+)
+
+
+def test_pii_columns_hashed_by_case_insensitive_header_others_untouched() -> None:
+    out, stats = run(SAMPLE)
+    header, first, second, third = rows(out)
+    assert header == rows(SAMPLE)[0]  # header unchanged, same order
+    assert first == [
+        "u1",
+        sha("john.doex@example.com"),
+        sha("15719815803"),
+        sha("jos"),
+        sha("mueller"),
+        sha("100nmainst"),
+        sha("mnchen"),
+        sha("tx"),
+        sha("75236"),
+        "",
+        "gold",
+    ]
+    assert second[0] == "u2" and second[9] == "uk" and second[10] == "silver"
+    assert second[1] == "" and second[3:8] == ["", "", "", "", ""]  # empty stays empty
+    assert second[2] == sha("442079460958")
+    assert second[8] == sha("SW1A1AA")  # countrycode uk → GB postal rule
+    assert third[1:3] == ["", ""] and third[8] == ""  # invalid → empty
+    assert stats.rows == 3
+    assert stats.invalid == {
+        "email": 1,
+        "phone": 1,
+        "firstname": 0,
+        "lastname": 0,
+        "address": 0,
+        "city": 0,
+        "state": 0,
+        "postal": 1,
+    }
+    assert stats.pii_columns == ("email", "phone", "firstname", "lastname", "address", "city", "state", "postal")
+
+
+def test_countrycode_overrides_the_default_country() -> None:
+    text = "postal,countrycode\nSW1A 1AA,GB\nSW1A 1AA,\n75236-9599,\n75236-9599,gb\n"
+    out, _ = run(text, country="US")
+    assert [row[0] for row in rows(out)[1:]] == [sha("SW1A1AA"), "", sha("75236"), ""]
+    out, _ = run(text, country="GB")
+    assert [row[0] for row in rows(out)[1:]] == [sha("SW1A1AA"), sha("SW1A1AA"), "", ""]
+
+
+def test_unknown_countrycode_uses_the_default_and_is_counted() -> None:
+    out, stats = run("phone,countrycode\n5714120599,Narnia\n5714120599,  \n", country="US")
+    assert [row[0] for row in rows(out)[1:]] == [sha("15714120599")] * 2
+    assert stats.unknown_country == 1  # blank is "no override", not unknown
+    assert "unknown countrycode" in stats.summary()
+
+
+def test_normalized_only_writes_the_normal_forms() -> None:
+    out, _ = run(SAMPLE, normalized_only=True)
+    first = rows(out)[1]
+    assert first[1:9] == [
+        "john.doex@example.com",
+        "15719815803",
+        "jos",
+        "mueller",
+        "100nmainst",
+        "mnchen",
+        "tx",
+        "75236",
+    ]
+
+
+def test_prehashed_cells_pass_through_lowercased() -> None:
+    digest = sha("abc@example.com")
+    out, _ = run(f"email,phone\n{digest.upper()},{digest}\n")
+    assert rows(out)[1] == [digest, digest]
+    out, _ = run(f"email\n{digest.upper()}\n", normalized_only=True)
+    assert rows(out)[1] == [digest]
+
+
+def test_quoted_fields_short_rows_and_no_pii_columns() -> None:
+    text = 'address,note,email\n"1 Main St, Apt #5","two\nlines",a@b.co\n"9 Elm Way"\n'
+    out, stats = run(text)
+    assert rows(out) == [
+        ["address", "note", "email"],
+        [sha("1mainstaptnumber5"), "two\nlines", sha("a@b.co")],
+        [sha("9elmway")],
+    ]
+    assert stats.rows == 2
+    out, stats = run("id,score\n1,2\n")
+    assert out == "id,score\n1,2\n" and stats.pii_columns == () and "PII columns: none" in stats.summary()
+
+
+def test_empty_input_gives_empty_output() -> None:
+    assert run("") == ("", HashStats())
+
+
+def test_malformed_input_names_the_line_not_the_content() -> None:
+    huge = "leaked" * 30_000  # longer than csv's field size limit
+    with pytest.raises(InputError, match=r"malformed CSV \(field larger than field limit.*line 3") as caught:
+        run(f"email\nsecret@example.com\n{huge}@example.com\n")
+    assert "leaked" not in str(caught.value) and "secret" not in str(caught.value)
+
+
+TRICKY = (
+    "externalUserId,email,phone,address,note,countrycode\r\n"
+    + "".join(
+        f'u{i},User{i}@Example.com,{5714120000 + i},"{i} North Main St, Apt #{i % 7}",'
+        f'"multi\r\nline ""{i}""",{["US", "gb", "", "DE", "XX"][i % 5]}\r\n'
+        f"u{i}b,plain{i}@x.org,+44 20 7946 {i:04d},{i}-B Elm St,5'11\" tall,\r\n"
+        "\r\n"
+        for i in range(40)
+    )
+    + 'u-last,"bad,email",n/a,"Flat 1\nBlock ""C""",,uk'
+)
+
+
+@pytest.mark.parametrize("normalized_only", [False, True])
+def test_parallel_output_is_byte_identical(monkeypatch: pytest.MonkeyPatch, normalized_only: bool) -> None:
+    monkeypatch.setattr(hash_file, "_BLOCK_ROWS", 7)  # many blocks, cut between awkward records
+    serial = run(TRICKY, normalized_only=normalized_only)
+    parallel = run(TRICKY, normalized_only=normalized_only, workers=2)
+    assert parallel[0] == serial[0]
+    assert parallel[1] == serial[1]
+    assert serial[1].rows == 121 and serial[1].unknown_country == 8
+
+
+def test_parallel_small_input_stays_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_pool(*args: object, **kwargs: object) -> int:
+        raise AssertionError("started workers for a small input")
+
+    monkeypatch.setattr(hash_file, "_run_parallel", no_pool)
+    assert run(SAMPLE, workers=4) == run(SAMPLE)
+
+
+def test_parallel_malformed_input_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hash_file, "_BLOCK_ROWS", 2)
+    text = "email\n" + "a@b.co\n" * 9 + "x" * 200_000 + "@b.co\n" + "a@b.co\n" * 5
+    with pytest.raises(InputError, match="line 11"):
+        run(text, workers=2)
+
+
+def test_blocks_hold_whole_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hash_file, "_BLOCK_ROWS", 2)
+    lines = hash_file._Lines(io.StringIO('a,"b\nc"\nd\n"e\n\nf",g\nh\n', newline=""))
+    assert [(block, records) for block, _, records in lines.blocks()] == [
+        (['a,"b\n', 'c"\n', "d\n"], 2),
+        (['"e\n', "\n", 'f",g\n', "h\n"], 2),
+    ]
+
+
+# --- the command ------------------------------------------------------------------------------------
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="adsbridge")
+    hash_file.add_parser(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+def test_hash_subcommand_options() -> None:
+    args = parse(["hash"])
+    assert (args.country, args.input, args.output, args.normalized_only) == ("US", None, None, False)
+    assert args.func is hash_file.run
+    args = parse(["hash", "--country", "gb", "--input", "a.csv", "--output", "b.csv", "--normalized-only"])
+    assert (args.country, args.input, args.output, args.normalized_only) == ("gb", "a.csv", "b.csv", True)
+
+
+def test_command_files_bom_and_summary_without_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("\ufeffEmail,postal\nSecret.Person@Example.com,SW1A 1AA\nnope,\n", encoding="utf-8")
+    args = parse(["hash", "--country", "uk", "--input", str(source), "--output", str(target)])
+    assert args.func(args) == 0
+    assert (
+        target.read_text(encoding="utf-8") == f"Email,postal\n{sha('secret.person@example.com')},{sha('SW1A1AA')}\n,\n"
+    )
+    err = capsys.readouterr().err
+    assert "2 rows" in err and "email=1" in err
+    assert "secret" not in err.lower() and "nope" not in err and "SW1A" not in err
+
+
+def test_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = parse(["hash", "--country", "Atlantis"])
+    assert args.func(args) == 2
+    args = parse(["hash", "--input", str(tmp_path / "missing.csv")])
+    assert args.func(args) == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"email\nsecret\xff@example.com\n")
+    args = parse(["hash", "--input", str(bad), "--output", str(tmp_path / "o.csv")])
+    assert args.func(args) == 1
+    err = capsys.readouterr().err
+    assert "must be an ISO 3166-1" in err and "missing.csv" in err and "not UTF-8" in err
+    assert "secret" not in err
+
+
+def test_command_streams_stdin_to_stdout() -> None:
+    code = (
+        "import argparse, sys; from adsbridge import hash_file; p = argparse.ArgumentParser(); "
+        "hash_file.add_parser(p.add_subparsers()); a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "hash", "--normalized-only"],
+        input=b"email,phone\r\nA@B.co,(571) 412-0599\r\n",
+        capture_output=True,
+        check=True,
+    )
+    assert done.stdout == b"email,phone\na@b.co,15714120599\n"
+    assert b"1 rows" in done.stderr
