@@ -6,8 +6,11 @@ invalid value becomes an empty cell. A row's ``countrycode`` cell overrides the 
 that is not ISO 3166-1 alpha-2 falls back to the default and is counted). Every other column, including
 ``externaluserid`` and ``countrycode``, passes through unchanged, in the same order.
 
-Streaming: one row at a time through :mod:`csv`, caches bounded, so memory does not grow with the file.
-Raw values never reach stderr, logs or exception messages — only counts and line numbers.
+Streaming, with memory independent of the file size: rows go through :mod:`csv` one at a time and the
+normaliser caches are bounded. With ``workers`` > 1 (the command uses one per CPU) blocks of 4,000 records
+are hashed in worker processes, at most two blocks per worker in flight, and written in input order — the
+output is byte-identical to the single-process path. Raw values never reach stderr, logs or exception
+messages — only counts and line numbers.
 """
 
 from __future__ import annotations

@@ -26,7 +26,10 @@ UNKNOWN_COUNTRY = "ZZ"
 Rule = Callable[[str], "str | None"]
 
 _HEX64 = re.compile("[0-9a-fA-F]{64}")
-_CACHE_LIMIT = 65_536
+# Cache sizes (entries, ~250 bytes each): names and city are shared by all countries; state and postal are
+# per country, kept small because every country seen gets its own.
+_SHARED_CACHE = 32_768
+_CACHE_PER_COUNTRY = {"state": 2_048, "postal": 8_192}
 
 
 def prehashed(value: str) -> str | None:
@@ -37,8 +40,8 @@ def prehashed(value: str) -> str | None:
     return text.lower() if len(text) == 64 and _HEX64.fullmatch(text) else None
 
 
-def _hasher(rule: Rule, cached: bool) -> Rule:
-    """Value → SHA-256 hex of its normal form (pre-hashed values pass through), optionally memoised."""
+def _hasher(rule: Rule, cache: int = 0) -> Rule:
+    """Value → SHA-256 hex of its normal form (pre-hashed values pass through), memoised up to ``cache``."""
 
     def digest(value: str) -> str | None:
         if len(value) >= 64:
@@ -48,7 +51,7 @@ def _hasher(rule: Rule, cached: bool) -> Rule:
         normal = rule(value)
         return sha256(normal.encode()).hexdigest() if normal else None
 
-    if not cached:
+    if not cache:
         return digest
     memo: dict[str, str | None] = {}
     miss = object()
@@ -56,7 +59,7 @@ def _hasher(rule: Rule, cached: bool) -> Rule:
     def memoised(value: str) -> str | None:
         found = memo.get(value, miss)
         if found is miss:
-            if len(memo) >= _CACHE_LIMIT:
+            if len(memo) >= cache:
                 memo.clear()
             found = memo[value] = digest(value)
         return found  # type: ignore[return-value]
@@ -77,9 +80,9 @@ def _normalizer(rule: Rule) -> Rule:
 
 # Country-independent rules share one cache across all countries.
 _SHARED_HASHERS = {
-    "firstname": _hasher(normalize_name, cached=True),
-    "lastname": _hasher(normalize_name, cached=True),
-    "city": _hasher(normalize_city, cached=True),
+    "firstname": _hasher(normalize_name, _SHARED_CACHE),
+    "lastname": _hasher(normalize_name, _SHARED_CACHE),
+    "city": _hasher(normalize_city, _SHARED_CACHE),
 }
 
 
@@ -105,9 +108,9 @@ class Normalizer:
             "postal": postal_rule(country),
         }
         self.rules: dict[str, Rule] = {field: _normalizer(rule) for field, rule in rules.items()}
-        cached = {"state", "postal"}
         self.hashers: dict[str, Rule] = {
-            field: _SHARED_HASHERS.get(field) or _hasher(rules[field], cached=field in cached) for field in PII_FIELDS
+            field: _SHARED_HASHERS.get(field) or _hasher(rules[field], _CACHE_PER_COUNTRY.get(field, 0))
+            for field in PII_FIELDS
         }
 
     def normalize(self, field: str, value: str) -> str | None:
