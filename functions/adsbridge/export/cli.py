@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from adsbridge.ads import AdsError, audiences_client
-from adsbridge.export.job import RunOptions, run_export
-from adsbridge.export.report import Counters
-from adsbridge.settings import SettingsError, load_settings
+if TYPE_CHECKING:
+    from adsbridge.export.report import Counters
 
 FAILED_STATUSES = frozenset({"FAILED", "TIMED_OUT"})
 
@@ -31,6 +30,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
+    # imported here so that other subcommands (``hash``) start without loading requests and pydantic
+    from adsbridge.ads import AdsError, audiences_client
+    from adsbridge.export.job import RunOptions, run_export
+    from adsbridge.settings import SettingsError, load_settings
+
     try:
         settings = load_settings(args.settings)
         client = audiences_client(settings.region)
