@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from adsbridge.ads.audiences import AudiencesClient
 from adsbridge.export.prepare import Target
@@ -69,36 +70,55 @@ def upload_rows(
     max_bytes: int = MAX_BATCH_BYTES,
     on_batch: Callable[[Counters], None] | None = None,
 ) -> None:
-    """Upload every valid row of ``rows``; counts every row, uploaded or skipped, in ``counters``."""
+    """Upload every valid row of ``rows``; counts every row, uploaded or skipped, in ``counters``.
+
+    One batch is in flight on a worker thread while the next is built, so hashing and the API's latency
+    overlap; at most two batches are in memory. A failed POST raises here, after the batches before it
+    have been counted.
+    """
     pacer = pacer or Pacer()
     resource = target.target_resource()
     batch: list[bytes] = []
     size = 0
+    in_flight: tuple[Future[str], int] | None = None
 
-    def flush() -> None:
-        nonlocal batch, size
-        pacer.before(len(batch))
-        job_id = client.upload_records(target.audience_id, batch, resource)
-        counters.job_request_ids.append(job_id)
+    def settle() -> None:
+        nonlocal in_flight
+        if in_flight is None:
+            return
+        future, records = in_flight
+        in_flight = None
+        counters.job_request_ids.append(future.result())
         counters.total_batches += 1
-        counters.batch_sizes.append(len(batch))
-        counters.uploaded_records += len(batch)
-        counters.total_records += len(batch)
-        batch, size = [], 0
+        counters.batch_sizes.append(records)
+        counters.uploaded_records += records
+        counters.total_records += records
         if on_batch is not None:
             on_batch(counters)
 
-    for row in rows:
-        if isinstance(row, MalformedRow):
-            counters.skip("malformed_row")
-            continue
-        record = builder.build(row)
-        if isinstance(record, Skip):
-            counters.skip(record)
-            continue
-        if batch and (len(batch) >= max_records or size + len(record) + 1 > max_bytes):
-            flush()
-        batch.append(record)
-        size += len(record) + 1
-    if batch:
-        flush()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="adsbridge-upload") as pool:
+
+        def flush() -> None:
+            nonlocal batch, size, in_flight
+            settle()
+            pacer.before(len(batch))
+            in_flight = (pool.submit(client.upload_records, target.audience_id, batch, resource), len(batch))
+            batch, size = [], 0
+
+        try:
+            for row in rows:
+                if isinstance(row, MalformedRow):
+                    counters.skip("malformed_row")
+                    continue
+                record = builder.build(row)
+                if isinstance(record, Skip):
+                    counters.skip(record)
+                    continue
+                if batch and (len(batch) >= max_records or size + len(record) + 1 > max_bytes):
+                    flush()
+                batch.append(record)
+                size += len(record) + 1
+            if batch:
+                flush()
+        finally:
+            settle()  # a batch already sent is counted (and its job id kept) even when reading failed

@@ -38,7 +38,9 @@ class FakeTime:
 
 def test_terminal_jobs_are_not_polled_again() -> None:
     fake, t = FakeJobs({"a": 1, "b": 3}), FakeTime()
-    jobs, finished = poll_until_done(cast(AudiencesClient, fake), ["a", "b"], max_wait_seconds=600, interval=30, clock=t.clock, sleep=t.sleep)
+    jobs, finished = poll_until_done(
+        cast(AudiencesClient, fake), ["a", "b"], max_wait_seconds=600, interval=30, clock=t.clock, sleep=t.sleep
+    )
     assert finished and {j.state for j in jobs.values()} == {"SUCCEEDED"}
     assert fake.asked == ["a", "b", "b", "b"]
     assert t.now == 60
@@ -46,7 +48,9 @@ def test_terminal_jobs_are_not_polled_again() -> None:
 
 def test_deadline_is_respected() -> None:
     fake, t = FakeJobs({"a": 1000}), FakeTime()
-    jobs, finished = poll_until_done(cast(AudiencesClient, fake), ["a"], max_wait_seconds=100, interval=30, clock=t.clock, sleep=t.sleep)
+    jobs, finished = poll_until_done(
+        cast(AudiencesClient, fake), ["a"], max_wait_seconds=100, interval=30, clock=t.clock, sleep=t.sleep
+    )
     assert not finished and jobs["a"].state == "PENDING"
     assert t.now == 100  # the last sleep is shortened to the deadline
 
@@ -57,7 +61,10 @@ def test_outcomes() -> None:
     assert _outcome({"a": ok, "b": JobStatus("b", "FAILED")}, True)[0] == "PARTIALLY_SUCCEEDED"
     assert _outcome({"a": JobStatus("a", "SUCCEEDED", invalid=2)}, True)[0] == "PARTIALLY_SUCCEEDED"
     assert _outcome({"a": JobStatus("a", "FAILED")}, True)[0] == "FAILED"
-    assert _outcome({"a": JobStatus("a", "PENDING")}, False) == ("TIMED_OUT", "max_wait_time reached with 1 job(s) still pending")
+    assert _outcome({"a": JobStatus("a", "PENDING")}, False) == (
+        "TIMED_OUT",
+        "max_wait_time reached with 1 job(s) still pending",
+    )
 
 
 def report(**overrides: Any) -> ExportReport:
