@@ -12,7 +12,7 @@ from cdk_nag import AwsSolutionsChecks
 
 def build_app() -> cdk.App:
     app = cdk.App()
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))  # type: ignore[attr-defined]
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return app
 
 

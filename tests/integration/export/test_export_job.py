@@ -20,7 +20,18 @@ from adsbridge.settings import parse_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "samples/customers.csv"
-HEADER = ["externalUserId", "email", "phone", "firstname", "lastname", "address", "city", "state", "postal", "countrycode"]
+HEADER = [
+    "externalUserId",
+    "email",
+    "phone",
+    "firstname",
+    "lastname",
+    "address",
+    "city",
+    "state",
+    "postal",
+    "countrycode",
+]
 
 
 def settings_dict(**changes: Any) -> dict[str, Any]:
@@ -87,7 +98,10 @@ def test_counts_add_up_and_batches_stay_under_6000(emulator_env: Emulator, tmp_p
 
 
 def test_create_then_delete_empties_the_audience(emulator_env: Emulator, tmp_path: Path) -> None:
-    rows = [[f"u{i}", f"user{i}@example.com", "2065550100", "Ann", "Lee", "1 Main St", "Seattle", "WA", "98101", "US"] for i in range(50)]
+    rows = [
+        [f"u{i}", f"user{i}@example.com", "2065550100", "Ann", "Lee", "1 Main St", "Seattle", "WA", "98101", "US"]
+        for i in range(50)
+    ]
     source = write_rows(tmp_path / "in.csv", rows)
     _, created = export(tmp_path, source)
     audience_id = created["audience_id"]
@@ -97,7 +111,9 @@ def test_create_then_delete_empties_the_audience(emulator_env: Emulator, tmp_pat
     assert emulator_env.audience_members(audience_id) == frozenset()
 
 
-def test_bad_settings_fail_before_any_request(emulator_env: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_settings_fail_before_any_request(
+    emulator_env: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, report = export(tmp_path, SAMPLE, time_to_live=99_999_999, target="AMC_AND_DSP", dsp_advertiser_id="x1")
     assert code == 2 and report == {}
     err = capsys.readouterr().err.strip()
@@ -158,14 +174,18 @@ def test_consent_columns_become_user_consent(emulator_env: Emulator, tmp_path: P
     assert report["invalid_records"] == 0  # the emulator validated the userConsent blocks
 
 
-def test_5xx_storm_ends_in_a_failure_report(emulator_env: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_5xx_storm_ends_in_a_failure_report(
+    emulator_env: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     emulator_env.faults.fail_next(100, status=503, path_prefix="/amc/audiences/records")
     settings = parse_settings(settings_dict())
     from adsbridge.ads import AdsSession, LwaCredentials, RetryPolicy, TokenProvider
 
     c = emulator_env.credentials
     tokens = TokenProvider(LwaCredentials(c.client_id, c.client_secret, c.refresh_token), emulator_env.token_url)
-    client = AudiencesClient(AdsSession(emulator_env.url, tokens, policy=RetryPolicy(max_attempts=3), sleep=lambda s: None))
+    client = AudiencesClient(
+        AdsSession(emulator_env.url, tokens, policy=RetryPolicy(max_attempts=3), sleep=lambda s: None)
+    )
     report = run_export(settings, str(SAMPLE), client, RunOptions(accept_terms=True))
     assert report.status == "FAILED"
     assert "HTTP 503" in report.reason  # type: ignore[operator]
@@ -199,11 +219,15 @@ def test_gzip_json_lines_from_s3(emulator_env: Emulator, tmp_path: Path, monkeyp
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
-    lines = "".join(json.dumps({"externalUserId": f"s3u{i}", "email": f"s3u{i}@example.com"}) + "\n" for i in range(300))
+    lines = "".join(
+        json.dumps({"externalUserId": f"s3u{i}", "email": f"s3u{i}@example.com"}) + "\n" for i in range(300)
+    )
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket="adsbridge-drops")
-        s3.put_object(Bucket="adsbridge-drops", Key="incoming/job/customers.jsonl.gz", Body=gzip.compress(lines.encode()))
+        s3.put_object(
+            Bucket="adsbridge-drops", Key="incoming/job/customers.jsonl.gz", Body=gzip.compress(lines.encode())
+        )
         code, report = export(tmp_path, "s3://adsbridge-drops/incoming/job/customers.jsonl.gz")
     assert code == 0 and report["uploaded_records"] == 300
     assert len(emulator_env.audience_members(report["audience_id"])) == 300
