@@ -20,7 +20,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: setup  ## the whole suite: unit, integration, infra
+test: lint  ## lint, then the whole suite: unit, integration, infra
 	$(BIN)/pytest
 
 unit: setup
