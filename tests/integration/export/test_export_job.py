@@ -16,22 +16,12 @@ from adsbridge.ads import AudiencesClient
 from adsbridge.cli import main
 from adsbridge.emulator import Emulator
 from adsbridge.export.job import RunOptions, run_export
+from adsbridge.identity import PII_FIELDS
 from adsbridge.settings import parse_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "samples/customers.csv"
-HEADER = [
-    "externalUserId",
-    "email",
-    "phone",
-    "firstname",
-    "lastname",
-    "address",
-    "city",
-    "state",
-    "postal",
-    "countrycode",
-]
+HEADER = ["externalUserId", *PII_FIELDS, "countrycode"]
 
 
 def settings_dict(**changes: Any) -> dict[str, Any]:
