@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup test unit integration infra-tests lint format bench sample-export emulator clean
+.PHONY: setup test unit integration infra-tests lint format build bench sample-export emulator clean
 
 setup: $(VENV)/.installed node_modules/.installed  ## create .venv and node_modules from nothing
 
@@ -40,6 +40,9 @@ lint: setup  ## ruff + mypy, as CI would
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+build: setup  ## Lambda code + dependencies for arm64 in .build/lambda (no Docker)
+	$(BIN)/python scripts/build_lambda.py
 
 bench: setup  ## speed and memory figures (printed, never asserted)
 	$(BIN)/python bench/hash_bench.py

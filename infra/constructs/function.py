@@ -1,0 +1,81 @@
+"""An adsbridge Lambda function with the project's defaults, so every function is built the same way.
+
+arm64 + Python 3.14, code from the Docker-free build (``scripts/build_lambda.py``), its own log group with
+retention and a role that may write only there (no AWS managed policy), X-Ray tracing, Powertools settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+
+from constructs import Construct
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_DIR = ROOT / ".build/lambda"
+RUNTIME = lambda_.Runtime.PYTHON_3_14  # keep in step with scripts/build_lambda.py PYTHON_VERSION
+ARCHITECTURE = lambda_.Architecture.ARM_64
+METRICS_NAMESPACE = "adsbridge"
+
+
+def lambda_code() -> lambda_.Code:
+    """The built package; fails with the fix when ``make build`` has not run."""
+    if not (BUILD_DIR / ".stamp").exists():
+        raise FileNotFoundError(f"{BUILD_DIR} is not built: run `make build` (scripts/build_lambda.py) first")
+    return lambda_.Code.from_asset(str(BUILD_DIR))
+
+
+class AdsbridgeFunction(Construct):
+    """``function`` is the Lambda; ``log_group`` its explicitly retained logs."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: str,
+        service: str,
+        description: str,
+        timeout: Duration | None = None,
+        memory_size: int = 512,
+        environment: Mapping[str, str] | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+        self.role = iam.Role(
+            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
+        )
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            code=lambda_code(),
+            handler=handler,
+            description=description,
+            timeout=timeout or Duration.minutes(1),
+            memory_size=memory_size,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            role=self.role,
+            logging_format=lambda_.LoggingFormat.JSON,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": service,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **(environment or {}),
+            },
+        )
+        # Tracing adds xray:PutTraceSegments/PutTelemetryRecords on "*": X-Ray has no resource-level permissions.
+        # tests/infra checks that "*" resources in any adsbridge policy carry X-Ray actions only.
+        self.role.node.add_metadata(
+            Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
+            {"AwsSolutions::AwsSolutions-IAM5[Resource::*]": "X-Ray trace writes cannot be scoped to a resource"},
+        )
