@@ -70,7 +70,7 @@ def run_export(
                 clock=options.clock,
                 sleep=options.sleep,
             )
-            status, reason = _outcome(jobs, finished)
+            status, reason = outcome(jobs, finished)
     except (AdsError, PrepareError, OSError, ValueError) as exc:
         status, reason = "FAILED", str(exc)
     return ExportReport.build(
@@ -86,7 +86,8 @@ def run_export(
     )
 
 
-def _outcome(jobs: dict[str, JobStatus], finished: bool) -> tuple[str, str | None]:
+def outcome(jobs: dict[str, JobStatus], finished: bool) -> tuple[str, str | None]:
+    """The report status (and reason) once polling stopped: shared by ``adsbridge export`` and the Report step."""
     if not finished:
         pending = sum(1 for job in jobs.values() if not job.terminal)
         return "TIMED_OUT", f"max_wait_time reached with {pending} job(s) still pending"

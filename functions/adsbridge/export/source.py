@@ -51,16 +51,15 @@ def open_input(uri: str, *, s3_client: Any = None) -> Iterator[IO[bytes]]:
         raw = Path(uri).open("rb")  # noqa: SIM115 - closed below
     try:
         head = raw.read(2)
-        stream: IO[bytes] = io.BufferedReader(_Prefixed(head, raw), buffer_size=1 << 16)
+        stream: IO[bytes] = io.BufferedReader(PrefixedStream(head, raw), buffer_size=1 << 16)
         yield gzip.GzipFile(fileobj=stream) if head == _GZIP_MAGIC else stream  # type: ignore[misc]
     finally:
         raw.close()
 
 
-class _Prefixed(io.RawIOBase):
-    """A raw stream that replays bytes already read (the gzip sniff) before the rest of ``body``.
-
-    S3 streaming bodies cannot peek, so sniffing must consume and give back.
+class PrefixedStream(io.RawIOBase):
+    """A raw stream that yields ``head`` before the rest of ``body``: the gzip sniff given back (S3 bodies
+    cannot peek), or a CSV header put in front of a chunk's byte range.
     """
 
     def __init__(self, head: bytes, body: IO[bytes]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from adsbridge.ads.audiences import AudiencesClient, JobStatus
-from adsbridge.export.job import _outcome
+from adsbridge.export.job import outcome
 from adsbridge.export.poll import poll_until_done
 from adsbridge.export.report import Counters, ExportReport
 
@@ -57,11 +57,11 @@ def test_deadline_is_respected() -> None:
 
 def test_outcomes() -> None:
     ok = JobStatus("a", "SUCCEEDED")
-    assert _outcome({"a": ok}, True) == ("SUCCEEDED", None)
-    assert _outcome({"a": ok, "b": JobStatus("b", "FAILED")}, True)[0] == "PARTIALLY_SUCCEEDED"
-    assert _outcome({"a": JobStatus("a", "SUCCEEDED", invalid=2)}, True)[0] == "PARTIALLY_SUCCEEDED"
-    assert _outcome({"a": JobStatus("a", "FAILED")}, True)[0] == "FAILED"
-    assert _outcome({"a": JobStatus("a", "PENDING")}, False) == (
+    assert outcome({"a": ok}, True) == ("SUCCEEDED", None)
+    assert outcome({"a": ok, "b": JobStatus("b", "FAILED")}, True)[0] == "PARTIALLY_SUCCEEDED"
+    assert outcome({"a": JobStatus("a", "SUCCEEDED", invalid=2)}, True)[0] == "PARTIALLY_SUCCEEDED"
+    assert outcome({"a": JobStatus("a", "FAILED")}, True)[0] == "FAILED"
+    assert outcome({"a": JobStatus("a", "PENDING")}, False) == (
         "TIMED_OUT",
         "max_wait_time reached with 1 job(s) still pending",
     )

@@ -1,0 +1,63 @@
+"""Run state in S3: the prepared target and each finished chunk's result, so a re-run resumes, not repeats.
+
+A run is one input object version: its id hashes bucket, key and ETag, so re-running the same input (after a
+crash, or a redrive) finds the audience already prepared and skips every chunk already uploaded. Only
+counts, ids and job states are stored: never row data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+CHECKPOINT_PREFIX = "checkpoints"
+
+
+def run_id(bucket: str, key: str, etag: str) -> str:
+    return hashlib.sha256(f"{bucket}\0{key}\0{etag}".encode()).hexdigest()[:24]
+
+
+class RunStore:
+    """JSON documents under ``checkpoints/<job>/<run id>/`` in the state bucket (an injected S3 client)."""
+
+    def __init__(self, s3: Any, bucket: str, job: str, run: str) -> None:
+        self._s3 = s3
+        self.bucket = bucket
+        self.prefix = f"{CHECKPOINT_PREFIX}/{job}/{run}/"
+
+    def load(self, name: str) -> Any | None:
+        try:
+            body = self._s3.get_object(Bucket=self.bucket, Key=self.prefix + name)["Body"]
+        except self._s3.exceptions.NoSuchKey:
+            return None
+        return json.loads(body.read())
+
+    def save(self, name: str, document: Any) -> None:
+        self._s3.put_object(
+            Bucket=self.bucket,
+            Key=self.prefix + name,
+            Body=json.dumps(document, separators=(",", ":")).encode(),
+            ContentType="application/json",
+        )
+
+    def chunk(self, index: int) -> dict[str, Any] | None:
+        found = self.load(_chunk_name(index))
+        return dict(found) if found is not None else None
+
+    def save_chunk(self, index: int, result: dict[str, Any]) -> None:
+        self.save(_chunk_name(index), result)
+
+    def chunks(self) -> list[dict[str, Any]]:
+        """Every finished chunk's result, in chunk order."""
+        found = []
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + "chunks/"):
+            for item in page.get("Contents", []):
+                body = self._s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"]
+                found.append(json.loads(body.read()))
+        return sorted(found, key=lambda result: int(result["index"]))
+
+
+def _chunk_name(index: int) -> str:
+    return f"chunks/{index:06d}.json"

@@ -1,0 +1,28 @@
+"""Prepare: validate settings, plan chunks, make the audience ready. Event: ``{job, source}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from adsbridge.export.handlers import runtime
+from adsbridge.export.handlers.runtime import logger, tracer
+from adsbridge.export.state import JobSpec, SourceObject
+from adsbridge.export.steps import prepare_run
+
+
+class PrepareEvent(BaseModel):
+    job: JobSpec
+    source: SourceObject
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = PrepareEvent.model_validate(event)
+    logger.append_keys(job=request.job.name)
+    prepared = prepare_run(request.job, request.source, runtime.services())
+    logger.info("prepared", extra={"run_id": prepared.run.run_id, "chunks": len(prepared.chunks)})
+    return prepared.model_dump(mode="json")

@@ -1,0 +1,52 @@
+"""What every export handler shares: Powertools logger/metrics/tracer and the services built from the environment.
+
+``services()`` is cached so a warm Lambda reuses its clients (and its LwA access token); tests replace it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from adsbridge.ads import AudiencesClient, RetryPolicy, audiences_client
+from adsbridge.ads.secrets import credentials_from_secret
+from adsbridge.export.state import JobSpec
+from adsbridge.export.steps import Services
+from adsbridge.settings import ExportSettings
+
+STATE_BUCKET_ENV = "ADSBRIDGE_STATE_BUCKET"
+
+logger = Logger(service="export")
+tracer = Tracer(service="export")
+metrics = Metrics(namespace="adsbridge", service="export")
+
+
+def ads_clients(
+    secrets: Any, policy: RetryPolicy | None = None
+) -> Callable[[JobSpec, ExportSettings], AudiencesClient]:
+    """One Ads client per (secret, region): credentials from the job's secret, else from the environment."""
+    cache: dict[tuple[str | None, str], AudiencesClient] = {}
+
+    def client(job: JobSpec, settings: ExportSettings) -> AudiencesClient:
+        key = (job.secret_name, settings.region.value)
+        if key not in cache:
+            credentials = credentials_from_secret(secrets, job.secret_name) if job.secret_name else None
+            cache[key] = audiences_client(settings.region, credentials, policy=policy)
+        return cache[key]
+
+    return client
+
+
+@lru_cache(maxsize=1)
+def services() -> Services:
+    import boto3
+
+    return Services(
+        s3=boto3.client("s3"),
+        state_bucket=os.environ[STATE_BUCKET_ENV],
+        ads=ads_clients(boto3.client("secretsmanager")),
+    )

@@ -1,0 +1,230 @@
+"""The export as four resumable steps, one per state-machine task: prepare, upload a chunk, poll, report.
+
+Each step takes the small state descriptors (``adsbridge.export.state``) plus injected services, keeps its
+results in S3 through ``RunStore`` and returns small JSON. ``adsbridge export`` runs the same domain calls
+(prepare, upload_rows, poll_once, ExportReport) in one process.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from adsbridge.ads.audiences import AudiencesClient, JobStatus
+from adsbridge.export.checkpoint import RunStore, run_id
+from adsbridge.export.chunks import Chunk, open_chunk, plan_chunks, s3_range_reader
+from adsbridge.export.job import outcome
+from adsbridge.export.poll import all_terminal, poll_once
+from adsbridge.export.prepare import Target, prepare
+from adsbridge.export.records import RecordBuilder
+from adsbridge.export.report import Counters, ExportReport
+from adsbridge.export.source import read_rows
+from adsbridge.export.state import JobSpec, PollState, Prepared, RunInfo, SourceObject, TaskError
+from adsbridge.export.upload import RECORDS_PER_HOUR_LIMIT, Pacer, upload_rows
+from adsbridge.settings import ExportSettings, parse_settings
+
+REPORT_PREFIX = "reports"
+PACING_WINDOW_SECONDS = 60.0
+REASON_MAX = 500
+
+
+@dataclass
+class Services:
+    """What the steps need from outside: S3 (input, checkpoints, reports) and an Ads client per job."""
+
+    s3: Any
+    state_bucket: str
+    ads: Callable[[JobSpec, ExportSettings], AudiencesClient]
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    pacer_budget: float = field(default=0.9)  # share of Amazon's hourly limit all chunks together may use
+
+
+def prepare_run(job: JobSpec, source: SourceObject, services: Services) -> Prepared:
+    """Validate settings, plan chunks and make the audience ready; a re-run of the same input reuses all of it."""
+    settings = parse_settings(job.settings)
+    head = services.s3.head_object(Bucket=source.bucket, Key=source.key)
+    run = run_id(source.bucket, source.key, head["ETag"])
+    store = _store(services, job, run)
+    done = store.load("prepared.json")
+    if done is not None:
+        return Prepared.model_validate(done)
+    plan = plan_chunks(
+        source.key, head["ContentLength"], s3_range_reader(services.s3, source.bucket, source.key),
+        chunk_bytes=job.chunk_bytes,
+    )  # fmt: skip
+    target = prepare(settings, services.ads(job, settings), accept_terms=job.accept_terms)
+    prepared = Prepared(
+        run=RunInfo(
+            run_id=run,
+            audience_id=str(target.audience_id),
+            connection_id=target.connection_id,
+            to_dsp=target.to_dsp,
+            layout=plan.layout,
+            wait=settings.wait_until_finish,
+            started_at=_iso(services.clock()),
+        ),
+        chunks=plan.chunks,
+    )
+    store.save("prepared.json", prepared.model_dump(mode="json"))
+    return prepared
+
+
+def chunk_pacer(concurrency: int, services: Services) -> Pacer:
+    """This invocation's share of the per-connection limit, enforced per minute.
+
+    Per minute, not per hour: a chunk's Lambda knows nothing of the chunks that ran before it in the same
+    slot, so each must keep a steady rate rather than spend an hour's budget in a burst.
+    """
+    per_minute = RECORDS_PER_HOUR_LIMIT * services.pacer_budget / max(concurrency, 1) / 60
+    return Pacer(max(int(per_minute), 1), window=PACING_WINDOW_SECONDS, sleep=services.sleep)
+
+
+def upload_chunk(
+    job: JobSpec, source: SourceObject, run: RunInfo, chunk: Chunk, concurrency: int, services: Services
+) -> dict[str, Any]:
+    """Upload one chunk unless a checkpoint says it is done; the checkpoint is written only when it is."""
+    store = _store(services, job, run.run_id)
+    done = store.chunk(chunk.index)
+    if done is not None:
+        return _chunk_summary(done, resumed=True)
+    settings = parse_settings(job.settings)
+    counters = Counters()
+    target = Target(audience_id=int(run.audience_id), connection_id=run.connection_id, to_dsp=run.to_dsp)
+    with open_chunk(services.s3, source.bucket, source.key, run.layout, chunk) as stream:
+        upload_rows(
+            read_rows(stream, json_lines=run.layout.json_lines),
+            RecordBuilder(settings),
+            services.ads(job, settings),
+            target,
+            counters,
+            pacer=chunk_pacer(concurrency, services),
+        )
+    result = {"index": chunk.index, **asdict(counters)}
+    store.save_chunk(chunk.index, result)
+    return _chunk_summary(result, resumed=False)
+
+
+def poll_run(job: JobSpec, run: RunInfo, poll: PollState, services: Services) -> PollState:
+    """One polling round over jobs not yet terminal; sets the deadline from ``max_wait_time`` on the first."""
+    settings = parse_settings(job.settings)
+    store = _store(services, job, run.run_id)
+    now = services.clock()
+    deadline = poll.deadline or now + (settings.max_wait_time or 0) * 60
+    job_ids = [job_id for result in store.chunks() for job_id in result["job_request_ids"]]
+    known = {job_id: JobStatus(**status) for job_id, status in (store.load("jobs.json") or {}).items()}
+    jobs = poll_once(services.ads(job, settings), job_ids, known)
+    store.save("jobs.json", {job_id: asdict(status) for job_id, status in jobs.items()})
+    done = all_terminal(job_ids, jobs)
+    pending = sum(1 for job_id in job_ids if not jobs[job_id].terminal)
+    return PollState(deadline=deadline, done=done, timed_out=not done and now >= deadline, pending=pending)
+
+
+def report_run(
+    job: JobSpec,
+    source: SourceObject,
+    execution: str,
+    services: Services,
+    *,
+    prepared: Prepared | None = None,
+    poll: PollState | None = None,
+    error: TaskError | None = None,
+) -> tuple[ExportReport, dict[str, Any], str]:
+    """Aggregate the checkpoints into the report, write it to S3; returns (report, document, key).
+
+    With ``error`` (the Catch path) the status is FAILED and the reason is the error's type and message.
+    """
+    run = prepared.run if prepared else None
+    store = _store(services, job, run.run_id) if run else None
+    results = store.chunks() if store else []
+    counters = _merge(results)
+    jobs = {job_id: JobStatus(**s) for job_id, s in ((store.load("jobs.json") if store else None) or {}).items()}
+    reason: str | None
+    if error is not None:
+        status, reason = "FAILED", _reason(error)
+    elif run is not None and run.wait:
+        status, reason = outcome(jobs, finished=not (poll and poll.timed_out))
+    else:
+        status, reason = "UPLOADED", None
+    now = services.clock()
+    started = datetime.fromisoformat(run.started_at).timestamp() if run else now
+    audience_id = int(run.audience_id) if run else _configured_audience(job)
+    report = ExportReport.build(
+        status=status,
+        audience_id=audience_id,
+        settings_summary={name: str(job.settings.get(name, default)) for name, default in _SUMMARY_DEFAULTS.items()},
+        counters=counters,
+        jobs=jobs,
+        started_at=run.started_at if run else _iso(now),
+        finished_at=_iso(now),
+        duration_seconds=now - started,
+        reason=reason,
+    )
+    document = {
+        **report.to_json(),
+        "job": job.name,
+        "execution": execution,
+        "source": {"bucket": source.bucket, "key": source.key},
+        "run_id": run.run_id if run else None,
+        "chunks_planned": len(prepared.chunks) if prepared else 0,
+        "chunks": [_chunk_summary(result, resumed=False) for result in results],
+    }
+    key = f"{REPORT_PREFIX}/{job.name}/{execution}.json"
+    services.s3.put_object(
+        Bucket=services.state_bucket, Key=key, Body=json.dumps(document, indent=2).encode(),
+        ContentType="application/json",
+    )  # fmt: skip
+    return report, document, key
+
+
+_SUMMARY_DEFAULTS = {"action": "CREATE", "upload_mode": "APPEND", "target": "AMC"}
+
+
+def _store(services: Services, job: JobSpec, run: str) -> RunStore:
+    return RunStore(services.s3, services.state_bucket, job.name, run)
+
+
+def _chunk_summary(result: dict[str, Any], *, resumed: bool) -> dict[str, Any]:
+    return {
+        "index": result["index"],
+        "uploaded_records": result["uploaded_records"],
+        "skipped_records": sum(result["skipped_by_reason"].values()),
+        "total_batches": result["total_batches"],
+        "resumed": resumed,
+    }
+
+
+def _merge(results: list[dict[str, Any]]) -> Counters:
+    total = Counters()
+    for result in results:
+        total.total_records += result["total_records"]
+        total.uploaded_records += result["uploaded_records"]
+        total.total_batches += result["total_batches"]
+        total.job_request_ids.extend(result["job_request_ids"])
+        total.batch_sizes.extend(result["batch_sizes"])
+        for why, count in result["skipped_by_reason"].items():
+            total.skipped_by_reason[why] = total.skipped_by_reason.get(why, 0) + count
+    return total
+
+
+def _reason(error: TaskError) -> str:
+    """``Error: message`` from a Catch result; the stack trace is dropped (it is noise in a report)."""
+    try:
+        cause = json.loads(error.cause)
+        message = str(cause.get("errorMessage", "")) if isinstance(cause, dict) else error.cause
+    except json.JSONDecodeError:
+        message = error.cause
+    return f"{error.error}: {message}"[:REASON_MAX] if message else error.error
+
+
+def _configured_audience(job: JobSpec) -> int | None:
+    value = job.settings.get("audience_id")
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")

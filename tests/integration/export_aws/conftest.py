@@ -1,0 +1,188 @@
+"""The export state machine in moto: the real ASL file, Lambda tasks answered by the real handlers in-process.
+
+moto's Dockerless Lambda backend is replaced by a dispatcher that runs our handler for the invoked function,
+reporting exceptions the way Lambda does (``FunctionError`` + errorType/errorMessage), so Retry/Catch behave.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from adsbridge.ads import RetryPolicy
+from adsbridge.emulator import Emulator
+from adsbridge.export.handlers import poll_status, prepare, report, runtime, upload_chunk
+from adsbridge.export.steps import Services
+
+ROOT = Path(__file__).resolve().parents[3]
+ASL = ROOT / "infra/export/statemachine/export.asl.json"
+REGION = "us-east-1"
+INPUT_BUCKET = "adsbridge-test-input"
+STATE_BUCKET = "adsbridge-test-state"
+SECRET = "adsbridge/test-account"
+HANDLERS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
+    "prepare": prepare.lambda_handler,
+    "upload-chunk": upload_chunk.lambda_handler,
+    "poll-status": poll_status.lambda_handler,
+    "report": report.lambda_handler,
+}
+RUN_LIMIT_SECONDS = 120  # an execution still RUNNING after this is a hang: the test fails instead of waiting
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+@dataclass
+class Invocations:
+    """Every handler call (function, event) and the injected crashes: (function, predicate on the event)."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    crash: list[tuple[str, Callable[[dict[str, Any]], bool]]] = field(default_factory=list)
+
+    def __call__(self, name: str, event: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append((name, event))
+        for function, predicate in list(self.crash):
+            if function == name and predicate(event):
+                self.crash.remove((function, predicate))
+                raise RuntimeError("simulated Lambda crash")
+        return HANDLERS[name](event, LambdaContext(function_name=name))
+
+    def count(self, name: str) -> int:
+        return sum(1 for called, _ in self.calls if called == name)
+
+
+@dataclass
+class ExportMachine:
+    sfn: Any
+    s3: Any
+    arn: str
+    emulator: Emulator
+    invocations: Invocations
+
+    def put_input(self, key: str, body: bytes) -> None:
+        self.s3.put_object(Bucket=INPUT_BUCKET, Key=key, Body=body)
+
+    def run(self, key: str, settings: dict[str, Any], **job: Any) -> tuple[str, dict[str, Any]]:
+        """Start an execution, wait for its end; returns (status, the report JSON it wrote)."""
+        execution_input = {
+            "job": {"name": "crm", "settings": settings, "secret_name": SECRET, **job},
+            "source": {"bucket": INPUT_BUCKET, "key": key},
+        }
+        name = f"run-{len(self.invocations.calls)}-{random.randrange(10**9)}"  # moto leaves $$.Execution.Name unset without one
+        arn = self.sfn.start_execution(stateMachineArn=self.arn, name=name, input=json.dumps(execution_input))[
+            "executionArn"
+        ]
+        started = time.monotonic()
+        while (described := self.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            assert time.monotonic() - started < RUN_LIMIT_SECONDS, "execution hangs"
+            time.sleep(0.05)
+        body = self.s3.get_object(Bucket=STATE_BUCKET, Key=f"reports/crm/{name}.json")["Body"].read()
+        return described["status"], json.loads(body)
+
+    def records_posts(self) -> int:
+        return sum(1 for r in self.emulator.request_log() if r.method == "POST" and r.path == "/amc/audiences/records")
+
+
+def substitute(asl: str, **values: str) -> str:
+    """CloudFormation's DefinitionSubstitutions: ``${Name}`` only. Not string.Template, which turns the
+    ASL context prefix ``$$.`` into ``$.``; an unknown name raises KeyError.
+    """
+    return re.sub(r"\$\{(\w+)\}", lambda match: values[match.group(1)], asl)
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def machine_config() -> dict[str, str]:
+    """Substitutions a test may override with ``@pytest.mark.parametrize("machine_config", [...])``."""
+    return {}
+
+
+@pytest.fixture
+def export_machine(
+    machine_config: dict[str, str], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ExportMachine]:
+    config = {"MaxConcurrency": "2", "PollIntervalSeconds": "0", **machine_config}
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": REGION, "ADSBRIDGE_API_URL": emulator.url,
+                        "ADSBRIDGE_TOKEN_URL": emulator.token_url}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    for name in ("ADSBRIDGE_CLIENT_ID", "ADSBRIDGE_CLIENT_SECRET", "ADSBRIDGE_REFRESH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)  # credentials must come from the secret
+    invocations = Invocations()
+
+    def invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:
+        name = function_name.rsplit(":", 1)[-1]
+        try:
+            result = invocations(name, json.loads(body))
+        except Exception as exc:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
+        return json.dumps(result).encode()
+
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
+        s3 = boto3.client("s3", region_name=REGION)
+        for bucket in (INPUT_BUCKET, STATE_BUCKET):
+            s3.create_bucket(Bucket=bucket)
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        c = emulator.credentials
+        secrets.create_secret(
+            Name=SECRET,
+            SecretString=json.dumps(
+                {"client_id": c.client_id, "client_secret": c.client_secret, "refresh_token": c.refresh_token}
+            ),
+        )
+        services = Services(
+            s3=s3,
+            state_bucket=STATE_BUCKET,
+            ads=runtime.ads_clients(secrets, RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)),
+            sleep=lambda _: None,
+        )
+        monkeypatch.setattr(runtime, "services", lambda: services)
+        iam = boto3.client("iam", region_name=REGION)
+        role = iam.create_role(RoleName="export", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        lam = boto3.client("lambda", region_name=REGION)
+        arns = {
+            name: lam.create_function(
+                FunctionName=name, Runtime="python3.12", Role=role, Handler="handler.handler", Code={"ZipFile": _zip()}
+            )["FunctionArn"]
+            for name in HANDLERS
+        }
+        definition = substitute(
+            ASL.read_text(),
+            PrepareFunctionArn=arns["prepare"],
+            UploadChunkFunctionArn=arns["upload-chunk"],
+            PollStatusFunctionArn=arns["poll-status"],
+            ReportFunctionArn=arns["report"],
+            **config,
+        )
+        assert "${" not in definition
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        arn = sfn.create_state_machine(name=f"export-{random.randrange(10**6)}", definition=definition, roleArn=role)[
+            "stateMachineArn"
+        ]
+        yield ExportMachine(sfn, s3, arn, emulator, invocations)

@@ -1,0 +1,78 @@
+"""Chunk planning: whole lines per chunk, the CSV header carried once, gzip as one chunk, every byte covered."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from adsbridge.export.chunks import MAX_CHUNKS, Chunk, plan_chunks
+
+
+class Ranges:
+    """An in-memory object read by range, counting the bytes read (planning must not read the whole file)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.bytes_read = 0
+
+    def __call__(self, start: int, end: int) -> bytes:
+        self.bytes_read += end - start
+        return self.data[start:end]
+
+
+def csv_bytes(rows: int) -> bytes:
+    return b"externalUserId,email\n" + b"".join(b"u%d,user%d@example.com\n" % (i, i) for i in range(rows))
+
+
+def test_csv_chunks_cover_the_data_in_whole_lines_after_the_header() -> None:
+    data = csv_bytes(500)
+    plan = plan_chunks("in.csv", len(data), Ranges(data), chunk_bytes=1000)
+    assert plan.layout.header == "externalUserId,email\n" and not plan.layout.compressed
+    assert plan.chunks[0].start == len(plan.layout.header)
+    assert plan.chunks[-1].end == len(data)
+    for before, after in zip(plan.chunks, plan.chunks[1:], strict=False):
+        assert before.end == after.start
+    for chunk in plan.chunks:
+        assert data[chunk.end - 1 : chunk.end] == b"\n"
+        assert 1000 <= chunk.end - chunk.start < 1000 + 30 or chunk is plan.chunks[-1]
+    assert [c.index for c in plan.chunks] == list(range(len(plan.chunks)))
+
+
+def test_json_lines_have_no_header_and_start_at_zero() -> None:
+    data = b"".join(b'{"externaluserid":"u%d"}\n' % i for i in range(100))
+    plan = plan_chunks("in.jsonl", len(data), Ranges(data), chunk_bytes=500)
+    assert plan.layout.json_lines and plan.layout.header == ""
+    assert plan.chunks[0].start == 0 and plan.chunks[-1].end == len(data)
+
+
+def test_gzip_input_is_one_chunk() -> None:
+    data = gzip.compress(csv_bytes(500))
+    plan = plan_chunks("in.csv.gz", len(data), Ranges(data), chunk_bytes=100)
+    assert plan.layout.compressed
+    assert plan.chunks == [Chunk(0, 0, len(data))]
+
+
+def test_planning_reads_a_few_windows_not_the_file() -> None:
+    data = csv_bytes(200_000)
+    reader = Ranges(data)
+    plan = plan_chunks("in.csv", len(data), reader, chunk_bytes=len(data) // 4)
+    assert len(plan.chunks) in (4, 5)
+    assert reader.bytes_read < len(data) // 2
+
+
+def test_a_last_line_without_newline_ends_the_last_chunk() -> None:
+    data = csv_bytes(10).rstrip(b"\n")
+    plan = plan_chunks("in.csv", len(data), Ranges(data), chunk_bytes=50)
+    assert plan.chunks[-1].end == len(data)
+
+
+def test_empty_input_has_no_chunks_and_chunk_count_is_capped() -> None:
+    assert plan_chunks("in.csv", 0, Ranges(b"")).chunks == []
+    data = csv_bytes(5_000)
+    assert len(plan_chunks("in.csv", len(data), Ranges(data), chunk_bytes=1).chunks) <= MAX_CHUNKS
+
+
+def test_chunk_bytes_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="chunk_bytes"):
+        plan_chunks("in.csv", 10, Ranges(b"a\n" * 5), chunk_bytes=0)
