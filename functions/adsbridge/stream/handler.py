@@ -1,0 +1,73 @@
+"""Ingest Lambda: SQS batch of Amazon Marketing Stream messages → gzip JSON lines in S3.
+
+Environment: ``BUCKET`` (raw zone), ``REALM`` (NA|EU|FE), ``QUEUE_PREFIX`` (queue name = prefix + dataset id).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from adsbridge.stream.batch import StagingBatchProcessor
+from adsbridge.stream.confirm import SnsConfirmer
+from adsbridge.stream.datasets import Realm
+from adsbridge.stream.ingest import Ingestor, QueueMessage
+from adsbridge.stream.writer import S3Writer
+
+logger = Logger()
+metrics = Metrics()
+
+
+@cache
+def _sns(region: str) -> Any:
+    return boto3.client("sns", region_name=region)
+
+
+@cache
+def _s3() -> Any:
+    return boto3.client("s3")
+
+
+def new_ingestor() -> Ingestor:
+    return Ingestor(
+        writer=S3Writer(_s3(), os.environ["BUCKET"]),
+        confirmer=SnsConfirmer(_sns),
+        realm=Realm(os.environ["REALM"]),
+        queue_prefix=os.environ["QUEUE_PREFIX"],
+    )
+
+
+def _message(record: SQSRecord) -> QueueMessage:
+    sent = record.attributes.sent_timestamp
+    return QueueMessage(
+        message_id=record.message_id,
+        body=record.body,
+        queue_arn=record.event_source_arn,
+        sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
+    )
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    ingestor = new_ingestor()
+    processor = StagingBatchProcessor(ingestor, logger=logger)
+    response = process_partial_response(
+        event=event,
+        record_handler=lambda record: ingestor.stage(_message(record)),
+        processor=processor,
+        context=context,
+    )
+    for name, count in ingestor.counts.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
+    metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=len(processor.fail_messages))
+    return dict(response)

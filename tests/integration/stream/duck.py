@@ -1,0 +1,57 @@
+"""DuckDB stands in for Athena: tables over the objects the handler wrote, then the views' own SQL.
+
+Each table reads the gzip JSON lines with the Glue column list; several JSON spellings of one column are
+coalesced, as Athena's case-insensitive OpenX JSON SerDe does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import boto3
+import duckdb
+
+from adsbridge.stream import views
+from adsbridge.stream.datasets import Dataset
+
+_TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN"}
+_OURS = ("_received_at", "_message_id", "_realm")
+
+
+def download(bucket: str, dest: Path) -> Path:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            target = dest / obj["Key"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(bucket, obj["Key"], str(target))
+    return dest
+
+
+def catalog(root: Path, database: str, selected: Iterable[Dataset]) -> duckdb.DuckDBPyConnection:
+    """A DuckDB with one table per dataset (like the Glue tables) and every view created from the SQL files."""
+    chosen = list(selected)
+    con = duckdb.connect()
+    con.execute(f"CREATE SCHEMA {database}")
+    for dataset in chosen:
+        json_columns = {key: _TYPES[c.type] for c in dataset.columns for key in c.keys}
+        json_columns.update(dict.fromkeys(_OURS, "VARCHAR"))
+        quoted = {c.name: ", ".join(f'"{key}"' for key in c.keys) for c in dataset.columns}
+        projected = [f"coalesce({keys}) AS {name}" for name, keys in quoted.items()]
+        files = root / f"dataset={dataset.id}"
+        if files.exists():
+            source = (
+                f"read_json('{files}/*/*/*.json.gz', format='newline_delimited', columns={json_columns!r}, "
+                "hive_partitioning=true, hive_types={'dt': 'VARCHAR', 'hour': 'VARCHAR'})"
+            )
+        else:  # no object yet: an empty table with the same columns
+            cols = ", ".join(f'NULL::{t} AS "{k}"' for k, t in json_columns.items())
+            source = f"(SELECT {cols}, NULL::VARCHAR AS dt, NULL::VARCHAR AS hour WHERE false)"
+        con.execute(
+            f"CREATE VIEW {database}.{dataset.table} AS SELECT {', '.join(projected)}, {', '.join(_OURS)}, dt, hour "
+            f"FROM {source}"
+        )
+    for view in views.views(database, chosen):
+        con.execute(view.sql)
+    return con

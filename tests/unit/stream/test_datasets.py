@@ -1,0 +1,55 @@
+"""The catalogue: all 23 datasets, Amazon's accounts per realm, keys that exist."""
+
+import json
+from importlib import resources
+
+import pytest
+
+from adsbridge.stream import datasets
+from adsbridge.stream.datasets import Kind, Realm
+
+ACCOUNTS = json.loads((resources.files("adsbridge.stream") / "data/ams_sns_source_accounts.json").read_text())
+
+
+def test_all_23_datasets_with_their_kinds() -> None:
+    kinds = {d.id: d.kind for d in datasets.catalogue().values()}
+    assert len(kinds) == 23
+    assert sum(k is Kind.METRIC for k in kinds.values()) == 12
+    assert sum(k is Kind.ENTITY for k in kinds.values()) == 8
+    assert kinds["budget-usage"] is Kind.OTHER
+
+
+@pytest.mark.parametrize("realm", list(Realm))
+def test_sns_source_arn_matches_research(realm: Realm) -> None:
+    for dataset_id, by_realm in ACCOUNTS["accounts"].items():
+        assert datasets.get(dataset_id).sns_source_arn(realm) == by_realm[realm.value]["snsSourceArn"]
+    assert realm.region == ACCOUNTS["_aws_region"][realm.value]
+
+
+def test_sp_traffic_keys_are_amazons() -> None:
+    keys = datasets.get("sp-traffic").keys
+    assert keys == (
+        "advertiser_id", "marketplace_id", "time_window_start", "campaign_id", "ad_group_id", "ad_id",
+        "keyword_id", "keyword_text", "placement", "currency",
+    )  # fmt: skip
+    assert set(datasets.get("sp-conversion").keys) == set(keys) - {"keyword_text"}
+
+
+def test_measures_are_numeric_and_never_keys() -> None:
+    for dataset in datasets.catalogue().values():
+        if dataset.is_metric:
+            assert dataset.measures
+            assert not set(dataset.measures) & set(dataset.keys)
+            assert "idempotency_id" not in dataset.keys
+        else:
+            assert dataset.measures == ()
+
+
+def test_topic_account_identifies_dataset_only_in_its_region() -> None:
+    assert datasets.dataset_of_topic("906013806264", "us-east-1") == datasets.get("sp-traffic")
+    assert datasets.dataset_of_topic("906013806264", "eu-west-1") is None
+
+
+def test_unknown_dataset() -> None:
+    with pytest.raises(datasets.UnknownDataset):
+        datasets.get("retail-sales-metrics")
