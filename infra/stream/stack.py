@@ -1,0 +1,238 @@
+"""StreamStack: one per AMS realm, pinned to the realm's AWS region (AMS supports no other).
+
+Per dataset a Standard queue whose policy is exactly Amazon's (SNS from the dataset's account in this
+region, ReviewerRole GetQueueAttributes) with a DLQ; one ingest Lambda consuming all of them in large
+batches; the raw bucket; a Glue table per dataset with partition projection; an Athena workgroup.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+
+from adsbridge.stream import datasets
+from adsbridge.stream.datasets import Dataset, Realm
+from constructs import Construct
+from infra.constructs.function import AdsbridgeFunction
+from infra.stream.config import StreamConfig
+
+REVIEWER_ROLE = "arn:aws:iam::926844853897:role/ReviewerRole"  # Amazon's queue validator (§4.1)
+MAX_RECEIVE_COUNT = 5
+OUR_COLUMNS = ("_received_at", "_message_id", "_realm")
+
+
+def _ack(scope: Construct, rules: dict[str, str]) -> None:
+    scope.node.add_metadata(
+        cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY, {f"AwsSolutions::{k}": v for k, v in rules.items()}
+    )
+
+
+class StreamStack(cdk.Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, realm: Realm, config: StreamConfig, region: str | None = None
+    ) -> None:
+        if (region or realm.region) != realm.region:
+            raise ValueError(f"region: AMS delivers {realm} data only in {realm.region}, not {region}")
+        super().__init__(scope, construct_id, env=cdk.Environment(region=realm.region))
+        self.realm = realm
+        # Like Amazon's template: deployment fails too if the stack ever reaches another region.
+        cdk.CfnRule(
+            self,
+            "RealmRegion",
+            assertions=[
+                cdk.CfnRuleAssertion(
+                    assert_=cdk.Fn.condition_equals(cdk.Aws.REGION, realm.region),
+                    assert_description=f"AMS {realm} queues must be in {realm.region}",
+                )
+            ],
+        )
+        chosen = [datasets.get(d) for d in config.datasets]
+        timeout = cdk.Duration.seconds(config.lambda_timeout_seconds)
+
+        self.bucket = s3.Bucket(
+            self,
+            "Raw",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        _ack(
+            self.bucket,
+            {
+                "AwsSolutions-S1": "raw zone written only by the ingest Lambda; CloudTrail data events are the audit trail, not S3 access logs"
+            },
+        )
+
+        self.ingest = AdsbridgeFunction(
+            self,
+            "Ingest",
+            handler="adsbridge.stream.handler.lambda_handler",
+            service="stream-ingest",
+            description=f"adsbridge stream ingest ({realm})",
+            timeout=timeout,
+            memory_size=1024,
+            environment={"BUCKET": self.bucket.bucket_name, "REALM": realm.value, "QUEUE_PREFIX": config.queue_prefix},
+        )
+        sns_topics = [d.sns_source_arn(realm) for d in chosen]
+        self.ingest.role.add_to_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.bucket.arn_for_objects("dataset=*")])
+        )
+        self.ingest.role.add_to_policy(iam.PolicyStatement(actions=["sns:ConfirmSubscription"], resources=sns_topics))
+        bucket_id = self.resolve(self.get_logical_id(self.bucket.node.default_child))  # type: ignore[arg-type]
+        _ack(
+            self.ingest.role,
+            {
+                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/dataset=*]": "PutObject only, under dataset=<id>/dt=/hour= keys created at run time",
+                **{
+                    f"AwsSolutions-IAM5[Resource::{arn}]": "Amazon does not publish its AMS topic names; confirmation is limited to Amazon's SNS account for this dataset in this region"
+                    for arn in sns_topics
+                },
+            },
+        )
+
+        self.queues: dict[str, sqs.Queue] = {}
+        self.dlqs: dict[str, sqs.Queue] = {}
+        for dataset in chosen:
+            self._queue(dataset, config, timeout)
+
+        self.database = f"adsbridge_stream_{realm.value.lower()}"
+        db = glue.CfnDatabase(
+            self,
+            "Database",
+            catalog_id=self.account,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(name=self.database),
+        )
+        for dataset in chosen:
+            table = self._table(dataset)
+            table.add_dependency(db)
+
+        results = s3.Bucket(
+            self,
+            "AthenaResults",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(30))],
+        )
+        _ack(
+            results,
+            {"AwsSolutions-S1": "query results expire after 30 days; Athena's own query history records access"},
+        )
+        self.workgroup = athena.CfnWorkGroup(
+            self,
+            "WorkGroup",
+            name=f"adsbridge-stream-{realm.value.lower()}",
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                enforce_work_group_configuration=True,
+                publish_cloud_watch_metrics_enabled=True,
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=f"s3://{results.bucket_name}/results/",
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_S3"
+                    ),
+                ),
+            ),
+        )
+
+    def _queue(self, dataset: Dataset, config: StreamConfig, timeout: cdk.Duration) -> None:
+        name = f"{config.queue_prefix}{dataset.id}"
+        retention = cdk.Duration.days(14)
+        dlq = sqs.Queue(
+            self,
+            f"Dlq-{dataset.id}",
+            queue_name=f"{name}-dlq",
+            retention_period=retention,
+            enforce_ssl=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+        )
+        _ack(dlq, {"AwsSolutions-SQS3": "this is the dead-letter queue of the stream queue"})
+        queue = sqs.Queue(
+            self,
+            f"Queue-{dataset.id}",
+            queue_name=name,
+            retention_period=retention,
+            receive_message_wait_time=cdk.Duration.seconds(20),
+            visibility_timeout=cdk.Duration.seconds(timeout.to_seconds() * 6),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=MAX_RECEIVE_COUNT),
+            enforce_ssl=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+        )
+        queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowAmazonMarketingStreamSns",
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[queue.queue_arn],
+                conditions={"ArnLike": {"aws:SourceArn": dataset.sns_source_arn(self.realm)}},
+            )
+        )
+        queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowAmazonMarketingStreamReviewer",
+                principals=[iam.ArnPrincipal(REVIEWER_ROLE)],
+                actions=["sqs:GetQueueAttributes"],
+                resources=[queue.queue_arn],
+            )
+        )
+        self.ingest.function.add_event_source(
+            sources.SqsEventSource(
+                queue,
+                batch_size=config.batch_size,
+                max_batching_window=cdk.Duration.seconds(config.batching_window_seconds),
+                report_batch_item_failures=True,
+            )
+        )
+        self.queues[dataset.id], self.dlqs[dataset.id] = queue, dlq
+
+    def _table(self, dataset: Dataset) -> glue.CfnTable:
+        location = f"s3://{self.bucket.bucket_name}/dataset={dataset.id}/"
+        columns = [glue.CfnTable.ColumnProperty(name=c.name, type=c.type) for c in dataset.columns]
+        columns += [glue.CfnTable.ColumnProperty(name=c, type="string") for c in OUR_COLUMNS]
+        return glue.CfnTable(
+            self,
+            f"Table-{dataset.id}",
+            catalog_id=self.account,
+            database_name=self.database,
+            table_input=glue.CfnTable.TableInputProperty(
+                name=dataset.table,
+                table_type="EXTERNAL_TABLE",
+                partition_keys=[
+                    glue.CfnTable.ColumnProperty(name="dt", type="string"),
+                    glue.CfnTable.ColumnProperty(name="hour", type="string"),
+                ],
+                parameters={
+                    "classification": "json",
+                    "compressionType": "gzip",
+                    "projection.enabled": "true",
+                    "projection.dt.type": "date",
+                    "projection.dt.format": "yyyy-MM-dd",
+                    "projection.dt.range": "2022-01-01,NOW",
+                    "projection.hour.type": "integer",
+                    "projection.hour.range": "0,23",
+                    "projection.hour.digits": "2",
+                    "storage.location.template": f"{location}dt=${{dt}}/hour=${{hour}}/",
+                },
+                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                    columns=columns,
+                    location=location,
+                    input_format="org.apache.hadoop.mapred.TextInputFormat",
+                    output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                    serde_info=glue.CfnTable.SerdeInfoProperty(
+                        serialization_library="org.openx.data.jsonserde.JsonSerDe",
+                        parameters={"ignore.malformed.json": "true", "case.insensitive": "true"},
+                    ),
+                ),
+            ),
+        )
+
+
+def build_stream_stacks(app: cdk.App, config: StreamConfig) -> list[cdk.Stack]:
+    """One StreamStack per configured realm, each in its realm's region."""
+    return [StreamStack(app, f"AdsbridgeStream-{realm.value}", realm=realm, config=config) for realm in config.realms]
