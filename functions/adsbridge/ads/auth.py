@@ -89,34 +89,41 @@ class TokenProvider:
                 self._token = None
 
     def _refresh(self) -> None:
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": self.credentials.refresh_token,
-            "client_id": self.credentials.client_id,
-            "client_secret": self.credentials.client_secret,
-        }
-        # No Authorization header: the LwA token endpoint rejects requests that carry one.
-        try:
-            response = self._http.post(
-                self.url, data=form, timeout=TOKEN_TIMEOUT, headers={"Accept": "application/json"}
-            )
-        except requests.RequestException as exc:
-            raise AuthError(f"token request to {self.url} failed: {type(exc).__name__}", retryable=True) from None
-        body = _json_or_empty(response)
-        if response.status_code != 200 or "access_token" not in body:
-            error = str(body.get("error", f"HTTP {response.status_code}"))
-            if error == "invalid_grant":
-                raise AuthError(
-                    "Login with Amazon refused the refresh token (invalid_grant): it was revoked or belongs to "
-                    "another client; run the authorization again to get a new one",
-                    retryable=False,
-                )
-            if error in ("invalid_client", "unauthorized_client"):
-                raise AuthError(f"Login with Amazon refused the client id/secret ({error})", retryable=False)
-            raise AuthError(f"token request failed: {error}", retryable=response.status_code >= 500)
+        body = request_token(
+            self.url,
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": self.credentials.refresh_token,
+                "client_id": self.credentials.client_id,
+                "client_secret": self.credentials.client_secret,
+            },
+            http=self._http,
+            invalid_grant="Login with Amazon refused the refresh token (invalid_grant): it was revoked or belongs to "
+            "another client; run the authorization again to get a new one",
+        )
         self._token = str(body["access_token"])
         self._expires_at = self._clock() + float(body.get("expires_in", 3600))
         self.refresh_count += 1
+
+
+def request_token(url: str, form: Mapping[str, str], *, http: requests.Session, invalid_grant: str) -> dict[str, Any]:
+    """POST one LwA grant; a failure becomes an AuthError, with ``invalid_grant`` as the grant-specific message.
+
+    No Authorization header: the LwA token endpoint rejects requests that carry one.
+    """
+    try:
+        response = http.post(url, data=dict(form), timeout=TOKEN_TIMEOUT, headers={"Accept": "application/json"})
+    except requests.RequestException as exc:
+        raise AuthError(f"token request to {url} failed: {type(exc).__name__}", retryable=True) from None
+    body = _json_or_empty(response)
+    if response.status_code == 200 and "access_token" in body:
+        return body
+    error = str(body.get("error", f"HTTP {response.status_code}"))
+    if error == "invalid_grant":
+        raise AuthError(invalid_grant, retryable=False)
+    if error in ("invalid_client", "unauthorized_client"):
+        raise AuthError(f"Login with Amazon refused the client id/secret ({error})", retryable=False)
+    raise AuthError(f"token request failed: {error}", retryable=response.status_code >= 500)
 
 
 def _json_or_empty(response: requests.Response) -> dict[str, Any]:

@@ -22,3 +22,17 @@ def credentials_from_secret(secrets: Any, secret_id: str) -> LwaCredentials:
     if missing:
         raise AuthError(f"secret {secret_id}: missing {', '.join(missing)}", retryable=False)
     return LwaCredentials(*(str(data[name]) for name in SECRET_FIELDS))
+
+
+def store_credentials(secrets: Any, secret_id: str, credentials: LwaCredentials) -> str:
+    """Write the three fields as a new version of ``secret_id``, creating the secret if it does not exist.
+
+    Returns ``"updated"`` or ``"created"``; the values never appear in what it returns or raises.
+    """
+    value = json.dumps({name: getattr(credentials, name) for name in SECRET_FIELDS})
+    try:
+        secrets.put_secret_value(SecretId=secret_id, SecretString=value)
+    except secrets.exceptions.ResourceNotFoundException:
+        secrets.create_secret(Name=secret_id, SecretString=value)
+        return "created"
+    return "updated"
