@@ -10,7 +10,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
-
 from infra.app import AppConfigError, add_stacks, build_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +53,7 @@ def test_bad_job_names_the_job_and_field(tmp_path: Path) -> None:
     config["export"]["jobs"][0]["settings"]["time_to_live"] = -1
     path = tmp_path / "adsbridge.json"
     path.write_text(json.dumps(config))
-    with pytest.raises(AppConfigError, match="job 'crm-high-value': settings: .*time_to_live"):
+    with pytest.raises(AppConfigError, match=r"job 'crm-high-value': settings: .*time_to_live"):
         add_stacks(build_app(), path)
 
 
@@ -70,4 +69,7 @@ def test_cdk_cli_synthesises_offline(tmp_path: Path) -> None:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    assert {p.name for p in out.glob("*.template.json")} == {"AdsbridgeExport.template.json", "AdsbridgeStream-NA.template.json"}
+    assert {p.name for p in out.glob("*.template.json")} == {
+        "AdsbridgeExport.template.json",
+        "AdsbridgeStream-NA.template.json",
+    }
