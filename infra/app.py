@@ -39,7 +39,9 @@ def add_stacks(app: cdk.App, config_path: str | Path) -> list[cdk.Stack]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise AppConfigError(f"{path}: not found; copy adsbridge.example.json to {DEFAULT_CONFIG} and edit it") from None
+        raise AppConfigError(
+            f"{path}: not found; copy adsbridge.example.json to {DEFAULT_CONFIG} and edit it"
+        ) from None
     except (OSError, json.JSONDecodeError) as exc:
         raise AppConfigError(f"{path}: {exc}") from None
     if not isinstance(data, dict) or not data or set(data) - set(SECTIONS):
