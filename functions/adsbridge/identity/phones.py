@@ -23,6 +23,9 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
 
 _SLOW = ""  # fast-path answer meaning "ask the full parser"
+# "Possible" includes local-only short numbers (DE "12" → 4912) that no one can be reached at from abroad;
+# real subscriber numbers in Amazon's markets are 8-15 digits with the country code (E.164 allows 15).
+MIN_E164_DIGITS = 8
 _SLOW_MEMO_LIMIT = 4096
 
 
@@ -35,7 +38,11 @@ def full_parse(value: str, region: str) -> str | None:
     if not phonenumbers.is_possible_number(number):
         return None
     e164: str = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    return e164[1:]
+    return _plausible(e164[1:])
+
+
+def _plausible(digits: str | None) -> str | None:
+    return digits if digits is not None and len(digits) >= MIN_E164_DIGITS else None
 
 
 def _compile(pattern: str | None) -> re.Pattern[str] | None:
@@ -104,7 +111,7 @@ class PhoneRule:
         else:
             fast = _SLOW
         if fast != _SLOW:
-            return fast
+            return _plausible(fast)
         # junk such as "n/a" or "000" repeats, and the full parse is slow: remember its recent answers
         memo = self._slow
         if value in memo:

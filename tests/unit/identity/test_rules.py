@@ -308,3 +308,8 @@ def test_unknown_field_error_does_not_echo_the_value() -> None:
     with pytest.raises(ValueError, match="unknown PII field 'ssn'") as caught:
         normalize("ssn", "123-45-6789", "US")
     assert "123-45-6789" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("value", "country"), [("12", "DE"), ("112", "DE"), ("+49 12", "US"), ("5550", "US")])
+def test_short_local_only_numbers_are_not_phone_identifiers(value: str, country: str) -> None:
+    assert normalize("phone", value, country) is None
