@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adsbridge.export.chunks import DEFAULT_CHUNK_BYTES
 from adsbridge.export.state import JOB_NAME
@@ -17,11 +19,66 @@ class ConfigError(ValueError):
     """The export config is invalid; the message names the job and field."""
 
 
+# EventBridge Scheduler cron(minutes hours day-of-month month day-of-week year): allowed characters per field.
+CRON_FIELDS = (
+    ("minutes", r"[0-9,*/-]+"),
+    ("hours", r"[0-9,*/-]+"),
+    ("day-of-month", r"[0-9,*/?LW-]+"),
+    ("month", r"[0-9A-Za-z,*/-]+"),
+    ("day-of-week", r"[0-9A-Za-z,*/?L#-]+"),
+    ("year", r"[0-9,*/-]+"),
+)
+IDENTIFIER = r"^[A-Za-z0-9_-]{1,128}$"
+PREFIX = r"^[A-Za-z0-9!_.*'()/-]+/$"
+
+
+class Schedule(BaseModel):
+    """A cron in an IANA time zone runs ``query`` in Athena; its result CSV is the job's input."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cron: str  # the six fields inside EventBridge Scheduler's cron(...), e.g. "0 6 * * ? *"
+    timezone: str = "UTC"
+    query: Annotated[str, Field(min_length=1, max_length=262_144)]
+    database: Annotated[str, Field(pattern=IDENTIFIER)] = "default"
+    workgroup: Annotated[str, Field(pattern=IDENTIFIER)] = "primary"
+    output_prefix: Annotated[str | None, Field(pattern=PREFIX)] = None  # under athena-results/; default <job>/
+    # where the queried tables' data lives: the state machine (Athena runs with its rights) may read only these
+    data_locations: list[Annotated[str, Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/([^*?]+/)?$")]] = []
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        fields = value.split()
+        if len(fields) != len(CRON_FIELDS):
+            raise ValueError("needs 6 fields: minutes hours day-of-month month day-of-week year")
+        for (name, allowed), field in zip(CRON_FIELDS, fields, strict=True):
+            if not re.fullmatch(allowed, field):
+                raise ValueError(f"{name} field {field!r} is not valid")
+        if (fields[2] == "?") == (fields[4] == "?"):
+            raise ValueError("exactly one of day-of-month and day-of-week must be '?'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        if value not in zoneinfo.available_timezones():
+            raise ValueError(f"{value!r} is not an IANA time zone name (e.g. Europe/Berlin)")
+        return value
+
+
 class Trigger(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # S3 object-created events under incoming/<prefix> start the job. (Scheduled Athena jobs: not yet built.)
-    prefix: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9!_.*'()/-]+/$")]
+    # S3 object-created events under incoming/<prefix> start the job; so does the schedule, if any.
+    prefix: Annotated[str | None, Field(min_length=1, pattern=PREFIX)] = None
+    schedule: Schedule | None = None
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> Trigger:
+        if self.prefix is None and self.schedule is None:
+            raise ValueError("needs a prefix, a schedule or both")
+        return self
 
 
 class JobConfig(BaseModel):
@@ -51,6 +108,8 @@ class ExportConfig(BaseModel):
     state_retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
     max_concurrency: Annotated[int, Field(ge=1, le=40)] = 4
     poll_interval_seconds: Annotated[int, Field(ge=5, le=3600)] = 60
+    query_poll_seconds: Annotated[int, Field(ge=1, le=300)] = 10
+    query_timeout_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
 
 
 def parse_export_config(data: Any) -> ExportConfig:
@@ -59,7 +118,7 @@ def parse_export_config(data: Any) -> ExportConfig:
     except ValidationError as exc:
         raise ConfigError("invalid export config: " + "; ".join(_describe(data, e) for e in exc.errors())) from None
     names = [job.name for job in config.jobs]
-    prefixes = [job.trigger.prefix for job in config.jobs]
+    prefixes = [job.trigger.prefix for job in config.jobs if job.trigger.prefix]
     for label, values in (("name", names), ("trigger.prefix", prefixes)):
         dupes = sorted({v for v in values if values.count(v) > 1})
         if dupes:

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -15,6 +17,8 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_stepfunctions as sfn
 
 from adsbridge.export.checkpoint import CHECKPOINT_PREFIX
@@ -22,10 +26,11 @@ from adsbridge.export.handlers.runtime import STATE_BUCKET_ENV
 from adsbridge.export.steps import REPORT_PREFIX
 from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
-from infra.export.config import ExportConfig
+from infra.export.config import ExportConfig, JobConfig
 
 ASL_FILE = Path(__file__).parent / "statemachine/export.asl.json"
 INCOMING = "incoming/"
+QUERY_RESULTS = "athena-results/"  # scheduled jobs' query results: row data, so in the input bucket and expiring
 HANDLERS = {  # construct id -> (handler, timeout)
     "Prepare": ("adsbridge.export.handlers.prepare.lambda_handler", Duration.minutes(2)),
     "UploadChunk": ("adsbridge.export.handlers.upload_chunk.lambda_handler", Duration.minutes(15)),
@@ -47,7 +52,11 @@ class ExportStack(Stack):
             {"AwsSolutions::AwsSolutions-S1": "this is the access-log bucket; logging it into itself would loop"},
         )
         self.input_bucket = self._bucket(
-            "Input", expire_days=config.raw_retention_days, logs_bucket=access_logs, prefix=INCOMING, events=True
+            "Input",
+            expire_days=config.raw_retention_days,
+            logs_bucket=access_logs,
+            prefixes=(INCOMING, QUERY_RESULTS),
+            events=True,
         )
         self.state_bucket = self._bucket("State", expire_days=config.state_retention_days, logs_bucket=access_logs)
         self.functions = {
@@ -74,6 +83,8 @@ class ExportStack(Stack):
                 **{f"{name}FunctionArn": fn.function.function_arn for name, fn in self.functions.items()},
                 "MaxConcurrency": str(config.max_concurrency),
                 "PollIntervalSeconds": str(config.poll_interval_seconds),
+                "QueryPollSeconds": str(config.query_poll_seconds),
+                "QueryMaxPolls": str(math.ceil(config.query_timeout_minutes * 60 / config.query_poll_seconds)),
             },
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=machine_logs, level=sfn.LogLevel.ALL, include_execution_data=False),
@@ -90,38 +101,13 @@ class ExportStack(Stack):
                 iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[fn.function.function_arn])
             )
         for job in config.jobs:
-            events.Rule(
-                self,
-                f"Job-{job.name}",
-                description=f"adsbridge export job {job.name}: objects under {INCOMING}{job.trigger.prefix}",
-                event_pattern=events.EventPattern(
-                    source=["aws.s3"],
-                    detail_type=["Object Created"],
-                    detail={
-                        "bucket": {"name": [self.input_bucket.bucket_name]},
-                        "object": {"key": [{"prefix": INCOMING + job.trigger.prefix}]},
-                    },
-                ),
-                targets=[
-                    targets.SfnStateMachine(
-                        self.state_machine,
-                        input=events.RuleTargetInput.from_object(
-                            {
-                                "job": {
-                                    "name": job.name,
-                                    "settings": job.settings,
-                                    "secret_name": job.secret_name,
-                                    "chunk_bytes": job.chunk_bytes,
-                                },
-                                "source": {
-                                    "bucket": events.EventField.from_path("$.detail.bucket.name"),
-                                    "key": events.EventField.from_path("$.detail.object.key"),
-                                },
-                            }
-                        ),
-                    )
-                ],
-            )
+            if job.trigger.prefix:
+                self._rule(job, job.trigger.prefix)
+        scheduled = [job for job in config.jobs if job.trigger.schedule]
+        for job in scheduled:
+            self._schedule(job)
+        if scheduled:
+            self._grant_queries(scheduled)
         cloudwatch.Alarm(
             self,
             "FailedExecutions",
@@ -132,13 +118,119 @@ class ExportStack(Stack):
             alarm_description="an audience export failed: read its report under reports/<job>/ in the state bucket",
         )
 
+    def _rule(self, job: JobConfig, prefix: str) -> None:
+        events.Rule(
+            self,
+            f"Job-{job.name}",
+            description=f"adsbridge export job {job.name}: objects under {INCOMING}{prefix}",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [self.input_bucket.bucket_name]},
+                    "object": {"key": [{"prefix": INCOMING + prefix}]},
+                },
+            ),
+            targets=[
+                targets.SfnStateMachine(
+                    self.state_machine,
+                    input=events.RuleTargetInput.from_object(
+                        {
+                            "job": _job_input(job),
+                            "source": {
+                                "bucket": events.EventField.from_path("$.detail.bucket.name"),
+                                "key": events.EventField.from_path("$.detail.object.key"),
+                            },
+                        }
+                    ),
+                )
+            ],
+        )
+
+    def _schedule(self, job: JobConfig) -> None:
+        """The job's cron, in its time zone, starts an execution whose input carries the query (no source yet)."""
+        schedule = job.trigger.schedule
+        assert schedule is not None
+        scheduler.Schedule(
+            self,
+            f"Schedule-{job.name}",
+            description=f"adsbridge export job {job.name}: Athena query, then export its result",
+            schedule=scheduler.ScheduleExpression.expression(
+                f"cron({schedule.cron})", cdk.TimeZone.of(schedule.timezone)
+            ),
+            target=scheduler_targets.StepFunctionsStartExecution(
+                self.state_machine,
+                input=scheduler.ScheduleTargetInput.from_object(
+                    {
+                        "job": _job_input(job),
+                        "query": {
+                            "sql": schedule.query,
+                            "database": schedule.database,
+                            "workgroup": schedule.workgroup,
+                            "bucket": self.input_bucket.bucket_name,
+                            "prefix": _results_prefix(job),
+                        },
+                    }
+                ),
+            ),
+        )
+
+    def _grant_queries(self, jobs: list[JobConfig]) -> None:
+        """Athena runs a query with its caller's rights: the state machine's role gets exactly what the queries need."""
+        role = self.state_machine.role
+        schedules = [job.trigger.schedule for job in jobs if job.trigger.schedule]
+        databases = sorted({schedule.database for schedule in schedules})
+        results = [self.input_bucket.arn_for_objects(_results_prefix(job) + "*") for job in jobs]
+        tables = [self._glue_arn(f"table/{database}/*") for database in databases]
+        locations = sorted({location for schedule in schedules for location in schedule.data_locations})
+        data = [_s3_arn(location) + "*" for location in locations]
+        statements = [
+            (["athena:StartQueryExecution", "athena:GetQueryExecution"],
+             [self.format_arn(service="athena", resource="workgroup", resource_name=schedule.workgroup)
+              for schedule in schedules]),
+            (["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
+             [self._glue_arn("catalog"), *(self._glue_arn(f"database/{db}") for db in databases), *tables]),
+            (["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], results),
+            (["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+             [self.input_bucket.bucket_arn]),
+        ]  # fmt: skip
+        if data:
+            statements.append((["s3:GetObject"], data))
+            buckets = {_s3_arn(location).split("/")[0] for location in locations}
+            statements.append((["s3:GetBucketLocation", "s3:ListBucket"], list(buckets)))
+        for actions, resources in statements:
+            role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=sorted(set(resources))))
+        acknowledged: dict[str, str] = {}
+        for job in jobs:
+            acknowledged[
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._logical_id(self.input_bucket)}.Arn>/"
+                f"{_results_prefix(job)}*]"
+            ] = f"Athena writes job {job.name}'s query results only under this prefix of the input bucket"
+        for database in databases:
+            table = f"arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/{database}/*"
+            acknowledged[f"AwsSolutions::AwsSolutions-IAM5[Resource::{table}]"] = (
+                f"the scheduled queries read tables of Glue database {database} only; which ones is in the SQL"
+            )
+        for location in locations:
+            objects = _s3_arn(location).replace(cdk.Aws.PARTITION, "<AWS::Partition>") + "*"
+            acknowledged[f"AwsSolutions::AwsSolutions-IAM5[Resource::{objects}]"] = (
+                f"read-only: the data of the queried tables, configured as {location}"
+            )
+        role.node.add_metadata(cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY, acknowledged)
+
+    def _glue_arn(self, resource: str) -> str:
+        kind, _, name = resource.partition("/")
+        return self.format_arn(
+            service="glue", resource=kind, resource_name=name or None, arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME
+        )
+
     def _bucket(
         self,
         name: str,
         *,
         expire_days: int,
         logs_bucket: s3.IBucket | None,
-        prefix: str | None = None,
+        prefixes: tuple[str, ...] = (),
         events: bool = False,
     ) -> s3.Bucket:
         bucket = s3.Bucket(
@@ -150,7 +242,9 @@ class ExportStack(Stack):
             versioned=False,
             server_access_logs_bucket=logs_bucket,
             server_access_logs_prefix=f"{name.lower()}/" if logs_bucket else None,
-            lifecycle_rules=[s3.LifecycleRule(prefix=prefix, expiration=Duration.days(expire_days))],
+            lifecycle_rules=[
+                s3.LifecycleRule(prefix=prefix, expiration=Duration.days(expire_days)) for prefix in prefixes or (None,)
+            ],
             removal_policy=RemovalPolicy.RETAIN,
         )
         if events:  # set natively: event_bridge_enabled=True would add a custom-resource Lambda with "*" rights
@@ -167,13 +261,14 @@ class ExportStack(Stack):
     def _prefixes(self, resources: list[str]) -> list[tuple[s3.Bucket, str]]:
         known = {
             self.input_bucket.arn_for_objects(INCOMING + "*"): (self.input_bucket, INCOMING.rstrip("/")),
+            self.input_bucket.arn_for_objects(QUERY_RESULTS + "*"): (self.input_bucket, QUERY_RESULTS.rstrip("/")),
             self.state_bucket.arn_for_objects(CHECKPOINT_PREFIX + "/*"): (self.state_bucket, CHECKPOINT_PREFIX),
             self.state_bucket.arn_for_objects(REPORT_PREFIX + "/*"): (self.state_bucket, REPORT_PREFIX),
         }
         return [known[resource] for resource in resources if resource in known]
 
     def _grant(self, config: ExportConfig) -> None:
-        input_objects = self.input_bucket.arn_for_objects(INCOMING + "*")
+        input_objects = [self.input_bucket.arn_for_objects(prefix + "*") for prefix in (INCOMING, QUERY_RESULTS)]
         checkpoints = self.state_bucket.arn_for_objects(CHECKPOINT_PREFIX + "/*")
         reports = self.state_bucket.arn_for_objects(REPORT_PREFIX + "/*")
         secrets = [
@@ -186,8 +281,8 @@ class ExportStack(Stack):
             for job in config.jobs
         ]
         grants = {
-            "Prepare": [(["s3:GetObject"], [input_objects]), (["s3:GetObject", "s3:PutObject"], [checkpoints])],
-            "UploadChunk": [(["s3:GetObject"], [input_objects]), (["s3:GetObject", "s3:PutObject"], [checkpoints])],
+            "Prepare": [(["s3:GetObject"], input_objects), (["s3:GetObject", "s3:PutObject"], [checkpoints])],
+            "UploadChunk": [(["s3:GetObject"], input_objects), (["s3:GetObject", "s3:PutObject"], [checkpoints])],
             "PollStatus": [(["s3:GetObject", "s3:PutObject"], [checkpoints])],
             "Report": [(["s3:GetObject"], [checkpoints]), (["s3:PutObject"], [reports])],
         }
@@ -217,3 +312,18 @@ class ExportStack(Stack):
                 role.add_to_principal_policy(
                     iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)
                 )
+
+
+def _job_input(job: JobConfig) -> dict[str, Any]:
+    """The ``job`` part of an execution's input (``adsbridge.export.state.JobSpec``), for rules and schedules."""
+    return {"name": job.name, "settings": job.settings, "secret_name": job.secret_name, "chunk_bytes": job.chunk_bytes}
+
+
+def _results_prefix(job: JobConfig) -> str:
+    assert job.trigger.schedule is not None
+    return QUERY_RESULTS + (job.trigger.schedule.output_prefix or f"{job.name}/")
+
+
+def _s3_arn(location: str) -> str:
+    """``s3://bucket/prefix/`` as an object ARN prefix (``arn:<partition>:s3:::bucket/prefix/``)."""
+    return f"arn:{cdk.Aws.PARTITION}:s3:::{location.removeprefix('s3://')}"

@@ -126,7 +126,7 @@ def poll_run(job: JobSpec, run: RunInfo, poll: PollState, services: Services) ->
 
 def report_run(
     job: JobSpec,
-    source: SourceObject,
+    source: SourceObject | None,
     execution: str,
     services: Services,
     *,
@@ -168,7 +168,7 @@ def report_run(
         **report.to_json(),
         "job": job.name,
         "execution": execution,
-        "source": {"bucket": source.bucket, "key": source.key},
+        "source": source.model_dump() if source else None,
         "run_id": run.run_id if run else None,
         "chunks_planned": len(prepared.chunks) if prepared else 0,
         "chunks": [_chunk_summary(result, resumed=False) for result in results],
@@ -212,10 +212,13 @@ def _merge(results: list[dict[str, Any]]) -> Counters:
 
 
 def _reason(error: TaskError) -> str:
-    """``Error: message`` from a Catch result; the stack trace is dropped (it is noise in a report)."""
+    """``Error: message`` from a Catch result; a Lambda error's stack trace is dropped (noise in a report).
+
+    A Cause that is not a Lambda error (an Athena status, an SDK message) is kept whole.
+    """
     try:
         cause = json.loads(error.cause)
-        message = str(cause.get("errorMessage", "")) if isinstance(cause, dict) else error.cause
+        message = str(cause.get("errorMessage", error.cause)) if isinstance(cause, dict) else error.cause
     except json.JSONDecodeError:
         message = error.cause
     return f"{error.error}: {message}"[:REASON_MAX] if message else error.error

@@ -22,9 +22,15 @@ MACHINE_WILDCARD_ACTIONS = {"logs:CreateLogDelivery", "logs:GetLogDelivery", "lo
 SETTINGS = json.loads((ROOT / "samples/settings.json").read_text())
 
 
+NIGHTLY = {"cron": "30 5 ? * MON-FRI *", "timezone": "Europe/Berlin", "query": "SELECT * FROM crm.targets",
+           "database": "crm", "data_locations": ["s3://acme-lake/crm/"]}  # fmt: skip
+
+
 def config(**changes: Any) -> dict[str, Any]:
     return {"jobs": [{"name": "crm", "settings": SETTINGS, "secret_name": "adsbridge/acct-1",
-                      "trigger": {"prefix": "crm/"}}], **changes}  # fmt: skip
+                      "trigger": {"prefix": "crm/"}},
+                     {"name": "nightly", "settings": SETTINGS, "secret_name": "adsbridge/acct-1",
+                      "trigger": {"schedule": NIGHTLY}}], **changes}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +53,9 @@ def test_input_bucket_is_locked_down_and_expires_raw_drops(template: Template) -
             "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
                                                "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
             "BucketEncryption": Match.any_value(),
-            "LifecycleConfiguration": {"Rules": [{"ExpirationInDays": 3, "Prefix": "incoming/", "Status": "Enabled"}]},
+            "LifecycleConfiguration": {"Rules": [{"ExpirationInDays": 3, "Prefix": "incoming/", "Status": "Enabled"},
+                                                 {"ExpirationInDays": 3, "Prefix": "athena-results/",
+                                                  "Status": "Enabled"}]},
         },
     )  # fmt: skip
     template.has_resource_properties(
@@ -94,4 +102,58 @@ def test_invalid_job_fails_naming_job_and_field() -> None:
     bad = config()
     bad["jobs"][0]["settings"] = {**SETTINGS, "max_wait_time": 5000}
     with pytest.raises(ConfigError, match=r"job 'crm': settings: max_wait_time"):
+        parse_export_config(bad)
+
+
+def test_schedule_starts_the_state_machine_in_its_time_zone_with_the_query(template: Template) -> None:
+    [schedule] = template.find_resources("AWS::Scheduler::Schedule").values()
+    properties = schedule["Properties"]
+    assert properties["ScheduleExpression"] == "cron(30 5 ? * MON-FRI *)"
+    assert properties["ScheduleExpressionTimezone"] == "Europe/Berlin"
+    assert properties["Target"]["Arn"] == {"Ref": template_machine(template)}
+    text = json.dumps(properties["Target"]["Input"])
+    assert "SELECT * FROM crm.targets" in text and "athena-results/nightly/" in text and "source" not in text
+    role = properties["Target"]["RoleArn"]["Fn::GetAtt"][0]
+    [policy] = [p for p in template.find_resources("AWS::IAM::Policy").values()
+                if p["Properties"]["Roles"] == [{"Ref": role}]]  # fmt: skip
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "states:StartExecution", "Effect": "Allow", "Resource": {"Ref": template_machine(template)}}
+    ]
+    trust = template.find_resources("AWS::IAM::Role")[role]["Properties"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
+
+
+def test_state_machine_may_run_the_queries_and_read_only_their_data(template: Template) -> None:
+    [machine] = template.find_resources("AWS::StepFunctions::StateMachine").values()
+    assert set(machine["Properties"]["DefinitionSubstitutions"]) >= {"QueryPollSeconds", "QueryMaxPolls"}
+    assert machine["Properties"]["DefinitionSubstitutions"]["QueryMaxPolls"] == "360"  # 60 minutes / 10 s
+    text = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    for fragment in (":workgroup/primary", ":database/crm", ":table/crm/*", "s3:::acme-lake/crm/*",
+                     "/athena-results/nightly/*"):  # fmt: skip
+        assert fragment in text
+
+
+def template_machine(template: Template) -> str:
+    [logical_id] = template.find_resources("AWS::StepFunctions::StateMachine")
+    return logical_id
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [({**NIGHTLY, "cron": "0 6 * * *"}, r"job 'nightly': trigger.schedule.cron: needs 6 fields"),
+     ({**NIGHTLY, "cron": "0 6 * * MON *"}, r"trigger.schedule.cron: exactly one of day-of-month and day-of-week"),
+     ({**NIGHTLY, "timezone": "CET+1"}, r"job 'nightly': trigger.schedule.timezone: 'CET\+1' is not an IANA"),
+     ({**NIGHTLY, "query": ""}, r"job 'nightly': trigger.schedule.query")],
+)  # fmt: skip
+def test_invalid_schedule_fails_naming_job_and_field(schedule: dict[str, Any], message: str) -> None:
+    bad = config()
+    bad["jobs"][1]["trigger"] = {"schedule": schedule}
+    with pytest.raises(ConfigError, match=message):
+        parse_export_config(bad)
+
+
+def test_a_job_needs_a_prefix_or_a_schedule() -> None:
+    bad = config()
+    bad["jobs"][1]["trigger"] = {}
+    with pytest.raises(ConfigError, match=r"job 'nightly': trigger: needs a prefix, a schedule or both"):
         parse_export_config(bad)

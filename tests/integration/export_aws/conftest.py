@@ -33,6 +33,7 @@ REGION = "us-east-1"
 INPUT_BUCKET = "adsbridge-test-input"
 STATE_BUCKET = "adsbridge-test-state"
 SECRET = "adsbridge/test-account"
+QUERY_PREFIX = "athena-results/crm/"
 HANDLERS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
     "prepare": prepare.lambda_handler,
     "upload-chunk": upload_chunk.lambda_handler,
@@ -81,11 +82,16 @@ class ExportMachine:
         self.s3.put_object(Bucket=INPUT_BUCKET, Key=key, Body=body)
 
     def run(self, key: str, settings: dict[str, Any], **job: Any) -> tuple[str, dict[str, Any]]:
-        """Start an execution, wait for its end; returns (status, the report JSON it wrote)."""
-        execution_input = {
-            "job": {"name": "crm", "settings": settings, "secret_name": SECRET, **job},
-            "source": {"bucket": INPUT_BUCKET, "key": key},
-        }
+        """Start an execution as the S3 rule does, wait for its end; returns (status, the report JSON it wrote)."""
+        return self.execute({"source": {"bucket": INPUT_BUCKET, "key": key}}, settings, **job)
+
+    def run_query(self, sql: str, settings: dict[str, Any], **job: Any) -> tuple[str, dict[str, Any]]:
+        """Start an execution as the job's schedule does: the Athena query's result is the source."""
+        query = {"sql": sql, "database": "crm", "workgroup": "primary", "bucket": INPUT_BUCKET, "prefix": QUERY_PREFIX}
+        return self.execute({"query": query}, settings, **job)
+
+    def execute(self, start: dict[str, Any], settings: dict[str, Any], **job: Any) -> tuple[str, dict[str, Any]]:
+        execution_input = {"job": {"name": "crm", "settings": settings, "secret_name": SECRET, **job}, **start}
         name = f"run-{len(self.invocations.calls)}-{random.randrange(10**9)}"  # moto leaves $$.Execution.Name unset without one
         arn = self.sfn.start_execution(stateMachineArn=self.arn, name=name, input=json.dumps(execution_input))[
             "executionArn"
@@ -125,7 +131,8 @@ def machine_config() -> dict[str, str]:
 def export_machine(
     machine_config: dict[str, str], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[ExportMachine]:
-    config = {"MaxConcurrency": "2", "PollIntervalSeconds": "0", **machine_config}
+    config = {"MaxConcurrency": "2", "PollIntervalSeconds": "0", "QueryPollSeconds": "0", "QueryMaxPolls": "3",
+              **machine_config}  # fmt: skip
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": REGION, "ADSBRIDGE_API_URL": emulator.url,
                         "ADSBRIDGE_TOKEN_URL": emulator.token_url}.items():  # fmt: skip

@@ -23,7 +23,7 @@ LOGGED_FIELDS = ("status", "reason", "audience_id", "total_records", "uploaded_r
 
 class ExecutionState(BaseModel):
     job: JobSpec
-    source: SourceObject
+    source: SourceObject | None = None  # None when a scheduled run failed before its query started
     prepared: Prepared | None = None
     poll: PollState | None = None
     error: TaskError | None = None
