@@ -2,7 +2,8 @@
 
 Per dataset a Standard queue whose policy is exactly Amazon's (SNS from the dataset's account in this
 region, ReviewerRole GetQueueAttributes) with a DLQ; one ingest Lambda consuming all of them in large
-batches; the raw bucket; a Glue table per dataset with partition projection; an Athena workgroup.
+batches; the raw bucket; a Glue table per dataset with partition projection; an Athena workgroup and
+the views over those tables (infra/stream/views.py).
 """
 
 from __future__ import annotations
@@ -19,17 +20,13 @@ from adsbridge.stream import datasets
 from adsbridge.stream.datasets import Dataset, Realm
 from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
+from infra.stream.acks import acknowledge
 from infra.stream.config import StreamConfig
+from infra.stream.views import RESULTS_PREFIX, AthenaViews
 
 REVIEWER_ROLE = "arn:aws:iam::926844853897:role/ReviewerRole"  # Amazon's queue validator (§4.1)
 MAX_RECEIVE_COUNT = 5
 OUR_COLUMNS = ("_received_at", "_message_id", "_realm")
-
-
-def _ack(scope: Construct, rules: dict[str, str]) -> None:
-    scope.node.add_metadata(
-        cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY, {f"AwsSolutions::{k}": v for k, v in rules.items()}
-    )
 
 
 class StreamStack(cdk.Stack):
@@ -63,7 +60,7 @@ class StreamStack(cdk.Stack):
             versioned=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        _ack(
+        acknowledge(
             self.bucket,
             {
                 "AwsSolutions-S1": "raw zone written only by the ingest Lambda; CloudTrail data events are the audit trail, not S3 access logs"
@@ -86,7 +83,7 @@ class StreamStack(cdk.Stack):
         )
         self.ingest.role.add_to_policy(iam.PolicyStatement(actions=["sns:ConfirmSubscription"], resources=sns_topics))
         bucket_id = self.resolve(self.get_logical_id(self.bucket.node.default_child))  # type: ignore[arg-type]
-        _ack(
+        acknowledge(
             self.ingest.role,
             {
                 f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/dataset=*]": "PutObject only, under dataset=<id>/dt=/hour= keys created at run time",
@@ -109,8 +106,8 @@ class StreamStack(cdk.Stack):
             catalog_id=self.account,
             database_input=glue.CfnDatabase.DatabaseInputProperty(name=self.database),
         )
-        for dataset in chosen:
-            table = self._table(dataset)
+        tables = [self._table(dataset) for dataset in chosen]
+        for table in tables:
             table.add_dependency(db)
 
         results = s3.Bucket(
@@ -121,24 +118,34 @@ class StreamStack(cdk.Stack):
             enforce_ssl=True,
             lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(30))],
         )
-        _ack(
+        acknowledge(
             results,
             {"AwsSolutions-S1": "query results expire after 30 days; Athena's own query history records access"},
         )
+        workgroup_name = f"adsbridge-stream-{realm.value.lower()}"
         self.workgroup = athena.CfnWorkGroup(
             self,
             "WorkGroup",
-            name=f"adsbridge-stream-{realm.value.lower()}",
+            name=workgroup_name,
             work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
                 enforce_work_group_configuration=True,
                 publish_cloud_watch_metrics_enabled=True,
                 result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
-                    output_location=f"s3://{results.bucket_name}/results/",
+                    output_location=f"s3://{results.bucket_name}/{RESULTS_PREFIX}",
                     encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
                         encryption_option="SSE_S3"
                     ),
                 ),
             ),
+        )
+        self.views = AthenaViews(
+            self,
+            "Views",
+            database=self.database,
+            workgroup=workgroup_name,
+            results=results,
+            selected=chosen,
+            after=[self.workgroup, *tables],
         )
 
     def _queue(self, dataset: Dataset, config: StreamConfig, timeout: cdk.Duration) -> None:
@@ -152,7 +159,7 @@ class StreamStack(cdk.Stack):
             enforce_ssl=True,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
         )
-        _ack(dlq, {"AwsSolutions-SQS3": "this is the dead-letter queue of the stream queue"})
+        acknowledge(dlq, {"AwsSolutions-SQS3": "this is the dead-letter queue of the stream queue"})
         queue = sqs.Queue(
             self,
             f"Queue-{dataset.id}",

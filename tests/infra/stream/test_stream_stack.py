@@ -12,9 +12,11 @@ from aws_cdk.assertions import Match, Template
 from infra.app import build_app
 from infra.stream.config import ConfigError, StreamConfig
 from infra.stream.stack import StreamStack, build_stream_stacks
-from tests.infra.policies import assert_only_xray_on_wildcards
+from tests.infra.policies import XRAY_ACTIONS, _as_list, assert_only_xray_on_wildcards
 
+from adsbridge.stream import datasets
 from adsbridge.stream.datasets import Realm
+from adsbridge.stream.views import views
 
 ACCOUNTS = json.loads((resources.files("adsbridge.stream") / "data/ams_sns_source_accounts.json").read_text())
 
@@ -127,3 +129,68 @@ def test_other_regions_are_refused(region: str) -> None:
 def test_bad_config_names_the_field(raw: dict[str, Any], field: str) -> None:
     with pytest.raises(ConfigError, match=field):
         StreamConfig.parse(raw)
+
+
+def _statements(template: Template, role_prefix: str) -> list[dict[str, Any]]:
+    """Every statement of the inline policies on the role whose logical id starts with ``role_prefix``."""
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if any(r["Ref"].startswith(role_prefix) for r in policy["Properties"]["Roles"])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_one_view_resource_per_rendered_view_with_its_exact_sql_in_dependency_order() -> None:
+    template = templates()[Realm.FE]
+    expected = views("adsbridge_stream_fe", datasets.catalogue().values())
+    resources = template.find_resources("Custom::AthenaView")
+    assert len(resources) == len(expected) == 35
+    by_view = {r["Properties"]["View"]: (logical, r) for logical, r in resources.items()}
+    previous = None
+    for view in expected:
+        logical, resource = by_view[view.name]
+        assert resource["Properties"]["Sql"] == view.sql
+        assert resource["Properties"]["Database"] == "adsbridge_stream_fe"
+        if previous:  # a linear chain: each view waits for the one listed before it
+            assert previous in resource["DependsOn"]
+        else:
+            assert {"WorkGroup", *template.find_resources("AWS::Glue::Table")} <= set(resource["DependsOn"])
+        previous = logical
+    assert by_view["sp_traffic_dedup"][0] in by_view["sp_traffic_hourly"][1]["DependsOn"]
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "adsbridge.stream.view_installer.lambda_handler",
+            "Environment": {"Variables": Match.object_like({"WORKGROUP": "adsbridge-stream-fe"})},
+        },
+    )
+
+
+def test_view_installer_may_touch_only_the_workgroup_the_views_and_the_results() -> None:
+    template = templates()[Realm.NA]
+    by_action = {
+        a: json.dumps(s["Resource"]) for s in _statements(template, "ViewsInstallerRole") for a in _as_list(s["Action"])
+    }
+    assert set(by_action) - {"logs:CreateLogStream", "logs:PutLogEvents"} - XRAY_ACTIONS == {
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "glue:GetDatabase",
+        "glue:GetTable",
+        "glue:CreateTable",
+        "glue:UpdateTable",
+        "glue:DeleteTable",
+        "s3:GetBucketLocation",
+        "s3:ListBucket",
+        "s3:PutObject",
+        "s3:GetObject",
+    }
+    assert by_action["athena:StartQueryExecution"].endswith(':workgroup/adsbridge-stream-na"]]}')
+    assert ":table/adsbridge_stream_na/*" in by_action["glue:GetTable"]  # read-only, own database
+    writes = by_action["glue:CreateTable"]
+    assert "*" not in writes
+    view_names = [v.name for v in views("adsbridge_stream_na", datasets.catalogue().values())]
+    assert writes.count(":table/adsbridge_stream_na/") == len(view_names)
+    assert all(f':table/adsbridge_stream_na/{v}"' in writes for v in view_names)
+    assert by_action["s3:PutObject"].count('"/results/*"') == 1 and "AthenaResults" in by_action["s3:PutObject"]
+    assert not template.find_resources("AWS::IAM::ManagedPolicy")  # no overflow policy the views could outrun

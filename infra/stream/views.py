@@ -1,0 +1,139 @@
+"""The stack's Athena views, one custom resource each, created in dependency order by our view installer.
+
+Why not ``AwsCustomResource`` calling ``Athena.startQueryExecution``: that call only queues the statement and
+the resource succeeds at once, so a failed ``CREATE VIEW`` would never fail the deployment, and chaining the
+resources would not make ``*_hourly`` wait until its ``*_dedup`` exists (Athena resolves a view's sources
+when it creates it). ``adsbridge.stream.view_installer`` waits for each statement and raises on failure;
+``custom_resources.Provider`` runs it and reports to CloudFormation (its Node.js framework Lambda passes
+cdk-nag's runtime rule; its role is ours, without a managed policy).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import custom_resources as cr
+
+from adsbridge.stream.datasets import Dataset
+from adsbridge.stream.views import View, views
+from constructs import Construct, IDependable
+from infra.constructs.function import AdsbridgeFunction
+from infra.stream.acks import acknowledge
+
+RESULTS_PREFIX = "results/"
+
+
+class AthenaViews(Construct):
+    """``resources`` maps view name → its custom resource, in creation order."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        database: str,
+        workgroup: str,
+        results: s3.IBucket,
+        selected: list[Dataset],
+        after: list[IDependable],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        rendered = views(database, selected)
+        installer = AdsbridgeFunction(
+            self,
+            "Installer",
+            handler="adsbridge.stream.view_installer.lambda_handler",
+            service="stream-views",
+            description=f"adsbridge Athena view installer ({database})",
+            timeout=cdk.Duration.minutes(2),
+            environment={"WORKGROUP": workgroup},
+        )
+        self._grant(installer.role, database, workgroup, results, rendered)
+
+        framework_role = iam.Role(self, "ProviderRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        framework_logs = logs.LogGroup(
+            self, "ProviderLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY
+        )
+        framework_logs.grant_write(framework_role)
+        provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=installer.function,
+            framework_on_event_role=framework_role,
+            log_group=framework_logs,
+        )
+        function_id = self._logical_id(installer.function.node.default_child)
+        acknowledge(
+            framework_role,
+            {
+                f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]": "the Provider framework's invoke grant on the "
+                "installer covers its versions (CDK appends ':*'); it can invoke that one function only"
+            },
+        )
+
+        self.resources: dict[str, cdk.CustomResource] = {}
+        previous: list[IDependable] = after
+        for view in rendered:
+            resource = cdk.CustomResource(
+                self,
+                f"View-{view.name}",
+                service_token=provider.service_token,
+                resource_type="Custom::AthenaView",
+                properties={"Database": database, "View": view.name, "Sql": view.sql},
+            )
+            resource.node.add_dependency(*previous)  # views() lists each view after the views it selects from
+            previous = [resource]
+            self.resources[view.name] = resource
+
+    def _grant(
+        self,
+        role: iam.Role,
+        database: str,
+        workgroup: str,
+        results: s3.IBucket,
+        rendered: list[View],
+    ) -> None:
+        stack = cdk.Stack.of(self)
+
+        def glue(resource: str) -> str:
+            return stack.format_arn(service="glue", resource=resource)
+
+        catalog, db = glue("catalog"), glue(f"database/{database}")
+        any_table = glue(f"table/{database}/*")  # one ARN per table would push the role's policy past IAM's size limit
+        view_arns = [glue(f"table/{database}/{v.name}") for v in rendered]
+        statements = [
+            iam.PolicyStatement(
+                actions=["athena:StartQueryExecution", "athena:GetQueryExecution"],
+                resources=[stack.format_arn(service="athena", resource="workgroup", resource_name=workgroup)],
+            ),
+            iam.PolicyStatement(actions=["glue:GetDatabase", "glue:GetTable"], resources=[catalog, db, any_table]),
+            iam.PolicyStatement(  # views are Glue tables; only ours may be written, the raw tables stay read-only
+                actions=["glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"],
+                resources=[catalog, db, *view_arns],
+            ),
+            iam.PolicyStatement(actions=["s3:GetBucketLocation", "s3:ListBucket"], resources=[results.bucket_arn]),
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:GetObject"], resources=[results.arn_for_objects(f"{RESULTS_PREFIX}*")]
+            ),
+        ]
+        for statement in statements:
+            role.add_to_principal_policy(statement)
+        acknowledge(
+            role,
+            {
+                f"AwsSolutions-IAM5[Resource::<{self._logical_id(results.node.default_child)}.Arn>/{RESULTS_PREFIX}*]": (
+                    "Athena writes DDL results under results/<query id> chosen at run time, in the stack's own "
+                    "results bucket"
+                ),
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:{stack.region}:<AWS::AccountId>:table/{database}/*]": (
+                    "GetTable/GetDatabase only, on this stack's own Glue database: Athena reads the metadata of every "
+                    "table a view selects from; writes are limited to the views by name"
+                ),
+            },
+        )
+
+    def _logical_id(self, element: object) -> str:
+        stack = cdk.Stack.of(self)
+        return str(stack.resolve(stack.get_logical_id(element)))  # type: ignore[arg-type]
