@@ -109,6 +109,7 @@ class ExportConfig(BaseModel):
     max_concurrency: Annotated[int, Field(ge=1, le=40)] = 4
     poll_interval_seconds: Annotated[int, Field(ge=5, le=3600)] = 60
     query_poll_seconds: Annotated[int, Field(ge=1, le=300)] = 10
+    ads_retry_seconds: Annotated[int, Field(ge=1, le=3600)] = 60  # first task-level retry after a throttle/5xx storm
     query_timeout_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
 
 

@@ -84,6 +84,7 @@ class ExportStack(Stack):
                 "MaxConcurrency": str(config.max_concurrency),
                 "PollIntervalSeconds": str(config.poll_interval_seconds),
                 "QueryPollSeconds": str(config.query_poll_seconds),
+                "AdsRetrySeconds": str(config.ads_retry_seconds),
                 "QueryMaxPolls": str(math.ceil(config.query_timeout_minutes * 60 / config.query_poll_seconds)),
             },
             tracing_enabled=True,

@@ -132,6 +132,7 @@ def export_machine(
     machine_config: dict[str, str], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[ExportMachine]:
     config = {"MaxConcurrency": "2", "PollIntervalSeconds": "0", "QueryPollSeconds": "0", "QueryMaxPolls": "3",
+              "AdsRetrySeconds": "1",
               **machine_config}  # fmt: skip
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": REGION, "ADSBRIDGE_API_URL": emulator.url,

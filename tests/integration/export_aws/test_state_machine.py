@@ -64,8 +64,26 @@ def test_server_error_storm_during_upload_ends_in_a_failure_report(export_machin
     status, report = export_machine.run("incoming/crm/c.csv", settings())
     assert status == "FAILED"
     assert report["status"] == "FAILED"
-    assert report["reason"].startswith("ApiError:") and "503" in report["reason"]
+    assert report["reason"].startswith("AdsRetryable: ApiError:") and "503" in report["reason"]
     assert report["audience_id"] is not None  # prepared before the storm: the report says which audience
+    assert export_machine.invocations.count("upload-chunk") == 4  # the task was retried 3 times before giving up
+
+
+def test_a_short_server_error_storm_is_outlasted_by_the_task_retry(export_machine: ExportMachine) -> None:
+    export_machine.put_input("incoming/crm/c.csv", SAMPLE)
+    export_machine.emulator.faults.fail_next(3, 503, path_prefix="/amc/audiences/records")  # > the session's 2 tries
+    status, report = export_machine.run("incoming/crm/c.csv", settings())
+    assert (status, report["status"]) == ("SUCCEEDED", "SUCCEEDED"), report["reason"]
+    assert export_machine.invocations.count("upload-chunk") == 2 and report["uploaded_records"] == 18
+
+
+def test_a_non_retryable_ads_error_is_not_retried(export_machine: ExportMachine) -> None:
+    export_machine.put_input("incoming/crm/c.csv", SAMPLE)
+    export_machine.emulator.revoke_refresh_token()
+    status, report = export_machine.run("incoming/crm/c.csv", settings())
+    assert (status, report["status"]) == ("FAILED", "FAILED")
+    assert report["reason"].startswith("AuthError:") and "invalid_grant" in report["reason"]
+    assert export_machine.invocations.count("prepare") == 1
 
 
 @pytest.mark.parametrize("machine_config", [{"MaxConcurrency": "1"}])

@@ -6,13 +6,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from adsbridge.ads import AudiencesClient, RetryPolicy, audiences_client
+from adsbridge.ads import AdsError, AudiencesClient, RetryPolicy, audiences_client
 from adsbridge.ads.secrets import credentials_from_secret
 from adsbridge.export.state import JobSpec
 from adsbridge.export.steps import Services
@@ -23,6 +24,24 @@ STATE_BUCKET_ENV = "ADSBRIDGE_STATE_BUCKET"
 logger = Logger(service="export")
 tracer = Tracer(service="export")
 metrics = Metrics(namespace="adsbridge", service="export")
+
+
+class AdsRetryable(Exception):
+    """A retryable Ads error (throttling, 5xx) that outlasted the session's own retries.
+
+    Lambda reports it as errorType ``AdsRetryable``, which the state machine retries after a longer pause;
+    every other error goes straight to the failure report.
+    """
+
+
+@contextmanager
+def retry_later() -> Iterator[None]:
+    try:
+        yield
+    except AdsError as exc:
+        if exc.retryable:
+            raise AdsRetryable(f"{type(exc).__name__}: {exc}") from exc
+        raise
 
 
 def ads_clients(

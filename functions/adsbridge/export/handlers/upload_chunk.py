@@ -27,8 +27,9 @@ class UploadChunkEvent(BaseModel):
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = UploadChunkEvent.model_validate(event)
     logger.append_keys(job=request.job.name, run_id=request.run.run_id, chunk=request.chunk.index)
-    summary = upload_chunk(
-        request.job, request.source, request.run, request.chunk, request.concurrency, runtime.services()
-    )
+    with runtime.retry_later():
+        summary = upload_chunk(
+            request.job, request.source, request.run, request.chunk, request.concurrency, runtime.services()
+        )
     logger.info("chunk done", extra=summary)
     return summary
