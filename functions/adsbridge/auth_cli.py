@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from adsbridge.settings import Region
+from adsbridge.regions import Region
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,18 +6,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from adsbridge import __version__, hash_file
+from adsbridge import __version__, auth_cli, hash_file
 from adsbridge.emulator import cli as emulator_cli
 from adsbridge.export import cli as export_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="adsbridge", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="adsbridge", description="Move advertising data between your AWS account and Amazon Ads."
+    )
     parser.add_argument("--version", action="version", version=f"adsbridge {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     hash_file.add_parser(subparsers)
     export_cli.add_parser(subparsers)
     emulator_cli.add_parser(subparsers)
+    auth_cli.add_parser(subparsers)
     return parser
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,6 +23,7 @@ from pydantic import (
 )
 
 from adsbridge.countries import normalize_country
+from adsbridge.regions import Region
 
 MAX_TTL_SECONDS = 34_300_800  # 13 months: Amazon's default and maximum (API notes §3.3)
 MAX_WAIT_MINUTES = 1_380  # 23 hours, TD's bound
@@ -33,12 +33,6 @@ AUDIENCE_NAME_LENGTH = (1, 128)
 AUDIENCE_DESCRIPTION_MAX = 1_000
 FEE_CURRENCIES = frozenset(["AED", "AUD", "CAD", "CNY", "EUR", "GBP", "INR", "JPY", "MXN", "SAR", "SEK", "TRY", "USD"])
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
-
-
-class Region(StrEnum):
-    NA = "NA"
-    EU = "EU"
-    FE = "FE"
 
 
 class SettingsError(ValueError):

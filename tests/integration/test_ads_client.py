@@ -17,7 +17,7 @@ from adsbridge.ads import (
     audiences_client,
 )
 from adsbridge.emulator import Emulator
-from adsbridge.settings import Region
+from adsbridge.regions import Region
 from tests.integration.conftest import Sleeps
 
 

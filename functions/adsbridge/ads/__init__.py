@@ -9,7 +9,7 @@ from adsbridge.ads.audiences import AudiencesClient, JobStatus
 from adsbridge.ads.auth import LwaCredentials, TokenProvider, token_url
 from adsbridge.ads.errors import AdsError, ApiError, AuthError
 from adsbridge.ads.session import AdsSession, RetryPolicy, api_url
-from adsbridge.settings import Region
+from adsbridge.regions import Region
 
 __all__ = [
     "AdsError",

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 
 from adsbridge.ads.errors import AuthError
-from adsbridge.settings import Region
+from adsbridge.regions import Region
 
 TOKEN_URLS = {
     Region.NA: "https://api.amazon.com/auth/o2/token",

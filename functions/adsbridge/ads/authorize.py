@@ -14,7 +14,7 @@ import requests
 
 from adsbridge.ads.auth import LwaCredentials, request_token
 from adsbridge.ads.errors import AuthError
-from adsbridge.settings import Region
+from adsbridge.regions import Region
 
 CONSENT_URLS = {
     Region.NA: "https://www.amazon.com/ap/oa",

@@ -20,7 +20,7 @@ import requests
 
 from adsbridge.ads.auth import TokenProvider
 from adsbridge.ads.errors import ApiError
-from adsbridge.settings import Region
+from adsbridge.regions import Region
 
 API_HOSTS = {
     Region.NA: "https://advertising-api.amazon.com",
