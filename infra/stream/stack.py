@@ -3,7 +3,7 @@
 Per dataset a Standard queue whose policy is exactly Amazon's (SNS from the dataset's account in this
 region, ReviewerRole GetQueueAttributes) with a DLQ; one ingest Lambda consuming all of them in large
 batches; the raw bucket; a Glue table per dataset with partition projection; an Athena workgroup and
-the views over those tables (infra/stream/views.py).
+the views over those tables (infra/stream/views.py); alarms and a dashboard (infra/stream/operations.py).
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
 from infra.stream.acks import acknowledge
 from infra.stream.config import StreamConfig
+from infra.stream.operations import StreamOperations
 from infra.stream.views import RESULTS_PREFIX, AthenaViews
 
 REVIEWER_ROLE = "arn:aws:iam::926844853897:role/ReviewerRole"  # Amazon's queue validator (§4.1)
 MAX_RECEIVE_COUNT = 5
 OUR_COLUMNS = ("_received_at", "_message_id", "_realm")
+INGEST_SERVICE = "stream-ingest"  # Powertools service name: the "service" dimension of the ingest metrics
 
 
 class StreamStack(cdk.Stack):
@@ -50,6 +52,7 @@ class StreamStack(cdk.Stack):
         )
         chosen = [datasets.get(d) for d in config.datasets]
         timeout = cdk.Duration.seconds(config.lambda_timeout_seconds)
+        realm_name = f"adsbridge-stream-{realm.value.lower()}"  # the workgroup's and the dashboard's name
 
         self.bucket = s3.Bucket(
             self,
@@ -71,7 +74,7 @@ class StreamStack(cdk.Stack):
             self,
             "Ingest",
             handler="adsbridge.stream.handler.lambda_handler",
-            service="stream-ingest",
+            service=INGEST_SERVICE,
             description=f"adsbridge stream ingest ({realm})",
             timeout=timeout,
             memory_size=1024,
@@ -98,6 +101,17 @@ class StreamStack(cdk.Stack):
         self.dlqs: dict[str, sqs.Queue] = {}
         for dataset in chosen:
             self._queue(dataset, config, timeout)
+        self.operations = StreamOperations(
+            self,
+            "Operations",
+            name=realm_name,
+            queues=self.queues,
+            dlqs=self.dlqs,
+            ingest=self.ingest.function,
+            ingest_service=INGEST_SERVICE,
+            alarm_email=config.alarm_email,
+            alarm_topic_arn=config.alarm_topic_arns.get(realm),
+        )
 
         self.database = f"adsbridge_stream_{realm.value.lower()}"
         db = glue.CfnDatabase(
@@ -122,11 +136,10 @@ class StreamStack(cdk.Stack):
             results,
             {"AwsSolutions-S1": "query results expire after 30 days; Athena's own query history records access"},
         )
-        workgroup_name = f"adsbridge-stream-{realm.value.lower()}"
         self.workgroup = athena.CfnWorkGroup(
             self,
             "WorkGroup",
-            name=workgroup_name,
+            name=realm_name,
             work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
                 enforce_work_group_configuration=True,
                 publish_cloud_watch_metrics_enabled=True,
@@ -142,7 +155,7 @@ class StreamStack(cdk.Stack):
             self,
             "Views",
             database=self.database,
-            workgroup=workgroup_name,
+            workgroup=realm_name,
             results=results,
             selected=chosen,
             after=[self.workgroup, *tables],

@@ -23,7 +23,8 @@ ACCOUNTS = json.loads((resources.files("adsbridge.stream") / "data/ams_sns_sourc
 
 @cache
 def templates() -> dict[Realm, Template]:
-    stacks = build_stream_stacks(build_app(), StreamConfig.parse({"realms": ["NA", "EU", "FE"]}))
+    config = StreamConfig.parse({"realms": ["NA", "EU", "FE"], "alarm_email": "ops@example.com"})
+    stacks = build_stream_stacks(build_app(), config)
     return {
         stack.realm: Template.from_stack(stack) for stack in stacks if isinstance(stack, StreamStack)
     }  # nag runs here
@@ -124,6 +125,17 @@ def test_other_regions_are_refused(region: str) -> None:
         ({"realms": ["APAC"]}, "realms.0"),
         ({"realms": []}, "realms"),
         ({"realms": ["NA"], "datasets": ["retail-sales-metrics"]}, "datasets"),
+        ({"realms": ["NA"], "alarm_email": "ops"}, "alarm_email"),
+        ({"realms": ["NA"], "alarm_topic_arns": {"NA": "arn:aws:sns:eu-west-1:123456789012:ops"}}, "us-east-1"),
+        ({"realms": ["NA"], "alarm_topic_arns": {"EU": "arn:aws:sns:eu-west-1:123456789012:ops"}}, "not among"),
+        (
+            {
+                "realms": ["NA"],
+                "alarm_email": "a@b.co",
+                "alarm_topic_arns": {"NA": "arn:aws:sns:us-east-1:123456789012:o"},
+            },
+            "alternatives",
+        ),
     ],
 )
 def test_bad_config_names_the_field(raw: dict[str, Any], field: str) -> None:
@@ -194,3 +206,83 @@ def test_view_installer_may_touch_only_the_workgroup_the_views_and_the_results()
     assert all(f':table/adsbridge_stream_na/{v}"' in writes for v in view_names)
     assert by_action["s3:PutObject"].count('"/results/*"') == 1 and "AthenaResults" in by_action["s3:PutObject"]
     assert not template.find_resources("AWS::IAM::ManagedPolicy")  # no overflow policy the views could outrun
+
+
+def _alarms(template: Template, metric: str) -> list[dict[str, Any]]:
+    return [
+        a["Properties"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == metric
+    ]
+
+
+def _queue_of(alarm: dict[str, Any]) -> str:
+    [dimension] = alarm["Dimensions"]
+    assert dimension["Name"] == "QueueName"
+    return str(dimension["Value"]["Fn::GetAtt"][0])
+
+
+def test_an_alarm_per_dlq_depth_per_queue_age_and_on_ingest_errors_notifying_the_encrypted_topic() -> None:
+    template = templates()[Realm.NA]
+    queues = _queue_ids(template)
+    dlqs = {
+        props["Properties"]["QueueName"]: logical
+        for logical, props in template.find_resources("AWS::SQS::Queue").items()
+        if props["Properties"]["QueueName"].endswith("-dlq")
+    }
+    depth = _alarms(template, "ApproximateNumberOfMessagesVisible")
+    assert sorted(map(_queue_of, depth)) == sorted(dlqs.values())
+    assert {(a["Threshold"], a["ComparisonOperator"], a["Statistic"]) for a in depth} == {
+        (0, "GreaterThanThreshold", "Maximum")
+    }
+    age = _alarms(template, "ApproximateAgeOfOldestMessage")
+    assert sorted(map(_queue_of, age)) == sorted(queues.values())
+    assert {(a["Threshold"], a["ComparisonOperator"]) for a in age} == {(3600, "GreaterThanThreshold")}
+    [errors] = _alarms(template, "Errors")
+    assert errors["Namespace"] == "AWS/Lambda" and errors["Threshold"] == 0
+    assert errors["Dimensions"][0]["Value"]["Ref"].startswith("IngestFunction")
+
+    [topic] = template.find_resources("AWS::SNS::Topic")
+    alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
+    assert len(alarms) == 23 + 23 + 1
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": topic}] for a in alarms)
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"})
+    template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                )
+            }
+        },
+    )
+    assert "cloudwatch.amazonaws.com" in json.dumps(template.find_resources("AWS::KMS::Key"))
+
+
+def test_the_dashboard_shows_queues_dlqs_ingest_and_objects_written() -> None:
+    template = templates()[Realm.EU]
+    [dashboard] = template.find_resources("AWS::CloudWatch::Dashboard").values()
+    assert dashboard["Properties"]["DashboardName"] == "adsbridge-stream-eu"
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for metric in (
+        "NumberOfMessagesReceived",
+        "NumberOfMessagesDeleted",
+        "ApproximateNumberOfMessagesVisible",
+        "Errors",
+        "Duration",
+        "ConcurrentExecutions",
+        "ObjectsWritten",
+    ):
+        assert f'\\"{metric}\\"' in body, metric
+    assert '\\"adsbridge\\",\\"ObjectsWritten\\",\\"service\\",\\"stream-ingest\\"' in body
+
+
+def test_alarms_can_notify_the_operators_own_topic_instead() -> None:
+    arn = "arn:aws:sns:us-east-1:123456789012:ops"
+    [stack] = build_stream_stacks(build_app(), StreamConfig.parse({"realms": ["NA"], "alarm_topic_arns": {"NA": arn}}))
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::SNS::Topic", 0)
+    alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
+    assert {json.dumps(a["Properties"]["AlarmActions"]) for a in alarms} == {json.dumps([arn])}

@@ -1,0 +1,156 @@
+"""What an operator watches per realm: alarms on stuck and dead-lettered messages and ingest errors, where
+they notify, and one dashboard.
+
+A message in a DLQ failed five receives and needs a look, then ``adsbridge streams redrive``; a message older
+than an hour in a source queue means ingest is not keeping up with Amazon's hourly delivery (Amazon's own
+CloudWatch template uses the same 3600 s, marketing-stream.md §4.3).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+
+from constructs import Construct
+from infra.constructs.function import METRICS_NAMESPACE
+
+OLDEST_MESSAGE_SECONDS = 3600
+PERIOD = cdk.Duration.minutes(5)
+
+
+class StreamOperations(Construct):
+    """``alarms`` by purpose, ``topic`` (None when alarms notify nobody) and ``dashboard``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        queues: dict[str, sqs.Queue],
+        dlqs: dict[str, sqs.Queue],
+        ingest: lambda_.Function,
+        ingest_service: str,
+        alarm_email: str | None,
+        alarm_topic_arn: str | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = self._topic(alarm_email, alarm_topic_arn)
+        self.alarms: dict[str, cw.Alarm] = {}
+        for dataset_id, dlq in dlqs.items():
+            self._alarm(
+                f"Dlq-{dataset_id}",
+                dlq.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
+                threshold=0,
+                description=f"{dataset_id}: messages in the dead-letter queue; inspect them, then "
+                f"`adsbridge streams redrive --dataset {dataset_id}`",
+            )
+        for dataset_id, queue in queues.items():
+            self._alarm(
+                f"Age-{dataset_id}",
+                queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
+                threshold=OLDEST_MESSAGE_SECONDS,
+                description=f"{dataset_id}: a message has waited over an hour; ingest is falling behind",
+            )
+        self._alarm(
+            "IngestErrors",
+            ingest.metric_errors(period=PERIOD, statistic="Sum"),
+            threshold=0,
+            description="the ingest Lambda failed a whole invocation (partial batch failures are MessagesFailed)",
+        )
+        self.dashboard = self._dashboard(name, queues, dlqs, ingest, ingest_service)
+
+    def _topic(self, email: str | None, arn: str | None) -> sns.ITopic | None:
+        if arn:
+            return sns.Topic.from_topic_arn(self, "AlarmTopic", arn)
+        if not email:
+            return None
+        # CloudWatch cannot publish to a topic under the AWS managed SNS key, hence our own key that allows it.
+        key = kms.Key(self, "AlarmKey", enable_key_rotation=True, description="adsbridge stream alarm topic")
+        key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        topic = sns.Topic(self, "AlarmTopic", master_key=key, enforce_ssl=True)
+        topic.add_subscription(subscriptions.EmailSubscription(email))
+        return topic
+
+    def _alarm(self, construct_id: str, metric: cw.Metric, *, threshold: float, description: str) -> None:
+        alarm = metric.create_alarm(
+            self,
+            construct_id,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        if self.topic:
+            alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
+            alarm.add_ok_action(cw_actions.SnsAction(self.topic))
+        self.alarms[construct_id] = alarm
+
+    def _dashboard(
+        self,
+        name: str,
+        queues: dict[str, sqs.Queue],
+        dlqs: dict[str, sqs.Queue],
+        ingest: lambda_.Function,
+        service: str,
+    ) -> cw.Dashboard:
+        def per_queue(source: dict[str, sqs.Queue], metric: str, statistic: str) -> list[cw.IMetric]:
+            return [q.metric(metric, period=PERIOD, statistic=statistic, label=d) for d, q in source.items()]
+
+        def ours(metric: str) -> cw.IMetric:
+            return cw.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=metric,
+                dimensions_map={"service": service},
+                period=PERIOD,
+                statistic="Sum",
+            )
+
+        def graph(title: str, metrics: list[cw.IMetric], width: int = 12) -> cw.GraphWidget:
+            return cw.GraphWidget(title=title, left=metrics, width=width, height=6)
+
+        dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=name)
+        dashboard.add_widgets(
+            cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24, height=4)
+        )
+        dashboard.add_widgets(
+            graph("Messages received per queue", per_queue(queues, "NumberOfMessagesReceived", "Sum")),
+            graph("Messages deleted per queue", per_queue(queues, "NumberOfMessagesDeleted", "Sum")),
+        )
+        dashboard.add_widgets(
+            graph("DLQ depth", per_queue(dlqs, "ApproximateNumberOfMessagesVisible", "Maximum")),
+            graph("Oldest message age (s)", per_queue(queues, "ApproximateAgeOfOldestMessage", "Maximum")),
+        )
+        dashboard.add_widgets(
+            graph(
+                "Ingest errors and throttles",
+                [ingest.metric_errors(period=PERIOD), ingest.metric_throttles(period=PERIOD)],
+                8,
+            ),
+            graph(
+                "Ingest duration (ms)",
+                [ingest.metric_duration(period=PERIOD, statistic=s) for s in ("Average", "p99", "Maximum")],
+                8,
+            ),
+            graph(
+                "Ingest concurrency",
+                [ingest.metric("ConcurrentExecutions", period=PERIOD, statistic="Maximum")],
+                8,
+            ),
+        )
+        dashboard.add_widgets(
+            graph("Objects and records written", [ours("ObjectsWritten"), ours("RecordsWritten")]),
+            graph(
+                "Messages failed, write failures, truncated payloads",
+                [ours("MessagesFailed"), ours("WriteFailures"), ours("TruncatedPayloads")],
+            ),
+        )
+        return dashboard
