@@ -18,6 +18,7 @@ from aws_cdk import aws_sqs as sqs
 
 from adsbridge.stream import datasets
 from adsbridge.stream.datasets import Dataset, Realm
+from adsbridge.stream.redrive import DLQ_SUFFIX
 from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
 from infra.stream.acks import acknowledge
@@ -167,7 +168,7 @@ class StreamStack(cdk.Stack):
         dlq = sqs.Queue(
             self,
             f"Dlq-{dataset.id}",
-            queue_name=f"{name}-dlq",
+            queue_name=f"{name}{DLQ_SUFFIX}",
             retention_period=retention,
             enforce_ssl=True,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
