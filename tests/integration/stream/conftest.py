@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from tests.integration.stream.lambda_event import BUCKET, REGION, FakeContext, environment, sqs_record
 
 # Powertools reads these when the handler module is imported, as Lambda's environment provides them.
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "stream-ingest")
@@ -18,54 +18,16 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "adsbridge")
 
 from adsbridge.stream import handler
 
-BUCKET = "adsbridge-stream-raw"
-PREFIX = "adsbridge-"
-REGION = "us-east-1"
-
-
-@dataclass
-class FakeContext:
-    function_name: str = "ingest"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:ingest"
-    aws_request_id: str = "req-1"
-
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "BUCKET": BUCKET,
-        "REALM": "NA",
-        "QUEUE_PREFIX": PREFIX,
-    }.items():
+    for key, value in environment().items():
         monkeypatch.setenv(key, value)
     handler._s3.cache_clear()
     handler._sns.cache_clear()
     with mock_aws():
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
         yield
-
-
-def queue_arn(dataset_id: str) -> str:
-    return f"arn:aws:sqs:{REGION}:123456789012:{PREFIX}{dataset_id}"
-
-
-def sqs_record(message_id: str, body: str, arn: str, sent_ms: int) -> dict[str, Any]:
-    """One record of Lambda's SQS event, as the event source mapping builds it."""
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"rh-{message_id}",
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(sent_ms)},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": arn,
-        "awsRegion": REGION,
-    }
 
 
 def invoke(records: list[dict[str, Any]]) -> set[str]:

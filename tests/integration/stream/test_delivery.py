@@ -8,8 +8,9 @@ from typing import Any
 
 import boto3
 import pytest
-from tests.integration.stream.conftest import BUCKET, PREFIX, REGION, all_lines, drain
+from tests.integration.stream.conftest import all_lines, drain
 from tests.integration.stream.duck import catalog, download
+from tests.integration.stream.lambda_event import BUCKET, PREFIX, REGION
 
 from adsbridge.stream import datasets, handler
 

@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.integration.stream.conftest import invoke, queue_arn, sqs_record
+from tests.integration.stream.conftest import invoke
 from tests.integration.stream.duck import catalog, download
+from tests.integration.stream.lambda_event import queue_arn, sqs_record
 
 from adsbridge.stream import datasets
 
