@@ -23,6 +23,7 @@ class StreamConfig(BaseModel):
     datasets: Annotated[tuple[str, ...], Field(min_length=1)] = tuple(datasets.catalogue())
     queue_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,20}-$")] = "adsbridge-"
     lambda_timeout_seconds: Annotated[int, Field(ge=10, le=900)] = 120
+    ingest_memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 1024  # bench/ingest_bench.py prices this
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 10_000
     batching_window_seconds: Annotated[int, Field(ge=1, le=300)] = 60
     # Where alarms go: an encrypted topic per realm that emails this address, or the operator's own topic per

@@ -78,7 +78,7 @@ class StreamStack(cdk.Stack):
             service=INGEST_SERVICE,
             description=f"adsbridge stream ingest ({realm})",
             timeout=timeout,
-            memory_size=1024,
+            memory_size=config.ingest_memory_mb,
             environment={"BUCKET": self.bucket.bucket_name, "REALM": realm.value, "QUEUE_PREFIX": config.queue_prefix},
         )
         sns_topics = [d.sns_source_arn(realm) for d in chosen]
