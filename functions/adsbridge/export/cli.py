@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from adsbridge.export.report import Counters
+    from adsbridge.export.upload import Settled
 
 FAILED_STATUSES = frozenset({"FAILED", "TIMED_OUT"})
 
@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(counters: Counters) -> None:
+def _progress(settled: Settled) -> None:
+    counters = settled.counters
     if sys.stderr.isatty():
         print(
             f"\ruploaded {counters.uploaded_records:,} records in {counters.total_batches:,} batches, "

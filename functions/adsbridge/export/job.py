@@ -19,7 +19,7 @@ from adsbridge.export.prepare import PrepareError, prepare
 from adsbridge.export.records import RecordBuilder
 from adsbridge.export.report import Counters, ExportReport
 from adsbridge.export.source import is_json_lines, open_input, read_rows
-from adsbridge.export.upload import Pacer, upload_rows
+from adsbridge.export.upload import Pacer, Settled, upload_rows
 from adsbridge.settings import ExportSettings
 
 
@@ -30,7 +30,7 @@ class RunOptions:
     s3_client: Any = None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
-    on_batch: Callable[[Counters], None] | None = None
+    on_batch: Callable[[Settled], None] | None = None
     pacer: Pacer | None = None
     upload_kwargs: dict[str, int] = field(default_factory=dict)
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 _GZIP_MAGIC = b"\x1f\x8b"
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -29,6 +29,15 @@ class MalformedRow:
 
 
 Row = dict[str, str]
+
+
+class Rows(Protocol):
+    """Rows that know how far into the input the last one yielded reaches (``RowReader``, or a fake)."""
+
+    @property
+    def offset(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Row | MalformedRow]: ...
 
 
 def is_json_lines(name: str) -> bool:
@@ -81,41 +90,70 @@ class PrefixedStream(io.RawIOBase):
         return len(data)
 
 
-def read_rows(stream: IO[bytes], *, json_lines: bool) -> Iterator[Row | MalformedRow]:
-    """Yield rows (lower-cased keys, string values) or MalformedRow markers from a binary stream."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-    return _json_rows(text) if json_lines else _csv_rows(text)
+def read_rows(stream: IO[bytes], *, json_lines: bool, start: int = 0) -> RowReader:
+    """Rows (lower-cased keys, string values) or MalformedRow markers from a binary stream."""
+    return RowReader(stream, json_lines=json_lines, start=start)
 
 
-def _csv_rows(text: io.TextIOWrapper) -> Iterator[Row | MalformedRow]:
-    reader = csv.reader(text)
-    header = next(reader, None)
-    if header is None:
-        return
-    names = [name.strip().lower() for name in header]
-    width = len(names)
-    for values in reader:
-        if not values:  # blank line
-            continue
-        if len(values) != width:
-            yield MalformedRow(reader.line_num, f"expected {width} columns, found {len(values)}")
-            continue
-        yield dict(zip(names, values, strict=True))
+class RowReader(Iterator[Row | MalformedRow]):
+    """Yields rows and knows how far into the input they reach, so an upload can resume after a row.
 
+    ``offset`` is ``start`` plus the bytes of data (after a CSV header line) consumed through the last row
+    yielded: always a line boundary, a quoted CSV field's newlines included. Bytes are counted exactly by
+    re-encoding each line: text is decoded with ``surrogateescape`` so undecodable bytes encode back as they
+    were (rows still read them as U+FFFD), and a UTF-8 BOM is counted, then dropped.
+    """
 
-def _json_rows(text: io.TextIOWrapper) -> Iterator[Row | MalformedRow]:
-    for number, line in enumerate(text, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            yield MalformedRow(number, "not valid JSON")
-            continue
-        if not isinstance(obj, dict):
-            yield MalformedRow(number, "not a JSON object")
-            continue
-        yield {str(k).lower(): _text(v) for k, v in obj.items()}
+    def __init__(self, stream: IO[bytes], *, json_lines: bool, start: int = 0) -> None:
+        self.offset = start
+        self._start = start
+        text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
+        lines = self._counted(text)
+        self._rows = self._json_rows(lines) if json_lines else self._csv_rows(lines)
+
+    def __next__(self) -> Row | MalformedRow:
+        return next(self._rows)
+
+    def _counted(self, text: io.TextIOWrapper) -> Iterator[str]:
+        for number, line in enumerate(text):
+            try:
+                self.offset += len(line.encode("utf-8"))
+            except UnicodeEncodeError:
+                raw = line.encode("utf-8", "surrogateescape")
+                self.offset += len(raw)
+                line = raw.decode("utf-8", "replace")
+            yield line.removeprefix("\ufeff") if number == 0 else line
+
+    def _csv_rows(self, lines: Iterator[str]) -> Iterator[Row | MalformedRow]:
+        reader = csv.reader(lines)
+        header = next(reader, None)
+        self.offset = self._start  # offsets count data only: a chunk's byte range has no header line
+        if header is None:
+            return
+        names = [name.strip().lower() for name in header]
+        width = len(names)
+        for values in reader:
+            if not values:  # blank line
+                continue
+            if len(values) != width:
+                yield MalformedRow(reader.line_num, f"expected {width} columns, found {len(values)}")
+                continue
+            yield dict(zip(names, values, strict=True))
+
+    @staticmethod
+    def _json_rows(lines: Iterator[str]) -> Iterator[Row | MalformedRow]:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                yield MalformedRow(number, "not valid JSON")
+                continue
+            if not isinstance(obj, dict):
+                yield MalformedRow(number, "not a JSON object")
+                continue
+            yield {str(k).lower(): _text(v) for k, v in obj.items()}
 
 
 def _text(value: Any) -> str:

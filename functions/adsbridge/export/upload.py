@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 from adsbridge.ads.audiences import AudiencesClient
 from adsbridge.export.prepare import Target
 from adsbridge.export.records import RecordBuilder, Skip
 from adsbridge.export.report import Counters
-from adsbridge.export.source import MalformedRow, Row
+from adsbridge.export.source import MalformedRow, Rows
 
 MAX_BATCH_RECORDS = 6_000
 MAX_BATCH_BYTES = 4 * 1024 * 1024
@@ -58,8 +59,33 @@ class Pacer:
         self._in_window += records
 
 
+@dataclass(frozen=True)
+class Settled:
+    """A batch Amazon accepted (passed to ``on_batch``), and how far into the input its rows reach.
+
+    ``counters`` are live: they may already count skipped rows read for the next batch. ``done()`` counts
+    only the rows before ``offset``, which is what a resumed upload takes as finished.
+    """
+
+    counters: Counters
+    offset: int  # the reader's offset just past the last row this batch (or a skip before it) came from
+    skipped_by_reason: dict[str, int]  # the skips before ``offset``
+
+    def done(self) -> Counters:
+        """A copy of the totals of exactly the rows before ``offset``; valid while ``on_batch`` runs."""
+        live = self.counters
+        return Counters(
+            total_records=live.uploaded_records + sum(self.skipped_by_reason.values()),
+            uploaded_records=live.uploaded_records,
+            skipped_by_reason=dict(self.skipped_by_reason),
+            total_batches=live.total_batches,
+            job_request_ids=list(live.job_request_ids),
+            batch_sizes=list(live.batch_sizes),
+        )
+
+
 def upload_rows(
-    rows: Iterable[Row | MalformedRow],
+    rows: Rows,
     builder: RecordBuilder,
     client: AudiencesClient,
     target: Target,
@@ -68,25 +94,25 @@ def upload_rows(
     pacer: Pacer | None = None,
     max_records: int = MAX_BATCH_RECORDS,
     max_bytes: int = MAX_BATCH_BYTES,
-    on_batch: Callable[[Counters], None] | None = None,
+    on_batch: Callable[[Settled], None] | None = None,
 ) -> None:
     """Upload every valid row of ``rows``; counts every row, uploaded or skipped, in ``counters``.
 
     One batch is in flight on a worker thread while the next is built, so hashing and the API's latency
-    overlap; at most two batches are in memory. A failed POST raises here, after the batches before it
-    have been counted.
+    overlap; at most two batches are in memory. ``on_batch`` runs after a batch's POST returned, before the
+    next is sent. A failed POST raises here, after the batches before it have been counted.
     """
     pacer = pacer or Pacer()
     resource = target.target_resource()
     batch: list[bytes] = []
     size = 0
-    in_flight: tuple[Future[str], int] | None = None
+    in_flight: tuple[Future[str], int, int, dict[str, int]] | None = None
 
     def settle() -> None:
         nonlocal in_flight
         if in_flight is None:
             return
-        future, records = in_flight
+        future, records, offset, skipped = in_flight
         in_flight = None
         counters.job_request_ids.append(future.result())
         counters.total_batches += 1
@@ -94,31 +120,31 @@ def upload_rows(
         counters.uploaded_records += records
         counters.total_records += records
         if on_batch is not None:
-            on_batch(counters)
+            on_batch(Settled(counters, offset, skipped))
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="adsbridge-upload") as pool:
 
-        def flush() -> None:
+        def flush(offset: int) -> None:
             nonlocal batch, size, in_flight
             settle()
             pacer.before(len(batch))
-            in_flight = (pool.submit(client.upload_records, target.audience_id, batch, resource), len(batch))
+            future = pool.submit(client.upload_records, target.audience_id, batch, resource)
+            in_flight = (future, len(batch), offset, dict(counters.skipped_by_reason))
             batch, size = [], 0
 
         try:
+            end = rows.offset  # just past the last row already batched or skipped
             for row in rows:
-                if isinstance(row, MalformedRow):
-                    counters.skip("malformed_row")
-                    continue
-                record = builder.build(row)
+                record = Skip("malformed_row") if isinstance(row, MalformedRow) else builder.build(row)
                 if isinstance(record, Skip):
                     counters.skip(record)
-                    continue
-                if batch and (len(batch) >= max_records or size + len(record) + 1 > max_bytes):
-                    flush()
-                batch.append(record)
-                size += len(record) + 1
+                else:
+                    if batch and (len(batch) >= max_records or size + len(record) + 1 > max_bytes):
+                        flush(end)
+                    batch.append(record)
+                    size += len(record) + 1
+                end = rows.offset
             if batch:
-                flush()
+                flush(rows.offset)  # past trailing blank lines, too: the reader is exhausted
         finally:
             settle()  # a batch already sent is counted (and its job id kept) even when reading failed
