@@ -1,8 +1,9 @@
 """Run state in S3: the prepared target and each finished chunk's result, so a re-run resumes, not repeats.
 
 A run is one input object version: its id hashes bucket, key and ETag, so re-running the same input (after a
-crash, or a redrive) finds the audience already prepared and skips every chunk already uploaded. Only
-counts, ids and job states are stored: never row data.
+crash, or a redrive) finds the audience already prepared and skips every chunk already uploaded; within an
+unfinished chunk, every batch Amazon already accepted. Only offsets, counts, ids and job states are stored:
+never row data.
 """
 
 from __future__ import annotations
@@ -42,11 +43,24 @@ class RunStore:
         )
 
     def chunk(self, index: int) -> dict[str, Any] | None:
-        found = self.load(_chunk_name(index))
-        return dict(found) if found is not None else None
+        return self._mapping(_chunk_name(index))
 
     def save_chunk(self, index: int, result: dict[str, Any]) -> None:
         self.save(_chunk_name(index), result)
+
+    def progress(self, index: int) -> dict[str, Any] | None:
+        """An unfinished chunk's ``offset`` and the counters of its rows before it (one small PUT a batch).
+
+        Not under ``chunks/``: ``chunks()`` lists finished results only.
+        """
+        return self._mapping(_progress_name(index))
+
+    def save_progress(self, index: int, progress: dict[str, Any]) -> None:
+        self.save(_progress_name(index), progress)
+
+    def _mapping(self, name: str) -> dict[str, Any] | None:
+        found = self.load(name)
+        return dict(found) if found is not None else None
 
     def chunks(self) -> list[dict[str, Any]]:
         """Every finished chunk's result, in chunk order."""
@@ -61,3 +75,7 @@ class RunStore:
 
 def _chunk_name(index: int) -> str:
     return f"chunks/{index:06d}.json"
+
+
+def _progress_name(index: int) -> str:
+    return f"progress/{index:06d}.json"

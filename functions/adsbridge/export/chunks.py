@@ -101,14 +101,32 @@ def s3_range_reader(s3: Any, bucket: str, key: str) -> ReadRange:
 
 
 @contextmanager
-def open_chunk(s3: Any, bucket: str, key: str, layout: Layout, chunk: Chunk) -> Iterator[IO[bytes]]:
-    """The chunk's bytes as a stream that reads like a whole file (header first, for CSV)."""
+def open_chunk(s3: Any, bucket: str, key: str, layout: Layout, chunk: Chunk, offset: int = 0) -> Iterator[IO[bytes]]:
+    """The chunk's bytes as a stream that reads like a whole file (header first, for CSV).
+
+    ``offset`` (a ``RowReader`` offset: bytes of data after the header) resumes a chunk part-way: the range
+    read starts there, after the layout's header. gzip has no random access: its data up to there is read
+    and dropped.
+    """
     if layout.compressed:
         with open_input(f"s3://{bucket}/{key}", s3_client=s3) as stream:
-            yield stream
+            yield _without_data(stream, offset, header=not layout.json_lines) if offset else stream
         return
-    body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={chunk.start}-{chunk.end - 1}")["Body"]
+    start = chunk.start + offset
+    body = (
+        s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{chunk.end - 1}")["Body"]
+        if start < chunk.end
+        else io.BytesIO()
+    )
     try:
         yield io.BufferedReader(PrefixedStream(layout.header.encode("utf-8"), body), buffer_size=1 << 16)
     finally:
         body.close()
+
+
+def _without_data(stream: IO[bytes], offset: int, *, header: bool) -> IO[bytes]:
+    """``stream`` with its first ``offset`` bytes after the header line (if ``header``) read and dropped."""
+    head = stream.readline() if header else b""
+    while offset > 0 and (dropped := len(stream.read(min(offset, PROBE_BYTES)))):
+        offset -= dropped
+    return io.BufferedReader(PrefixedStream(head, stream), buffer_size=1 << 16)

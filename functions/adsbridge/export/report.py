@@ -6,7 +6,7 @@ Only counts, ids and states: never row contents.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,11 @@ class Counters:
     total_batches: int = 0
     job_request_ids: list[str] = field(default_factory=list)
     batch_sizes: list[int] = field(default_factory=list)
+
+    @classmethod
+    def restore(cls, saved: dict[str, Any]) -> Counters:
+        """Counters saved with ``asdict`` (among other keys, in a chunk's progress), to count on from."""
+        return cls(**{f.name: saved[f.name] for f in fields(cls)})
 
     @property
     def skipped_records(self) -> int:

@@ -24,7 +24,7 @@ from adsbridge.export.records import RecordBuilder
 from adsbridge.export.report import Counters, ExportReport
 from adsbridge.export.source import read_rows
 from adsbridge.export.state import JobSpec, PollState, Prepared, RunInfo, SourceObject, TaskError
-from adsbridge.export.upload import RECORDS_PER_HOUR_LIMIT, Pacer, upload_rows
+from adsbridge.export.upload import RECORDS_PER_HOUR_LIMIT, Pacer, Settled, upload_rows
 from adsbridge.settings import ExportSettings, parse_settings
 
 REPORT_PREFIX = "reports"
@@ -87,22 +87,35 @@ def chunk_pacer(concurrency: int, services: Services) -> Pacer:
 def upload_chunk(
     job: JobSpec, source: SourceObject, run: RunInfo, chunk: Chunk, concurrency: int, services: Services
 ) -> dict[str, Any]:
-    """Upload one chunk unless a checkpoint says it is done; the checkpoint is written only when it is."""
+    """Upload one chunk unless a checkpoint says it is done, resuming after its last accepted batch.
+
+    After each batch Amazon accepted, the chunk's progress (the input offset past that batch's rows and the
+    counters up to there) is saved; a retried or re-run invocation reads on from that offset, so the chunk's
+    result equals an uninterrupted run's. At-least-once at one batch: a batch accepted but not yet
+    checkpointed (the Lambda died between the POST's answer and the PUT, or during the POST) is sent again.
+    """
     store = _store(services, job, run.run_id)
     done = store.chunk(chunk.index)
     if done is not None:
         return _chunk_summary(done, resumed=True)
     settings = parse_settings(job.settings)
-    counters = Counters()
+    progress = store.progress(chunk.index)
+    offset = int(progress["offset"]) if progress else 0
+    counters = Counters.restore(progress) if progress else Counters()
     target = Target(audience_id=int(run.audience_id), connection_id=run.connection_id, to_dsp=run.to_dsp)
-    with open_chunk(services.s3, source.bucket, source.key, run.layout, chunk) as stream:
+
+    def checkpoint(settled: Settled) -> None:
+        store.save_progress(chunk.index, {"index": chunk.index, "offset": settled.offset, **asdict(settled.done())})
+
+    with open_chunk(services.s3, source.bucket, source.key, run.layout, chunk, offset) as stream:
         upload_rows(
-            read_rows(stream, json_lines=run.layout.json_lines),
+            read_rows(stream, json_lines=run.layout.json_lines, start=offset),
             RecordBuilder(settings),
             services.ads(job, settings),
             target,
             counters,
             pacer=chunk_pacer(concurrency, services),
+            on_batch=checkpoint,
         )
     result = {"index": chunk.index, **asdict(counters)}
     store.save_chunk(chunk.index, result)

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.export_aws.conftest import ExportMachine
+from tests.integration.export_aws.conftest import STATE_BUCKET, ExportMachine
+
+from adsbridge.export.handlers import runtime
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = (ROOT / "samples/customers.csv").read_bytes()
@@ -106,3 +108,54 @@ def test_rerun_after_a_crash_between_chunks_uploads_nothing_twice(export_machine
         sum(1 for r in log if r.method == "POST" and r.path == "/amc/audiences/metadata") == 1
     )  # the re-run reused the audience the first run created
     assert len(export_machine.emulator.audience_members(second["audience_id"])) == 18
+
+
+class StormAfter:
+    """``Services.ads`` with its clients' POSTs counted: once ``batches`` were accepted, the emulator answers
+    the next records POSTs 503 often enough to exhaust the session's two tries, so the task fails retryably.
+    """
+
+    def __init__(self, clients: Any, emulator: Any, batches: int) -> None:
+        self._clients, self._emulator, self._left = clients, emulator, batches
+        self._client: Any = None
+
+    def __call__(self, job: Any, settings: Any) -> StormAfter:
+        self._client = self._clients(job, settings)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def upload_records(self, *args: Any) -> str:
+        job_id: str = self._client.upload_records(*args)
+        self._left -= 1
+        if self._left == 0:
+            self._emulator.faults.fail_next(2, 503, path_prefix="/amc/audiences/records")
+        return job_id
+
+
+def test_a_retried_upload_chunk_resumes_after_the_batches_amazon_accepted(export_machine: ExportMachine) -> None:
+    rows = 14_500  # one chunk, three batches of at most 6,000 records; every 10th row has no identifier
+    body = "externalUserId,email\n" + "".join(
+        f"u{i},\n" if i % 10 == 9 else f"u{i},user{i}@example.com\n" for i in range(rows)
+    )
+    export_machine.put_input("incoming/crm/big.csv", body.encode())
+    services = runtime.services()
+    services.ads = StormAfter(services.ads, export_machine.emulator, batches=1)
+
+    status, report = export_machine.run("incoming/crm/big.csv", settings())
+    assert (status, report["status"]) == ("SUCCEEDED", "SUCCEEDED"), report["reason"]
+    assert export_machine.invocations.count("upload-chunk") == 2  # Step Functions retried the chunk once
+    uploaded = rows - rows // 10
+    assert (report["total_records"], report["uploaded_records"]) == (rows, uploaded)
+    assert report["skipped_by_reason"] == {"no_usable_identifier": rows // 10}
+    assert report["total_batches"] == 3 == len(set(report["job_request_ids"]))
+    key = f"checkpoints/crm/{report['run_id']}/chunks/000000.json"
+    result = json.loads(export_machine.s3.get_object(Bucket=STATE_BUCKET, Key=key)["Body"].read())
+    assert result["batch_sizes"] == [6_000, 6_000, uploaded - 12_000]  # as an uninterrupted run batches them
+    log = export_machine.emulator.request_log()
+    posts = [r for r in log if r.method == "POST" and r.path == "/amc/audiences/records"]
+    assert [r.status for r in posts] == [202, 503, 503, 202, 202]  # the accepted first batch was not sent again
+    members = export_machine.emulator.audience_members(report["audience_id"])
+    received = export_machine.emulator.audience(report["audience_id"])["metadata"]["audienceSize"]
+    assert received["receivedRecordSize"] == uploaded == len(members)  # every externalUserId received once

@@ -1,12 +1,17 @@
-"""Chunk planning: whole lines per chunk, the CSV header carried once, gzip as one chunk, every byte covered."""
+"""Chunk planning: whole lines per chunk, the CSV header carried once, gzip as one chunk, every byte covered.
+Reading a chunk on from a row's offset yields the rows after it.
+"""
 
 from __future__ import annotations
 
 import gzip
+import io
+from typing import Any
 
 import pytest
 
-from adsbridge.export.chunks import MAX_CHUNKS, Chunk, plan_chunks
+from adsbridge.export.chunks import MAX_CHUNKS, Chunk, Plan, open_chunk, plan_chunks
+from adsbridge.export.source import read_rows
 
 
 class Ranges:
@@ -76,3 +81,35 @@ def test_empty_input_has_no_chunks_and_chunk_count_is_capped() -> None:
 def test_chunk_bytes_must_be_positive() -> None:
     with pytest.raises(ValueError, match="chunk_bytes"):
         plan_chunks("in.csv", 10, Ranges(b"a\n" * 5), chunk_bytes=0)
+
+
+class FakeS3:
+    """``get_object`` of one object, whole or by ``Range``, as S3 answers it."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def get_object(self, Bucket: str, Key: str, Range: str | None = None) -> dict[str, Any]:
+        start, _, end = (Range or "bytes=0-").removeprefix("bytes=").partition("-")
+        return {"Body": io.BytesIO(self.data[int(start) : int(end) + 1 if end else None])}
+
+
+def read_chunk(s3: FakeS3, plan: Plan, chunk: Chunk, offset: int = 0) -> list[tuple[object, int]]:
+    with open_chunk(s3, "b", "in.csv", plan.layout, chunk, offset) as stream:
+        reader = read_rows(stream, json_lines=plan.layout.json_lines, start=offset)
+        return [(row, reader.offset) for row in reader]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_chunk_read_on_from_a_row_offset_yields_the_rows_after_it(compress: bool) -> None:
+    header = "\ufeffexternalUserId,note\n".encode()
+    rows = "".join(f'u{i},"ü{i}\nzweite Zeile"\n' for i in range(40)).encode()
+    data = gzip.compress(header + rows) if compress else header + rows
+    s3 = FakeS3(data)
+    plan = plan_chunks("in.csv", len(data), Ranges(data), chunk_bytes=200)
+    assert len(plan.chunks) == 1 if compress else len(plan.chunks) > 3
+    for chunk in plan.chunks:
+        whole = read_chunk(s3, plan, chunk)
+        assert whole[-1][1] == (len(rows) if compress else chunk.end - chunk.start)
+        for i, (_, offset) in enumerate(whole):
+            assert read_chunk(s3, plan, chunk, offset) == whole[i + 1 :]
