@@ -9,6 +9,7 @@ that fails again and lands back in the DLQ is not cycled within the run.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,9 @@ from typing import Any
 from adsbridge.stream import datasets
 
 SQS_BATCH = 10  # SQS's maximum per receive, send and delete
+# Per SendMessageBatch call. SQS allows 1 MiB since 2025 (256 KiB before); AMS bodies are at most 256 KB (Amazon
+# truncates to fit), so ten of them may not fit in one call, and the older limit is the safe one to plan for.
+SQS_BATCH_BYTES = 256 * 1024
 DLQ_SUFFIX = "-dlq"  # infra/stream names each DLQ <queue>-dlq with this
 
 
@@ -55,10 +59,7 @@ class Redriver:
             ).get("Messages", [])
             if not messages:
                 break
-            sent = self._client.send_message_batch(
-                QueueUrl=source, Entries=[_copy(i, m) for i, m in enumerate(messages)]
-            )
-            accepted = {int(entry["Id"]) for entry in sent.get("Successful", [])}
+            accepted = self._send(source, [_copy(i, m) for i, m in enumerate(messages)])
             if accepted:
                 self._client.delete_message_batch(
                     QueueUrl=dlq,
@@ -67,6 +68,14 @@ class Redriver:
             moved += len(accepted)
             failed += len(messages) - len(accepted)
         return Moved(dataset_id, moved, failed)
+
+    def _send(self, queue_url: str, entries: list[dict[str, Any]]) -> set[int]:
+        """Indexes of the entries SQS accepted, sent in as few calls as the batch size limit allows."""
+        accepted: set[int] = set()
+        for chunk in _by_size(entries):
+            sent = self._client.send_message_batch(QueueUrl=queue_url, Entries=chunk)
+            accepted.update(int(entry["Id"]) for entry in sent.get("Successful", []))
+        return accepted
 
     def _url(self, name: str) -> str:
         try:
@@ -80,6 +89,19 @@ def _copy(index: int, message: dict[str, Any]) -> dict[str, Any]:
     if message.get("MessageAttributes"):
         entry["MessageAttributes"] = message["MessageAttributes"]
     return entry
+
+
+def _by_size(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    chunks: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for entry in entries:
+        entry_size = len(entry["MessageBody"].encode()) + len(json.dumps(entry.get("MessageAttributes", {})))
+        if chunks[-1] and size + entry_size > SQS_BATCH_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(entry)
+        size += entry_size
+    return chunks
 
 
 def redrive_all(redriver: Redriver, dataset_ids: Iterable[str] | None) -> list[Moved]:

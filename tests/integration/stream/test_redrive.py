@@ -110,3 +110,15 @@ def test_named_datasets_must_exist(sqs: Any, capsys: pytest.CaptureFixture[str])
     assert "unknown dataset" in capsys.readouterr().err
     assert cli("--realm", "EU", "--dataset", "sp-traffic") == 0
     assert capsys.readouterr().out == "sp-traffic: moved 0, failed 0\n"
+
+
+def test_large_messages_go_back_in_as_many_calls_as_the_batch_size_limit_needs(sqs: Any) -> None:
+    source, dlq = deploy(sqs, "sp-traffic")
+    large = ["x" * 200_000 + str(i) for i in range(10)]  # near Amazon's 256 KB cap; 2 MB together
+    for body in large:
+        sqs.send_message(QueueUrl=dlq, MessageBody=body)
+
+    result = Redriver(sqs, queue_prefix="adsbridge-", wait_seconds=0).redrive("sp-traffic")
+
+    assert (result.moved, result.failed) == (10, 0)
+    assert sorted(b for b, _ in bodies(sqs, source)) == sorted(large)
