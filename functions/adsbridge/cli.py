@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from adsbridge import __version__, auth_cli, hash_file
 from adsbridge.emulator import cli as emulator_cli
 from adsbridge.export import cli as export_cli
+from adsbridge.stream import redrive_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_cli.add_parser(subparsers)
     emulator_cli.add_parser(subparsers)
     auth_cli.add_parser(subparsers)
+    redrive_cli.add_parser(subparsers)
     return parser
 
 
