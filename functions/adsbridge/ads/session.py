@@ -88,8 +88,12 @@ class AdsSession:
         body: Mapping[str, Any] | None = None,
         raw_body: bytes | None = None,
         params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        """Send one call; ``raw_body`` is pre-encoded JSON (the records path builds it once, without a re-dump)."""
+        """Send one call; ``raw_body`` is pre-encoded JSON (the records path builds it once, without a re-dump).
+
+        ``headers`` adds per-call headers such as the profile or DSP account scope.
+        """
         data = (
             raw_body
             if raw_body is not None
@@ -102,17 +106,18 @@ class AdsSession:
         while True:
             attempt += 1
             token = self.tokens.token()
-            headers = {
+            sent = {
+                **(headers or {}),
                 "Authorization": f"Bearer {token}",
                 "Amazon-Advertising-API-ClientId": self.tokens.credentials.client_id,
                 "Accept": media_type,
             }
             if data is not None:
-                headers["Content-Type"] = media_type
+                sent["Content-Type"] = media_type
             self.stats.requests += 1
             try:
                 response = self._http.request(
-                    method, self.base_url + path, data=data, params=params, headers=headers, timeout=self.policy.timeout
+                    method, self.base_url + path, data=data, params=params, headers=sent, timeout=self.policy.timeout
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt >= self.policy.max_attempts:

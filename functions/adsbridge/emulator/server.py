@@ -15,14 +15,19 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.message import Message
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from adsbridge.stream.datasets import Realm
+
 from . import validation as v
 from .faults import FaultResponse, Faults
 from .state import Credentials, EmulatorState
+from .streams import DSP_TYPES, SPONSORED_TYPES, EmulatorSns, SqsDelivery, Subscriptions, owner_from_headers
 from .validation import ApiError
 
 log = logging.getLogger(__name__)
@@ -32,7 +37,10 @@ _V = TypeVar("_V")
 TOKEN_PATH = "/auth/o2/token"
 MAX_BODY_BYTES = 32 * 1024 * 1024
 MAX_LOGGED_REQUESTS = 100_000  # bounded so a long-running CLI sandbox does not grow without limit
-_RECORDED_HEADERS = ("authorization", "amazon-advertising-api-clientid", "content-type", "accept", "user-agent")
+_RECORDED_HEADERS = (
+    *("authorization", "amazon-advertising-api-clientid", "content-type", "accept", "user-agent"),
+    *("amazon-advertising-api-scope", "amazon-advertising-api-account-id", "amazon-ads-accountid"),
+)
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,15 @@ Handler = Callable[["_Call"], _Reply]
 
 @dataclass(frozen=True)
 class _Call:
-    """What a route handler gets: parsed query, path parameter, raw body, and the emulator state."""
+    """What a route handler gets: parsed query, path parameter, raw body, headers, and the emulator state."""
 
     state: EmulatorState
     query: dict[str, list[str]]
     param: str
     raw_body: bytes
     max_records: int
+    headers: Message
+    streams: Subscriptions
 
     def json(self) -> dict[str, Any]:
         return v.parse_json_object(self.raw_body)
@@ -160,10 +170,60 @@ def _get_job(call: _Call) -> _Reply:
     return _ok(200, call.state.job(call.param), v.AUDIENCES_TYPE)
 
 
+def _stream_reply(body: dict[str, Any], dsp: bool) -> _Reply:
+    return _ok(
+        200,
+        body,
+        "application/vnd.MarketingStreamSubscriptions."
+        + ("Dsp" if dsp else "")
+        + "StreamSubscriptionResource.v1.0+json",
+    )
+
+
+def _create_subscription(call: _Call, *, dsp: bool) -> _Reply:
+    owner = owner_from_headers(call.headers, dsp)
+    call.no_query()
+    return _stream_reply(call.streams.create(owner, call.json()), dsp)
+
+
+def _list_subscriptions(call: _Call, *, dsp: bool) -> _Reply:
+    owner = owner_from_headers(call.headers, dsp)
+    allowed = {"maxResults", "startingToken"}
+    size, start = call.query_value("maxResults", allowed), call.query_value("startingToken", allowed)
+    return _stream_reply(call.streams.list(owner, size, start), dsp)
+
+
+def _get_subscription(call: _Call, *, dsp: bool) -> _Reply:
+    owner = owner_from_headers(call.headers, dsp)
+    call.no_query()
+    return _stream_reply(call.streams.get(owner, call.param), dsp)
+
+
+def _archive_subscription(call: _Call, *, dsp: bool) -> _Reply:
+    owner = owner_from_headers(call.headers, dsp)
+    call.no_query()
+    return _stream_reply(call.streams.update(owner, call.param, call.json()), dsp)
+
+
+def _stream_route_pair(prefix: str, vendor: frozenset[str], dsp: bool) -> tuple[_Route, _Route]:
+    return (
+        _Route(
+            re.compile(prefix),
+            vendor,
+            {"POST": partial(_create_subscription, dsp=dsp), "GET": partial(_list_subscriptions, dsp=dsp)},
+        ),
+        _Route(
+            re.compile(prefix + r"/([^/]+)"),
+            vendor,
+            {"GET": partial(_get_subscription, dsp=dsp), "PUT": partial(_archive_subscription, dsp=dsp)},
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class _Route:
     pattern: re.Pattern[str]
-    vendor: str
+    vendor: str | frozenset[str]
     methods: dict[str, Handler]
 
 
@@ -184,6 +244,8 @@ _ROUTES = (
     ),
     _Route(re.compile(r"/amc/audiences/records"), v.AUDIENCES_TYPE, {"POST": _post_records}),
     _Route(re.compile(r"/amc/audiences/records/([^/]+)"), v.AUDIENCES_TYPE, {"GET": _get_job}),
+    *_stream_route_pair(r"/streams/subscriptions", SPONSORED_TYPES, dsp=False),
+    *_stream_route_pair(r"/dsp/streams/subscriptions", DSP_TYPES, dsp=True),
 )
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -334,7 +396,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if self.command != "POST":
                 return _Reply(405, {"message": "Method Not Allowed"}, headers=(("Allow", "POST"),))
             return _token(state, self.headers.get("Content-Type"), self.headers.get("Authorization"), raw)
-        if not path.startswith("/amc/"):
+        if not path.startswith(("/amc/", "/streams/", "/dsp/streams/")):
             return _Reply(404, {"message": f"Not Found: {path}"})
 
         auth = self.headers.get("Authorization") or ""
@@ -361,7 +423,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if self.command in _BODY_METHODS:
                 v.check_content_type(self.headers.get("Content-Type"), route.vendor)
             param = match.group(1) if match.groups() else ""
-            call = _Call(state, parse_qs(query, keep_blank_values=True), param, raw, emulator.max_records_per_request)
+            call = _Call(
+                state,
+                parse_qs(query, keep_blank_values=True),
+                param,
+                raw,
+                emulator.max_records_per_request,
+                self.headers,
+                emulator.subscriptions,
+            )
             return handler(call)
         return _Reply(404, {"message": f"Not Found: {path}"})
 
@@ -404,9 +474,13 @@ def _or_key_error(getter: Callable[[_K], _V], key: _K) -> _V:
 
 
 class Emulator:
-    """Amazon Ads AMC advertiser-audiences API + Login with Amazon token endpoint, on a local port.
+    """Amazon Ads AMC advertiser-audiences API, Marketing Stream subscriptions API and Login with Amazon token
+    endpoint, on a local port.
 
-    Use as a context manager (``with Emulator() as emu:``); ``port=0`` picks a free port.
+    Use as a context manager (``with Emulator() as emu:``); ``port=0`` picks a free port. ``realm`` is the Ads
+    API realm the emulator plays; with ``sqs_client_for`` (region -> boto3 SQS client, e.g. moto's) new stream
+    subscriptions get a ``SubscriptionConfirmation`` in their queue and ``subscriptions.publish`` delivers data.
+    ``sns`` confirms them, standing in for Amazon's SNS (see ``emulator.streams``).
     """
 
     def __init__(
@@ -419,8 +493,12 @@ class Emulator:
         max_records_per_request: int = 6000,
         credentials: Credentials | None = None,
         seed: int = 0,
+        realm: Realm = Realm.NA,
+        sqs_client_for: Callable[[str], Any] | None = None,
     ) -> None:
         self.credentials = credentials or Credentials()
+        self.subscriptions = Subscriptions(realm, SqsDelivery(sqs_client_for) if sqs_client_for else None)
+        self.sns = EmulatorSns(self.subscriptions)
         self.max_records_per_request = max_records_per_request
         self.faults = Faults(seed)
         self.state = EmulatorState(

@@ -64,24 +64,33 @@ def media_type(header: str | None) -> tuple[str, dict[str, str]]:
     return main.strip().lower(), parsed
 
 
-def check_content_type(header: str | None, expected: str) -> None:
+def _vendor_types(expected: str | frozenset[str]) -> frozenset[str]:
+    """One vendor type, or several where Amazon's material disagrees on which is current."""
+    return frozenset({expected}) if isinstance(expected, str) else expected
+
+
+def check_content_type(header: str | None, expected: str | frozenset[str]) -> None:
     """415 unless the body's media type is exactly ``expected`` (a ``charset=utf-8`` parameter is tolerated)."""
     kind, params = media_type(header)
     extra = {k: v for k, v in params.items() if not (k == "charset" and v == "utf-8")}
-    if kind != expected or extra:
-        raise ApiError(415, f"Unsupported Media Type: Content-Type must be {expected}, got {header or 'none'}")
+    types = _vendor_types(expected)
+    if kind not in types or extra:
+        wanted = " or ".join(sorted(types))
+        raise ApiError(415, f"Unsupported Media Type: Content-Type must be {wanted}, got {header or 'none'}")
 
 
-def check_accept(header: str | None, vendor_type: str) -> None:
+def check_accept(header: str | None, vendor_type: str | frozenset[str]) -> None:
     """406 if an Accept header is present and allows none of ``*/*``, application/json, the vendor type."""
     if header is None:
         return
-    allowed = {"*/*", "application/json", vendor_type}
+    types = _vendor_types(vendor_type)
+    allowed = {"*/*", "application/json", *types}
     for item in header.split(","):
         kind, params = media_type(item)
         if kind in allowed and params.get("q") not in {"0", "0.0", "0.00", "0.000"}:
             return
-    raise ApiError(406, f"Not Acceptable: Accept must allow {vendor_type}, application/json or */*; got {header}")
+    wanted = ", ".join(sorted(types))
+    raise ApiError(406, f"Not Acceptable: Accept must allow {wanted}, application/json or */*; got {header}")
 
 
 def _reject_constant(name: str) -> NoReturn:

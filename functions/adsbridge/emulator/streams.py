@@ -1,0 +1,340 @@
+"""Marketing Stream subscriptions in the emulator (marketing-stream.md §5-6), and delivery to SQS.
+
+Amazon owns the SNS topics, so a real ``ConfirmSubscription`` can never reach us. Instead a subscription's
+``SubscriptionConfirmation`` names a topic in Amazon's account for its dataset and realm (from the dataset
+catalogue), and :class:`EmulatorSns` stands in for the boto3 SNS client: hand it to the ingest path's
+confirmer (``SnsConfirmer(lambda region: emulator.sns)``) and confirming makes the subscription ACTIVE.
+
+Choices where Amazon's behaviour is UNVERIFIED: limit and idempotency violations answer 400 with a message
+naming the existing subscription; archived and failed subscriptions do not count towards the limits; both
+the documented and the OpenAPI media types are accepted, as are both spellings of the DSP account header;
+a DSP dataset (``adsp-*``) is refused on the sponsored-ads path and vice versa.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from email.message import Message
+from typing import Any, Protocol
+
+from adsbridge.stream import datasets
+
+from .state import _now_iso as _now
+from .validation import ApiError, bad_request
+
+SPONSORED_TYPES = frozenset(
+    {
+        "application/vnd.marketingstreamsubscriptions.streamsubscriptionresource.v1.0+json",
+        "application/vnd.amazonmarketingstreamsubscriptions.v1+json",
+    }
+)
+DSP_TYPES = frozenset(
+    {
+        "application/vnd.marketingstreamsubscriptions.dspstreamsubscriptionresource.v1.0+json",
+        "application/vnd.amazonmarketingstreamsubscriptions.v1+json",
+    }
+)
+DSP_ACCOUNT_HEADERS = ("Amazon-Advertising-API-Account-ID", "Amazon-Ads-AccountId")
+log = logging.getLogger(__name__)
+COUNTED = frozenset({"PROVISIONING", "PENDING_CONFIRMATION", "ACTIVE", "SUSPENDED"})
+MAX_PER_DATASET = 2  # per (app, owner, dataset), §5.4
+MAX_RESULTS = 1000
+_SQS_ARN = re.compile(r"arn:aws:sqs:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,80})")
+_CREATE_KEYS = frozenset({"clientRequestToken", "dataSetId", "destination", "destinationArn", "notes"})
+
+
+class Delivery(Protocol):
+    """Puts one message body on the queue named by an SQS ARN."""
+
+    def send(self, queue_arn: str, body: str) -> None: ...
+
+
+class SqsDelivery:
+    """Delivery through boto3 SQS clients (moto in tests); ``client_for(region)`` builds one per region."""
+
+    def __init__(self, client_for: Callable[[str], Any]) -> None:
+        self._client_for = client_for
+
+    def send(self, queue_arn: str, body: str) -> None:
+        region, account, name = queue_arn.split(":")[3:]
+        client = self._client_for(region)
+        url = client.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        client.send_message(QueueUrl=url, MessageBody=body)
+
+
+@dataclass(frozen=True)
+class Owner:
+    id: str
+    dsp: bool
+
+
+@dataclass
+class _Subscription:
+    subscription_id: str
+    owner: Owner
+    dataset_id: str
+    queue_arn: str
+    request_token: str
+    request: tuple[str, str, str]  # dataset, queue, notes: what an idempotent retry must repeat
+    notes: str
+    topic_arn: str
+    confirm_token: str
+    status: str
+    created: str
+    updated: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "createdDate": self.created,
+            "dataSetId": self.dataset_id,
+            "destination": {"sqsDestination": {"queueArn": self.queue_arn}},
+            "destinationArn": self.queue_arn,
+            "notes": self.notes,
+            "status": self.status,
+            "subscriptionId": self.subscription_id,
+            "updatedDate": self.updated,
+        }
+
+
+def owner_from_headers(headers: Message, dsp: bool) -> Owner:
+    """The profile (Scope header) or DSP advertiser (account header) a call is for; 400 when missing."""
+    names = DSP_ACCOUNT_HEADERS if dsp else ("Amazon-Advertising-API-Scope",)
+    for name in names:
+        value = (headers.get(name) or "").strip()
+        if value:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+                bad_request(f"{name} is not a valid {'advertiser' if dsp else 'profile'} id")
+            return Owner(value, dsp)
+    raise ApiError(400, f"{' or '.join(names)} header is required")
+
+
+class Subscriptions:
+    """Thread-safe subscription store for one realm; ``delivery`` (optional) receives SNS messages."""
+
+    def __init__(self, realm: datasets.Realm = datasets.Realm.NA, delivery: Delivery | None = None) -> None:
+        self.realm = realm
+        self.delivery = delivery
+        self._lock = threading.RLock()
+        self._items: dict[str, _Subscription] = {}
+
+    # ------------------------------------------------------------------ API
+
+    def create(self, owner: Owner, body: dict[str, Any]) -> dict[str, Any]:
+        token, dataset, queue_arn, notes = self._validate_create(owner, body)
+        with self._lock:
+            same = next((s for s in self._items.values() if s.owner == owner and s.request_token == token), None)
+            if same is not None:
+                if same.request != (dataset.id, queue_arn, notes):
+                    bad_request(f"clientRequestToken was already used for {same.subscription_id} with another request")
+                return {"subscriptionId": same.subscription_id, "clientRequestToken": token}
+            live = [
+                s
+                for s in self._items.values()
+                if s.owner == owner and s.dataset_id == dataset.id and s.status in COUNTED
+            ]
+            clash = next((s for s in live if s.queue_arn == queue_arn), None)
+            if clash is not None:
+                bad_request(
+                    f"Subscription limit: {clash.subscription_id} already delivers {dataset.id} for "
+                    f"{owner.id} to this destination (1 per destination)"
+                )
+            if len(live) >= MAX_PER_DATASET:
+                ids = ", ".join(s.subscription_id for s in live)
+                bad_request(
+                    f"Subscription limit: {owner.id} already has {MAX_PER_DATASET} subscriptions to "
+                    f"{dataset.id} ({ids}); archive one first"
+                )
+            now = _now()
+            sub = _Subscription(
+                subscription_id="amzn1.fead.cs1." + secrets.token_urlsafe(16),
+                owner=owner,
+                dataset_id=dataset.id,
+                queue_arn=queue_arn,
+                request_token=token,
+                request=(dataset.id, queue_arn, notes),
+                notes=notes,
+                topic_arn=f"arn:aws:sns:{self.realm.region}:{dataset.accounts[self.realm]}:{dataset.id}-stream",
+                confirm_token=secrets.token_hex(64),
+                status="PENDING_CONFIRMATION",
+                created=now,
+                updated=now,
+            )
+            self._items[sub.subscription_id] = sub
+        if self.delivery is not None:
+            try:
+                self.delivery.send(queue_arn, json.dumps(_confirmation_message(sub)))
+            except Exception as exc:  # as on Amazon: no message, the subscription just stays pending (§6.5)
+                log.warning("emulator: confirmation for %s not delivered: %s", sub.subscription_id, exc)
+        return {"subscriptionId": sub.subscription_id, "clientRequestToken": token}
+
+    def get(self, owner: Owner, subscription_id: str) -> dict[str, Any]:
+        with self._lock:
+            return {"subscription": self._owned(owner, subscription_id).to_json()}
+
+    def list(self, owner: Owner, max_results: str | None, starting_token: str | None) -> dict[str, Any]:
+        size = _max_results(max_results)
+        with self._lock:
+            mine = [s for s in self._items.values() if s.owner == owner]
+        start = 0
+        if starting_token is not None:
+            if not starting_token.isdigit() or int(starting_token) > len(mine):
+                bad_request("startingToken is not a token this API returned")
+            start = int(starting_token)
+        page: dict[str, Any] = {"subscriptions": [s.to_json() for s in mine[start : start + size]]}
+        if start + size < len(mine):
+            page["nextToken"] = str(start + size)
+        return page
+
+    def update(self, owner: Owner, subscription_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(body) - {"status", "notes"})
+        if unknown:
+            bad_request(f"Unknown field(s): {', '.join(unknown)}")
+        if body.get("status") != "ARCHIVED":
+            bad_request("status is required and ARCHIVED is the only value a client may set")
+        if not isinstance(body.get("notes", ""), str):
+            bad_request("notes must be a string")
+        with self._lock:
+            sub = self._owned(owner, subscription_id)
+            sub.status, sub.updated = "ARCHIVED", _now()
+            sub.notes = body.get("notes", sub.notes)
+            return {}
+
+    # ------------------------------------------------------------------ SNS side and test helpers
+
+    def confirm(self, topic_arn: str, token: str) -> str:
+        """SNS ``ConfirmSubscription``: PENDING_CONFIRMATION → ACTIVE; returns the SNS subscription ARN."""
+        with self._lock:
+            sub = next((s for s in self._items.values() if s.confirm_token == token), None)
+            if sub is None or sub.topic_arn != topic_arn:
+                raise ValueError("InvalidParameter: Invalid token")
+            if sub.status == "PENDING_CONFIRMATION":
+                sub.status, sub.updated = "ACTIVE", _now()
+            return f"{topic_arn}:{sub.subscription_id.rsplit('.', 1)[-1]}"
+
+    def set_status(self, subscription_id: str, status: str) -> None:
+        """Force a status Amazon sets on its own (SUSPENDED, FAILED_CONFIRMATION, ...)."""
+        with self._lock:
+            sub = self._items[subscription_id]
+            sub.status, sub.updated = status, _now()
+
+    def status(self, subscription_id: str) -> str:
+        with self._lock:
+            return self._items[subscription_id].status
+
+    def publish(self, dataset_id: str, records: Iterable[Mapping[str, Any]], *, envelope: bool = False) -> int:
+        """Deliver each record to every ACTIVE subscription of the dataset; raw JSON or an SNS Notification."""
+        if self.delivery is None:
+            raise RuntimeError("the emulator was started without an SQS delivery")
+        with self._lock:
+            targets = [s for s in self._items.values() if s.dataset_id == dataset_id and s.status == "ACTIVE"]
+        sent = 0
+        for record in records:
+            for sub in targets:
+                body = json.dumps(_notification(sub, record) if envelope else dict(record))
+                self.delivery.send(sub.queue_arn, body)
+                sent += 1
+        return sent
+
+    # ------------------------------------------------------------------ internals
+
+    def _owned(self, owner: Owner, subscription_id: str) -> _Subscription:
+        sub = self._items.get(subscription_id)
+        if sub is None or sub.owner != owner:
+            raise ApiError(404, f"Subscription {subscription_id} was not found")
+        return sub
+
+    def _validate_create(self, owner: Owner, body: dict[str, Any]) -> tuple[str, datasets.Dataset, str, str]:
+        unknown = sorted(set(body) - _CREATE_KEYS)
+        if unknown:
+            bad_request(f"Unknown field(s): {', '.join(unknown)}")
+        token = body.get("clientRequestToken")
+        if not isinstance(token, str) or not 1 <= len(token) <= 64:
+            bad_request("clientRequestToken is required: a string of 1 to 64 characters (a GUID is recommended)")
+        dataset_id = body.get("dataSetId")
+        if not isinstance(dataset_id, str):
+            bad_request("dataSetId is required")
+        try:
+            dataset = datasets.get(dataset_id)
+        except datasets.UnknownDataset:
+            bad_request(f"dataSetId {dataset_id[:80]!r} is not a Marketing Stream dataset")
+        if dataset.id.startswith("adsp-") != owner.dsp:
+            where = "/dsp/streams/subscriptions" if dataset.id.startswith("adsp-") else "/streams/subscriptions"
+            bad_request(f"dataSetId {dataset.id} must be subscribed through {where}")
+        queue_arn = _destination(body)
+        region = queue_arn.split(":")[3]
+        if region != self.realm.region:
+            bad_request(f"destination queue is in {region}; {self.realm} data is delivered only to {self.realm.region}")
+        notes = body.get("notes", "")
+        if not isinstance(notes, str):
+            bad_request("notes must be a string")
+        return token, dataset, queue_arn, notes
+
+
+class EmulatorSns:
+    """The slice of a boto3 SNS client the ingest confirmer calls, answering for the emulator's topics."""
+
+    def __init__(self, subscriptions: Subscriptions) -> None:
+        self._subscriptions = subscriptions
+
+    def confirm_subscription(self, *, TopicArn: str, Token: str, AuthenticateOnUnsubscribe: str = "false") -> Any:
+        return {"SubscriptionArn": self._subscriptions.confirm(TopicArn, Token)}
+
+
+def _destination(body: Mapping[str, Any]) -> str:
+    """The SQS ARN from ``destination.sqsDestination.queueArn`` or the onboarding guide's ``destinationArn``."""
+    destination = body.get("destination")
+    nested = None
+    if destination is not None:
+        sqs = destination.get("sqsDestination") if isinstance(destination, dict) else None
+        if not isinstance(sqs, dict) or set(destination) != {"sqsDestination"}:
+            bad_request('destination must be {"sqsDestination": {"queueArn": ...}} (Firehose is not emulated)')
+        nested = sqs.get("queueArn")
+    flat = body.get("destinationArn")
+    if nested is not None and flat is not None and nested != flat:
+        bad_request("destinationArn and destination.sqsDestination.queueArn disagree")
+    arn = nested if nested is not None else flat
+    if not isinstance(arn, str) or not _SQS_ARN.fullmatch(arn):
+        bad_request("destination queueArn is required and must be an SQS queue ARN (FIFO queues are not supported)")
+    return arn
+
+
+def _max_results(text: str | None) -> int:
+    if text is None:
+        return MAX_RESULTS
+    if not text.isdigit() or not 1 <= int(text) <= MAX_RESULTS:
+        bad_request(f"maxResults must be an integer from 1 to {MAX_RESULTS}")
+    return int(text)
+
+
+def _confirmation_message(sub: _Subscription) -> dict[str, str]:
+    region = sub.topic_arn.split(":")[3]
+    return {
+        "Type": "SubscriptionConfirmation",
+        "MessageId": secrets.token_hex(16),
+        "Token": sub.confirm_token,
+        "TopicArn": sub.topic_arn,
+        "Message": f"You have chosen to subscribe to the topic {sub.topic_arn}.To confirm the subscription, "
+        "visit the SubscribeURL included in this message.",
+        "SubscribeURL": f"https://sns.{region}.amazonaws.com/?Action=ConfirmSubscription&TopicArn={sub.topic_arn}"
+        f"&Token={sub.confirm_token}",
+        "Timestamp": _now(),
+        "SignatureVersion": "1",
+        "Signature": "EMULATOR",
+        "SigningCertURL": f"https://sns.{region}.amazonaws.com/SimpleNotificationService-emulator.pem",
+    }
+
+
+def _notification(sub: _Subscription, record: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "Type": "Notification",
+        "MessageId": secrets.token_hex(16),
+        "TopicArn": sub.topic_arn,
+        "Message": json.dumps(dict(record)),
+        "Timestamp": _now(),
+    }

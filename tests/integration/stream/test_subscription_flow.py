@@ -1,0 +1,73 @@
+"""Subscribe → confirmation in a moto queue → the ingest handler confirms → ACTIVE → data lands → archive.
+
+Amazon's SNS topic cannot exist in moto, so the handler's SNS client is the emulator's stand-in
+(``Emulator.sns``); everything else is the real client, real handler and moto SQS/S3.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from tests.integration.stream.conftest import all_lines, drain
+from tests.integration.stream.lambda_event import REGION
+from tests.integration.stream.test_delivery import bodies, make_queue, traffic
+
+from adsbridge.ads import AdsSession, LwaCredentials, Owner, StreamsClient, TokenProvider
+from adsbridge.emulator import Emulator
+from adsbridge.stream import handler
+
+PROFILE = Owner("3519471835403213")
+
+
+@pytest.fixture
+def emu(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    with Emulator(sqs_client_for=lambda region: boto3.client("sqs", region_name=region)) as emulator:
+        monkeypatch.setattr(handler, "_sns", lambda region: emulator.sns)
+        yield emulator
+
+
+@pytest.fixture
+def streams(emu: Emulator) -> StreamsClient:
+    c = emu.credentials
+    tokens = TokenProvider(LwaCredentials(c.client_id, c.client_secret, c.refresh_token), emu.token_url)
+    return StreamsClient(AdsSession(emu.url, tokens, sleep=lambda _: None, rng=random.Random(1)))
+
+
+@pytest.mark.parametrize("envelope", [False, True])
+def test_subscription_lifecycle_end_to_end(emu: Emulator, streams: StreamsClient, envelope: bool) -> None:
+    url, arn, dlq = make_queue("sp-traffic")
+    sid = streams.create(PROFILE, "sp-traffic", arn)
+    assert streams.get(PROFILE, sid).status == "PENDING_CONFIRMATION"
+    assert emu.subscriptions.publish("sp-traffic", [traffic(0)]) == 0  # nothing flows before confirmation
+
+    drain(url, arn)  # the confirmation message: the handler checks the topic is Amazon's and confirms
+    assert streams.get(PROFILE, sid).status == "ACTIVE"
+
+    assert emu.subscriptions.publish("sp-traffic", [traffic(1), traffic(2)], envelope=envelope) == 2
+    drain(url, arn)
+    rows = [row for lines in all_lines().values() for row in lines]
+    assert sorted(r["idempotency_id"] for r in rows) == ["id-1", "id-2"]
+    assert bodies(dlq) == []
+
+    streams.archive(PROFILE, sid)
+    assert streams.get(PROFILE, sid).status == "ARCHIVED"
+    assert emu.subscriptions.publish("sp-traffic", [traffic(3)]) == 0
+
+
+def test_confirmation_for_another_queue_is_not_confirmed(emu: Emulator, streams: StreamsClient) -> None:
+    """A queue named for another dataset gets sp-traffic's topic: the handler refuses it, it goes to the DLQ."""
+    url, arn, dlq = make_queue("sd-traffic")
+    sid = streams.create(PROFILE, "sp-traffic", arn)
+    drain(url, arn)
+    assert streams.get(PROFILE, sid).status == "PENDING_CONFIRMATION"
+    assert [json.loads(body)["Type"] for body in bodies(dlq)] == ["SubscriptionConfirmation"]
+
+
+def test_unreachable_queue_leaves_the_subscription_pending(emu: Emulator, streams: StreamsClient) -> None:
+    """As on Amazon with a wrong queue policy: no confirmation arrives and the status stays pending (§6.5)."""
+    sid = streams.create(PROFILE, "sp-traffic", f"arn:aws:sqs:{REGION}:123456789012:adsbridge-missing")
+    assert streams.get(PROFILE, sid).status == "PENDING_CONFIRMATION"
