@@ -21,9 +21,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from adsbridge.demo.customers import generate
 from adsbridge.emulator import Credentials
-from customers import generate
 
 BIN = Path(sys.executable).parent
 SETTINGS = {

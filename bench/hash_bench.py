@@ -29,8 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from customers import PII, generate
+from adsbridge.demo.customers import PII, generate
 
 
 def minimal_loop(src: Path, dst: Path) -> int:

@@ -9,10 +9,10 @@ from typing import Any
 import boto3
 import pytest
 from tests.integration.stream.conftest import all_lines, drain
-from tests.integration.stream.duck import catalog, download
 from tests.integration.stream.lambda_event import BUCKET, PREFIX, REGION
 
 from adsbridge.stream import datasets, handler
+from adsbridge.stream.duck import catalog, download
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data/ams_samples"
 
@@ -62,7 +62,9 @@ def test_sns_delivers_raw_and_enveloped_into_the_handler(aws: None, tmp_path: Pa
     assert len(rows) == 6  # each publish arrives twice: raw and in an envelope
     assert sorted(r["idempotency_id"] for r in rows) == sorted([f"id-{i}" for i in range(3)] * 2)
     assert all(r["_realm"] == "NA" and r["keyword_text"] == "running shoes" for r in rows)
-    con = catalog(download(BUCKET, tmp_path), "ams", [datasets.get("sp-traffic")])
+    con = catalog(
+        download(boto3.client("s3", region_name=REGION), BUCKET, tmp_path), "ams", [datasets.get("sp-traffic")]
+    )
     assert con.execute("SELECT sum(clicks), sum(records) FROM ams.sp_traffic_hourly").fetchone() == (3, 3)
     assert bodies(dlq) == []
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-import boto3
 import duckdb
 
 from adsbridge.stream import views
@@ -19,8 +19,8 @@ _TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "boolean"
 _OURS = ("_received_at", "_message_id", "_realm")
 
 
-def download(bucket: str, dest: Path) -> Path:
-    s3 = boto3.client("s3", region_name="us-east-1")
+def download(s3: Any, bucket: str, dest: Path) -> Path:
+    """Every object of the raw bucket under ``dest``, keeping the keys (so the Hive partitions) as paths."""
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
             target = dest / obj["Key"]
@@ -55,3 +55,15 @@ def catalog(root: Path, database: str, selected: Iterable[Dataset]) -> duckdb.Du
     for view in views.views(database, chosen):
         con.execute(view.sql)
     return con
+
+
+def hourly(con: duckdb.DuckDBPyConnection, database: str, dataset: Dataset) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """A metric dataset's hourly view keyed by (Amazon's keys, dt, hour); a measure NULL in SQL counts as 0."""
+    cols = [*dataset.keys, "dt", "hour"]
+    rows = con.execute(
+        f"SELECT {', '.join(cols + list(dataset.measures))} FROM {database}.{views.hourly_view(dataset)}"
+    )
+    return {
+        row[: len(cols)]: {m: v or 0 for m, v in zip(dataset.measures, row[len(cols) :], strict=True)}
+        for row in rows.fetchall()
+    }

@@ -1,7 +1,8 @@
-"""Seeded generator of messy, realistic audience rows for the benchmarks (all eight PII fields +
+"""Seeded generator of messy, realistic audience rows for the demo and the benchmarks (all eight PII fields +
 countrycode + externaluserid; mostly US; mixed case, stray spaces, punctuation, unit designators,
 directionals, ``+``-prefixed phones, ZIP+4, full state names, accents, some invalid/empty cells, some
-pre-hashed emails). Fictional data only.
+pre-hashed emails). Fictional data only. With ``bad_share`` some rows are broken as real exports are (no or
+an overlong external id, an unknown country), so the demo's report shows skips of each kind.
 """
 
 from __future__ import annotations
@@ -277,11 +278,21 @@ class RowMaker:
             shown,
         ]
 
+    def broken(self, row: list[str]) -> list[str]:
+        """The row with one fault the exporter must skip: a missing or invalid external id, or country."""
+        fault = self.rng.randrange(3)
+        if fault == 0:
+            return ["", *row[1:]]
+        if fault == 1:
+            return ["x" * 200, *row[1:]]
+        return [*row[:-1], "ZZ"]
 
-def generate(path: Path, rows: int, seed: int) -> None:
+
+def generate(path: Path, rows: int, seed: int, *, bad_share: float = 0.0) -> None:
     maker = RowMaker(seed)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(HEADER)
         for number in range(rows):
-            writer.writerow(maker.row(number))
+            row = maker.row(number)
+            writer.writerow(maker.broken(row) if bad_share and maker.chance(bad_share) else row)
