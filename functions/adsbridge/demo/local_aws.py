@@ -1,0 +1,65 @@
+"""The local stand-ins for AWS and Amazon: moto's server and the Ads API emulator, both on loopback.
+
+Handlers create their boto3 clients from the environment as in Lambda, so the environment points every
+AWS SDK call at moto (``AWS_ENDPOINT_URL``) and the Ads client at the emulator for as long as they run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from adsbridge.emulator import Emulator
+
+REGION = "us-east-1"
+
+
+@dataclass
+class LocalCloud:
+    aws_url: str
+    emulator: Emulator
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION, endpoint_url=self.aws_url)  # type: ignore[call-overload]
+
+
+def environment(aws_url: str, emulator: Emulator) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": aws_url,
+        "AWS_ACCESS_KEY_ID": "demo",
+        "AWS_SECRET_ACCESS_KEY": "demo",
+        "AWS_DEFAULT_REGION": REGION,
+        "ADSBRIDGE_API_URL": emulator.url,
+        "ADSBRIDGE_TOKEN_URL": emulator.token_url,
+        "POWERTOOLS_SERVICE_NAME": "adsbridge-demo",
+        "POWERTOOLS_METRICS_NAMESPACE": "adsbridge",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+
+
+@contextmanager
+def local_cloud(*, pending_seconds: float) -> Iterator[LocalCloud]:
+    """Both servers started on free loopback ports, the environment pointed at them; all undone on exit."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    emulator = Emulator(pending_seconds=pending_seconds).start()
+    host, port = moto.get_host_and_port()
+    aws_url = f"http://{host}:{port}"
+    saved = dict(os.environ)
+    os.environ.update(environment(aws_url, emulator))
+    try:
+        yield LocalCloud(aws_url, emulator)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        emulator.stop()
+        moto.stop()

@@ -1,0 +1,44 @@
+"""``adsbridge demo`` at a reduced size: its results equal the generators' truth, and a failure is one line."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+
+import pytest
+from infra.export.stack import INCOMING
+from infra.stream.config import StreamConfig
+
+from adsbridge.demo import audiences, cli, runner, stream_in
+from adsbridge.demo.progress import Progress
+from adsbridge.stream import datasets
+
+ROWS = 3000
+
+
+def test_demo_results_equal_the_truth(tmp_path: Path) -> None:
+    result = runner.demo(rows=ROWS, keep=False, workdir=tmp_path, progress=Progress(io.StringIO()), out=io.StringIO())
+    stream = result.stream
+    assert stream.failed == 0
+    for dataset_id in ("sp-traffic", "sp-conversion", "sd-traffic"):
+        assert stream_in.hourly_matches_truth(stream, datasets.get(dataset_id)), dataset_id
+    assert stream_in.campaign_states(stream.con) == stream.stream.latest_states(datasets.get("campaigns"))
+
+    created, deleted = result.audiences.created.report, result.audiences.deleted.report
+    assert created.total_records == ROWS and created.skipped_by_reason["missing_external_user_id"] > 0
+    assert result.audiences.size_after_create == created.uploaded_records > 0
+    assert deleted.total_records == ROWS // 4
+    assert result.audiences.size_after_delete == created.uploaded_records - deleted.uploaded_records
+
+
+def test_a_failure_exits_non_zero_with_a_one_line_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.run(argparse.Namespace(rows=10, keep=False, workdir=None))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err[-1] == "demo failed: ValueError: --rows must be at least 100"
+
+
+def test_names_match_the_stacks() -> None:
+    assert audiences.INCOMING == INCOMING
+    assert StreamConfig.model_fields["queue_prefix"].default == stream_in.QUEUE_PREFIX
