@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup test unit integration infra-tests lint format build bench sample-export emulator clean
+.PHONY: setup demo test unit integration infra-tests lint format build bench sample-export emulator clean
 
 setup: $(VENV)/.installed node_modules/.installed  ## create .venv and node_modules from nothing
 
@@ -47,6 +47,9 @@ build: setup  ## Lambda code + dependencies for arm64 in .build/lambda (no Docke
 bench: setup  ## speed and memory figures (printed, never asserted)
 	$(BIN)/python bench/hash_bench.py
 	$(BIN)/python bench/export_bench.py
+
+demo: setup  ## both pipelines end to end on this machine: moto server as AWS, the emulator as Amazon, DuckDB as Athena
+	$(BIN)/adsbridge demo
 
 sample-export: setup  ## adsbridge export of the bundled sample file against the local Ads API emulator
 	$(BIN)/python scripts/sample_export.py

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from adsbridge import __version__, auth_cli, hash_file
+from adsbridge.demo import cli as demo_cli
 from adsbridge.emulator import cli as emulator_cli
 from adsbridge.export import cli as export_cli
 from adsbridge.stream import redrive_cli
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulator_cli.add_parser(subparsers)
     auth_cli.add_parser(subparsers)
     redrive_cli.add_parser(subparsers)
+    demo_cli.add_parser(subparsers)
     return parser
 
 

@@ -23,13 +23,13 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from adsbridge.export.checkpoint import CHECKPOINT_PREFIX
 from adsbridge.export.handlers.runtime import STATE_BUCKET_ENV
+from adsbridge.export.state import INCOMING
 from adsbridge.export.steps import REPORT_PREFIX
 from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
 from infra.export.config import ExportConfig, JobConfig
 
 ASL_FILE = Path(__file__).parent / "statemachine/export.asl.json"
-INCOMING = "incoming/"
 QUERY_RESULTS = "athena-results/"  # scheduled jobs' query results: row data, so in the input bucket and expiring
 HANDLERS = {  # construct id -> (handler, timeout)
     "Prepare": ("adsbridge.export.handlers.prepare.lambda_handler", Duration.minutes(2)),

@@ -18,12 +18,11 @@ from adsbridge.demo.local_aws import LocalCloud
 from adsbridge.demo.progress import Progress
 from adsbridge.export.handlers.runtime import ads_clients
 from adsbridge.export.report import ExportReport
-from adsbridge.export.state import JobSpec, PollState, SourceObject
+from adsbridge.export.state import INCOMING, JobSpec, PollState, SourceObject
 from adsbridge.export.steps import Services, poll_run, prepare_run, report_run, upload_chunk
 
 INPUT_BUCKET = "adsbridge-demo-input"
 STATE_BUCKET = "adsbridge-demo-state"
-INCOMING = "incoming/"  # ExportStack's drop prefix (infra/export/stack.py); tests/integration/demo checks it
 JOB = "demo"
 SECRET = "adsbridge/demo"
 CHUNK_BYTES = 1024 * 1024  # several chunks already at the default size, as a large file would have

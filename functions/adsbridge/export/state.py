@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from adsbridge.export.chunks import DEFAULT_CHUNK_BYTES, Chunk, Layout
 
 JOB_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+INCOMING = "incoming/"  # input-bucket prefix under which dropped files start export jobs
 
 
 class _State(BaseModel):

@@ -7,10 +7,9 @@ import io
 from pathlib import Path
 
 import pytest
-from infra.export.stack import INCOMING
 from infra.stream.config import StreamConfig
 
-from adsbridge.demo import audiences, cli, runner, stream_in
+from adsbridge.demo import cli, runner, stream_in
 from adsbridge.demo.progress import Progress
 from adsbridge.stream import datasets
 
@@ -40,5 +39,4 @@ def test_a_failure_exits_non_zero_with_a_one_line_reason(capsys: pytest.CaptureF
 
 
 def test_names_match_the_stacks() -> None:
-    assert audiences.INCOMING == INCOMING
     assert StreamConfig.model_fields["queue_prefix"].default == stream_in.QUEUE_PREFIX
