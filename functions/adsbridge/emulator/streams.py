@@ -263,8 +263,8 @@ class Subscriptions:
             dataset = datasets.get(dataset_id)
         except datasets.UnknownDataset:
             bad_request(f"dataSetId {dataset_id[:80]!r} is not a Marketing Stream dataset")
-        if dataset.id.startswith("adsp-") != owner.dsp:
-            where = "/dsp/streams/subscriptions" if dataset.id.startswith("adsp-") else "/streams/subscriptions"
+        if dataset.is_dsp != owner.dsp:
+            where = "/dsp/streams/subscriptions" if dataset.is_dsp else "/streams/subscriptions"
             bad_request(f"dataSetId {dataset.id} must be subscribed through {where}")
         queue_arn = _destination(body)
         region = queue_arn.split(":")[3]

@@ -64,6 +64,11 @@ class Dataset:
     def is_metric(self) -> bool:
         return self.kind is Kind.METRIC
 
+    @property
+    def is_dsp(self) -> bool:
+        """DSP datasets are subscribed per DSP advertiser under ``/dsp/streams`` (marketing-stream.md §5.1)."""
+        return self.id.startswith("adsp-")
+
     def sns_source_arn(self, realm: Realm) -> str:
         return f"arn:aws:sns:{realm.region}:{self.accounts[realm]}:*"
 

@@ -13,8 +13,14 @@ from adsbridge.stream.datasets import Realm
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    streams = subparsers.add_parser("streams", help="Amazon Marketing Stream operations")
-    commands = streams.add_subparsers(dest="streams_command", required=True)
+    """Transitional: ``adsbridge.cli`` still imports this; it should call ``adsbridge.stream.cli.add_parser``."""
+    from adsbridge.stream import cli
+
+    cli.add_parser(subparsers)
+
+
+def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``redrive`` in the ``streams`` group."""
     redrive = commands.add_parser(
         "redrive",
         help="move messages from each stream DLQ back to its source queue",

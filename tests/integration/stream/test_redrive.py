@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from adsbridge.stream import redrive_cli
+from adsbridge.stream import cli as streams_cli
 from adsbridge.stream.redrive import Redriver
 
 REGION = "eu-west-1"  # the EU realm's
@@ -46,7 +46,7 @@ def bodies(sqs: Any, url: str) -> list[tuple[str, dict[str, Any]]]:
 
 def cli(*argv: str) -> int:
     parser = argparse.ArgumentParser()
-    redrive_cli.add_parser(parser.add_subparsers(dest="command", required=True))
+    streams_cli.add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["streams", "redrive", *argv])
     return int(args.func(args))
 

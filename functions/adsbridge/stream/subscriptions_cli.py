@@ -1,0 +1,133 @@
+"""``adsbridge streams list|subscribe|archive|status``: Marketing Stream subscriptions of one profile or DSP advertiser.
+
+Credentials come from ``ADSBRIDGE_CLIENT_ID``/``_CLIENT_SECRET``/``_REFRESH_TOKEN`` (``ADSBRIDGE_API_URL`` and
+``ADSBRIDGE_TOKEN_URL`` point it at the emulator). Subscriptions are bound to the refresh token's user and app
+(marketing-stream.md §5.4): another user's token does not see them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from adsbridge.stream.datasets import Realm
+
+if TYPE_CHECKING:
+    from adsbridge.ads import Owner, StreamsClient
+
+_COLUMNS = (("SUBSCRIPTION ID", "subscriptionId"), ("DATASET", "dataSetId"), ("STATUS", "status"),
+            ("DESTINATION", "destinationArn"), ("UPDATED", "updatedDate"))  # fmt: skip
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the subscription commands in the ``streams`` group."""
+    listing = commands.add_parser("list", help="list the subscriptions of a profile or DSP advertiser")
+    subscribe = commands.add_parser(
+        "subscribe",
+        help="subscribe the stack's queues to datasets",
+        description="Creates one subscription per dataset to the queue <queue-prefix><dataset> in the realm's "
+        "region. Confirmation is automatic once the StreamStack's ingest function reads the queue.",
+    )
+    archive = commands.add_parser("archive", help="archive subscriptions (Amazon has no delete)")
+    status = commands.add_parser("status", help="show subscriptions by id")
+    for sub in (listing, subscribe, archive, status):
+        sub.add_argument("--realm", required=True, type=Realm, choices=list(Realm), help="NA, EU or FE")
+        owner = sub.add_mutually_exclusive_group(required=True)
+        owner.add_argument("--profile", help="sponsored-ads profile id")
+        owner.add_argument("--dsp-advertiser", help="DSP advertiser id (for adsp-* datasets)")
+        sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        sub.add_argument("--media-type", help="override the subscription media type (Amazon's docs disagree)")
+        sub.add_argument("--dsp-account-header", help="override the DSP account header's name")
+    subscribe.add_argument("--dataset", action="append", required=True, help="dataset id, repeatable")
+    subscribe.add_argument("--account-id", required=True, help="the AWS account that owns the stream queues")
+    subscribe.add_argument("--queue-prefix", default="adsbridge-", help="the stack's queue_prefix (%(default)s)")
+    subscribe.add_argument("--notes", default="", help="free text stored with each subscription")
+    for sub in (archive, status):
+        sub.add_argument("subscription_id", nargs="+")
+    listing.set_defaults(func=run, action=_list)
+    subscribe.set_defaults(func=run, action=_subscribe)
+    archive.set_defaults(func=run, action=_archive)
+    status.set_defaults(func=run, action=_status)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print what was done even when a later call fails, so a partial ``subscribe`` is never silent."""
+    from adsbridge.ads import AdsError
+    from adsbridge.stream.datasets import UnknownDataset
+
+    rows: list[dict[str, str]] = []
+    code = 0
+    try:
+        rows.extend(args.action(_client(args), _owner(args), args))
+    except (UnknownDataset, _Usage) as exc:
+        print(f"adsbridge streams {args.streams_command}: {exc}", file=sys.stderr)
+        return 2
+    except AdsError as exc:
+        print(f"adsbridge streams {args.streams_command}: {exc}", file=sys.stderr)
+        code = 1
+    if rows or not code:
+        print(json.dumps(rows, indent=2) if args.json else _table(rows))
+    return code
+
+
+class _Usage(ValueError):
+    pass
+
+
+def _client(args: argparse.Namespace) -> StreamsClient:
+    from adsbridge.ads import StreamsClient, session_for
+    from adsbridge.regions import Region
+
+    overrides = {
+        name: value
+        for name, value in (
+            ("media_type", args.media_type),
+            ("dsp_media_type", args.media_type),
+            ("dsp_account_header", args.dsp_account_header),
+        )
+        if value
+    }
+    return StreamsClient(session_for(Region(args.realm.value)), **overrides)
+
+
+def _owner(args: argparse.Namespace) -> Owner:
+    from adsbridge.ads import Owner
+
+    return Owner(args.dsp_advertiser, dsp=True) if args.dsp_advertiser else Owner(args.profile)
+
+
+def _list(client: StreamsClient, owner: Owner, args: argparse.Namespace) -> Iterator[dict[str, str]]:
+    return (s.to_json() for s in client.list(owner))
+
+
+def _subscribe(client: StreamsClient, owner: Owner, args: argparse.Namespace) -> Iterator[dict[str, str]]:
+    from adsbridge.stream.datasets import get
+
+    for dataset in [get(dataset_id) for dataset_id in args.dataset]:  # all checked before the first call
+        if dataset.is_dsp != owner.dsp:
+            raise _Usage(f"{dataset.id} needs {'--dsp-advertiser' if dataset.is_dsp else '--profile'}")
+    for dataset_id in args.dataset:
+        queue = f"arn:aws:sqs:{args.realm.region}:{args.account_id}:{args.queue_prefix}{dataset_id}"
+        subscription_id = client.create(owner, dataset_id, queue, notes=args.notes)
+        yield client.get(owner, subscription_id).to_json()
+
+
+def _archive(client: StreamsClient, owner: Owner, args: argparse.Namespace) -> Iterator[dict[str, str]]:
+    for subscription_id in args.subscription_id:
+        client.archive(owner, subscription_id)
+        yield client.get(owner, subscription_id).to_json()
+
+
+def _status(client: StreamsClient, owner: Owner, args: argparse.Namespace) -> Iterator[dict[str, str]]:
+    return (client.get(owner, subscription_id).to_json() for subscription_id in args.subscription_id)
+
+
+def _table(rows: list[dict[str, str]]) -> str:
+    if not rows:
+        return "no subscriptions"
+    widths = [max(len(title), *(len(row[key]) for row in rows)) for title, key in _COLUMNS]
+    lines = [[title for title, _ in _COLUMNS], *([row[key] for _, key in _COLUMNS] for row in rows)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines)
