@@ -16,6 +16,31 @@ class ConfigError(ValueError):
     """The stream config is invalid; the message names the field."""
 
 
+class SubscriptionConfig(BaseModel):
+    """Subscribe one sponsored-ads profile or DSP advertiser to ``datasets`` (default: every deployed one of its kind)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    profile_id: Annotated[str, Field(pattern=r"^\d{1,20}$")] | None = None
+    dsp_advertiser_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    realm: Realm | None = None  # required when the stack has several realms: a profile belongs to one
+    datasets: tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _one_owner(self) -> SubscriptionConfig:
+        if (self.profile_id is None) == (self.dsp_advertiser_id is None):
+            raise ValueError("set exactly one of profile_id and dsp_advertiser_id")
+        return self
+
+    @property
+    def owner_id(self) -> str:
+        return self.profile_id or self.dsp_advertiser_id or ""
+
+    @property
+    def dsp(self) -> bool:
+        return self.dsp_advertiser_id is not None
+
+
 class StreamConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -30,6 +55,10 @@ class StreamConfig(BaseModel):
     # realm (an alarm can only notify a topic in its own region). Neither: alarms show in the console only.
     alarm_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     alarm_topic_arns: dict[Realm, Annotated[str, Field(pattern=SNS_TOPIC_ARN)]] = Field(default_factory=dict)
+    # Subscriptions as code: a custom resource per (owner, dataset), calling Amazon with the LwA credentials in
+    # this Secrets Manager secret (written by `adsbridge auth exchange`), in each realm's region.
+    secret_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")] | None = None
+    subscriptions: tuple[SubscriptionConfig, ...] = ()
 
     @field_validator("datasets")
     @classmethod
@@ -56,6 +85,32 @@ class StreamConfig(BaseModel):
             if arn.split(":")[3] != realm.region:
                 raise ValueError(f"alarm_topic_arns.{realm}: the topic must be in {realm.region}, where the alarms are")
         return self
+
+    @model_validator(mode="after")
+    def _subscriptions(self) -> StreamConfig:
+        if self.subscriptions and not self.secret_name:
+            raise ValueError("subscriptions need secret_name: the secret holding the LwA credentials")
+        for n, sub in enumerate(self.subscriptions):
+            if sub.realm is None and len(self.realms) > 1:
+                raise ValueError(f"subscriptions.{n}.realm is required when several realms are deployed")
+            if sub.realm is not None and sub.realm not in self.realms:
+                raise ValueError(f"subscriptions.{n}.realm: {sub.realm} is not among the realms")
+            for dataset_id in sub.datasets or ():
+                if dataset_id not in self.datasets:
+                    raise ValueError(f"subscriptions.{n}.datasets: {dataset_id} is not among the deployed datasets")
+                if datasets.get(dataset_id).is_dsp != sub.dsp:
+                    need = "profile_id" if sub.dsp else "dsp_advertiser_id"
+                    raise ValueError(f"subscriptions.{n}.datasets: {dataset_id} needs {need}")
+        return self
+
+    def subscriptions_in(self, realm: Realm) -> list[tuple[SubscriptionConfig, str]]:
+        """(owner, dataset id) pairs to subscribe in ``realm``."""
+        return [
+            (sub, dataset_id)
+            for sub in self.subscriptions
+            if (sub.realm or self.realms[0]) == realm
+            for dataset_id in sub.datasets or [d for d in self.datasets if datasets.get(d).is_dsp == sub.dsp]
+        ]
 
     @classmethod
     def parse(cls, raw: object) -> StreamConfig:

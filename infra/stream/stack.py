@@ -3,7 +3,8 @@
 Per dataset a Standard queue whose policy is exactly Amazon's (SNS from the dataset's account in this
 region, ReviewerRole GetQueueAttributes) with a DLQ; one ingest Lambda consuming all of them in large
 batches; the raw bucket; a Glue table per dataset with partition projection; an Athena workgroup and
-the views over those tables (infra/stream/views.py); alarms and a dashboard (infra/stream/operations.py).
+the views over those tables (infra/stream/views.py); alarms and a dashboard (infra/stream/operations.py);
+the configured subscriptions to Amazon (infra/stream/subscriptions.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from infra.constructs.function import AdsbridgeFunction
 from infra.stream.acks import acknowledge
 from infra.stream.config import StreamConfig
 from infra.stream.operations import StreamOperations
+from infra.stream.subscriptions import StreamSubscriptions
 from infra.stream.views import RESULTS_PREFIX, AthenaViews
 
 REVIEWER_ROLE = "arn:aws:iam::926844853897:role/ReviewerRole"  # Amazon's queue validator (§4.1)
@@ -102,6 +104,11 @@ class StreamStack(cdk.Stack):
         self.dlqs: dict[str, sqs.Queue] = {}
         for dataset in chosen:
             self._queue(dataset, config, timeout)
+        self.subscriptions = (
+            StreamSubscriptions(self, "Subscriptions", realm=realm, config=config, queues=self.queues)
+            if config.subscriptions_in(realm)
+            else None
+        )
         self.operations = StreamOperations(
             self,
             "Operations",

@@ -4,23 +4,21 @@ Why not ``AwsCustomResource`` calling ``Athena.startQueryExecution``: that call 
 the resource succeeds at once, so a failed ``CREATE VIEW`` would never fail the deployment, and chaining the
 resources would not make ``*_hourly`` wait until its ``*_dedup`` exists (Athena resolves a view's sources
 when it creates it). ``adsbridge.stream.view_installer`` waits for each statement and raises on failure;
-``custom_resources.Provider`` runs it and reports to CloudFormation (its Node.js framework Lambda passes
-cdk-nag's runtime rule; its role is ours, without a managed policy).
+``custom_resources.Provider`` (infra/stream/provider.py) runs it and reports to CloudFormation.
 """
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import custom_resources as cr
 
 from adsbridge.stream.datasets import Dataset
 from adsbridge.stream.views import View, views
 from constructs import Construct, IDependable
 from infra.constructs.function import AdsbridgeFunction
 from infra.stream.acks import acknowledge
+from infra.stream.provider import provider_for
 
 RESULTS_PREFIX = "results/"
 
@@ -52,26 +50,7 @@ class AthenaViews(Construct):
         )
         self._grant(installer.role, database, workgroup, results, rendered)
 
-        framework_role = iam.Role(self, "ProviderRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        framework_logs = logs.LogGroup(
-            self, "ProviderLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY
-        )
-        framework_logs.grant_write(framework_role)
-        provider = cr.Provider(
-            self,
-            "Provider",
-            on_event_handler=installer.function,
-            framework_on_event_role=framework_role,
-            log_group=framework_logs,
-        )
-        function_id = self._logical_id(installer.function.node.default_child)
-        acknowledge(
-            framework_role,
-            {
-                f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]": "the Provider framework's invoke grant on the "
-                "installer covers its versions (CDK appends ':*'); it can invoke that one function only"
-            },
-        )
+        provider = provider_for(self, installer.function)
 
         self.resources: dict[str, cdk.CustomResource] = {}
         previous: list[IDependable] = after

@@ -1,0 +1,69 @@
+"""Marketing Stream subscriptions as code: one custom resource per (profile or DSP advertiser, dataset).
+
+``adsbridge.stream.subscription_resource`` calls Amazon's subscriptions API with the LwA credentials in the
+configured secret. Each resource depends on its queue's policy: Amazon sends the SNS confirmation as soon as
+it subscribes, and without the policy that message is refused and the subscription never becomes ACTIVE.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+
+from adsbridge.stream.datasets import Realm
+from constructs import Construct
+from infra.constructs.function import AdsbridgeFunction
+from infra.stream.config import StreamConfig
+from infra.stream.provider import provider_for
+
+
+class StreamSubscriptions(Construct):
+    """``resources`` maps ``"<owner id>/<dataset id>"`` → its custom resource."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        realm: Realm,
+        config: StreamConfig,
+        queues: dict[str, sqs.Queue],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        secret_name = config.secret_name or ""
+        handler = AdsbridgeFunction(
+            self,
+            "Handler",
+            handler="adsbridge.stream.subscription_resource.lambda_handler",
+            service="stream-subscriptions",
+            description=f"adsbridge Marketing Stream subscriptions ({realm})",
+            timeout=cdk.Duration.minutes(5),  # AdsSession's retries on 429/5xx
+            environment={"SECRET_NAME": secret_name},
+        )
+        secret = secretsmanager.Secret.from_secret_name_v2(self, "Credentials", secret_name)
+        handler.role.add_to_policy(
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[f"{secret.secret_arn}-??????"])
+        )
+        provider = provider_for(self, handler.function)
+
+        self.resources: dict[str, cdk.CustomResource] = {}
+        for sub, dataset_id in config.subscriptions_in(realm):
+            queue = queues[dataset_id]
+            key = f"{sub.owner_id}/{dataset_id}"
+            resource = cdk.CustomResource(
+                self,
+                f"Subscription-{'dsp-' if sub.dsp else ''}{sub.owner_id}-{dataset_id}",
+                service_token=provider.service_token,
+                resource_type="Custom::MarketingStreamSubscription",
+                properties={
+                    "Realm": realm.value,
+                    "OwnerId": sub.owner_id,
+                    "Dsp": "true" if sub.dsp else "false",
+                    "DatasetId": dataset_id,
+                    "QueueArn": queue.queue_arn,
+                },
+            )
+            resource.node.add_dependency(queue.node.find_child("Policy"))  # the QueuePolicy StreamStack adds
+            self.resources[key] = resource

@@ -1,0 +1,99 @@
+"""Subscriptions as code in StreamStack: a custom resource per (owner, dataset) after its queue policy; nag-clean."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+from infra.app import build_app
+from infra.stream.config import ConfigError, StreamConfig
+from infra.stream.stack import StreamStack, build_stream_stacks
+
+from adsbridge.stream.datasets import Realm
+
+CONFIG = {
+    "realms": ["NA"],
+    "datasets": ["sp-traffic", "sd-traffic", "adsp-traffic"],
+    "secret_name": "adsbridge/lwa",
+    "subscriptions": [{"profile_id": "3519471835403213"}, {"dsp_advertiser_id": "585193847120"}],
+}
+
+
+@cache
+def template() -> Template:
+    [stack] = build_stream_stacks(build_app(), StreamConfig.parse(CONFIG))
+    return Template.from_stack(stack)  # nag runs here
+
+
+def subscriptions() -> dict[str, dict[str, Any]]:
+    return template().find_resources("Custom::MarketingStreamSubscription")
+
+
+def test_one_resource_per_owner_and_dataset_of_its_kind() -> None:
+    found = sorted(
+        (p["Properties"]["OwnerId"], p["Properties"]["Dsp"], p["Properties"]["DatasetId"])
+        for p in subscriptions().values()
+    )
+    assert found == [
+        ("3519471835403213", "false", "sd-traffic"),
+        ("3519471835403213", "false", "sp-traffic"),
+        ("585193847120", "true", "adsp-traffic"),
+    ]
+
+
+def test_each_subscription_waits_for_its_queue_policy_and_names_its_queue() -> None:
+    policies = {
+        logical: props["Properties"]["Queues"][0]["Ref"]
+        for logical, props in template().find_resources("AWS::SQS::QueuePolicy").items()
+    }
+    for resource in subscriptions().values():
+        queue_ref = resource["Properties"]["QueueArn"]["Fn::GetAtt"][0]
+        [policy] = [logical for logical, queue in policies.items() if queue == queue_ref]
+        assert policy in resource["DependsOn"]
+        assert resource["Properties"]["Realm"] == "NA"
+
+
+def test_the_handler_reads_only_the_configured_secret() -> None:
+    functions = template().find_resources("AWS::Lambda::Function")
+    [handler] = [f for f in functions.values() if "subscription_resource" in str(f["Properties"].get("Handler"))]
+    assert handler["Properties"]["Environment"]["Variables"]["SECRET_NAME"] == "adsbridge/lwa"
+    statements = [
+        s
+        for policy in template().find_resources("AWS::IAM::Policy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "secretsmanager:GetSecretValue"
+    ]
+    [statement] = statements
+    assert "secret:adsbridge/lwa-??????" in str(statement["Resource"])
+
+
+def test_no_subscriptions_no_handler() -> None:
+    [stack] = build_stream_stacks(build_app(), StreamConfig.parse({"realms": ["EU"], "datasets": ["sp-traffic"]}))
+    assert isinstance(stack, StreamStack) and stack.subscriptions is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"secret_name": None}, "subscriptions need secret_name"),
+        ({"subscriptions": [{"profile_id": "1", "dsp_advertiser_id": "2"}]}, "exactly one of profile_id"),
+        ({"subscriptions": [{"profile_id": "1", "datasets": ["adsp-traffic"]}]}, "adsp-traffic needs dsp_advertiser"),
+        ({"subscriptions": [{"dsp_advertiser_id": "2", "datasets": ["sp-traffic"]}]}, "sp-traffic needs profile_id"),
+        ({"subscriptions": [{"profile_id": "1", "datasets": ["sb-traffic"]}]}, "not among the deployed datasets"),
+        ({"realms": ["NA", "EU"]}, "subscriptions.0.realm is required"),
+        ({"subscriptions": [{"profile_id": "1", "realm": "FE"}]}, "FE is not among the realms"),
+    ],
+)
+def test_bad_subscription_config_names_the_field(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        StreamConfig.parse({**CONFIG, **change})
+
+
+def test_subscriptions_go_to_their_realm() -> None:
+    config = StreamConfig.parse(
+        {**CONFIG, "realms": ["NA", "EU"], "subscriptions": [{"profile_id": "1", "realm": "EU"}]}
+    )
+    assert config.subscriptions_in(Realm.NA) == []
+    assert [dataset for _, dataset in config.subscriptions_in(Realm.EU)] == ["sp-traffic", "sd-traffic"]

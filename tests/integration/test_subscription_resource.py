@@ -1,0 +1,70 @@
+"""The subscription custom resource's handler against the emulator: CloudFormation's Create/Update/Delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from adsbridge.ads import Owner, StreamsClient
+from adsbridge.emulator import Emulator
+from adsbridge.stream.subscription_resource import SubscriptionFailed, on_event
+
+PROFILE = Owner("3519471835403213")
+QUEUE = "arn:aws:sqs:us-east-1:123456789012:adsbridge-sp-traffic"
+OTHER = "arn:aws:sqs:us-east-1:123456789012:other-sp-traffic"
+
+
+def props(queue: str = QUEUE, dataset: str = "sp-traffic") -> dict[str, str]:
+    return {"Realm": "NA", "OwnerId": PROFILE.id, "Dsp": "false", "DatasetId": dataset, "QueueArn": queue}
+
+
+def event(kind: str, request_id: str = "req-1", **extra: Any) -> dict[str, Any]:
+    return {"RequestType": kind, "RequestId": request_id, "ResourceProperties": props(), **extra}
+
+
+@pytest.fixture
+def handle(streams: StreamsClient) -> Any:
+    return lambda e: on_event(e, lambda realm: streams)
+
+
+@pytest.fixture
+def streams(client: Any) -> StreamsClient:
+    return StreamsClient(client.session)
+
+
+def statuses(streams: StreamsClient) -> dict[str, str]:
+    return {s.subscription_id: s.status for s in streams.list(PROFILE)}
+
+
+def test_create_update_delete(handle: Any, streams: StreamsClient) -> None:
+    created = handle(event("Create"))
+    first = created["PhysicalResourceId"]
+    assert created["Data"] == {"SubscriptionId": first}
+    assert handle(event("Create"))["PhysicalResourceId"] == first  # a retried Create adopts, never duplicates
+
+    same = event("Update", "req-2", PhysicalResourceId=first, OldResourceProperties=props())
+    assert handle(same)["PhysicalResourceId"] == first
+
+    moved = event("Update", "req-3", PhysicalResourceId=first, OldResourceProperties=props())
+    moved["ResourceProperties"] = props(OTHER)
+    second = handle(moved)["PhysicalResourceId"]
+    assert second != first
+    # CloudFormation's cleanup deletes the old physical id.
+    handle(event("Delete", "req-4", PhysicalResourceId=first))
+    assert statuses(streams) == {first: "ARCHIVED", second: "PENDING_CONFIRMATION"}
+    handle(event("Delete", "req-5", PhysicalResourceId=first))  # already archived: done
+    assert statuses(streams)[first] == "ARCHIVED"
+
+
+def test_delete_after_a_failed_create_does_nothing(handle: Any, emulator: Emulator) -> None:
+    handle(event("Delete", PhysicalResourceId="req-1"))
+    handle(event("Delete", PhysicalResourceId="amzn1.fead.cs1.unknown"))
+    assert [r.method for r in emulator.request_log() if r.path.startswith("/streams")] == ["GET"]
+
+
+def test_limit_error_fails_the_resource_with_advice(handle: Any, streams: StreamsClient) -> None:
+    streams.create(PROFILE, "sp-traffic", OTHER)
+    streams.create(PROFILE, "sp-traffic", OTHER + "-2")
+    with pytest.raises(SubscriptionFailed, match=r"already has 2 subscriptions to sp-traffic.*adsbridge streams list"):
+        handle(event("Create"))
