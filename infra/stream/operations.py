@@ -18,11 +18,20 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 
+from adsbridge.stream.subscription_monitor import STALE, metric_name
 from constructs import Construct
 from infra.constructs.function import METRICS_NAMESPACE
 
 OLDEST_MESSAGE_SECONDS = 3600
 PERIOD = cdk.Duration.minutes(5)
+MONITOR_PERIOD = cdk.Duration.hours(1)  # the subscription monitor runs hourly
+SUBSCRIPTION_ALARMS = {
+    "FAILED_CONFIRMATION": "nobody confirmed within Amazon's deadline; subscribe again (`adsbridge streams subscribe`)",
+    "FAILED_PROVISIONING": "Amazon could not set up delivery; check the destination, then subscribe again",
+    "SUSPENDED": "the queue or the token's user broke the subscription; it cannot be reactivated: fix the cause, "
+    "subscribe again and archive the suspended one",
+    STALE: "pending confirmation for over a day: check the queue policy and the ingest function's DLQ",
+}
 
 
 class StreamOperations(Construct):
@@ -40,7 +49,9 @@ class StreamOperations(Construct):
         ingest_service: str,
         alarm_email: str | None,
         alarm_topic_arn: str | None,
+        subscription_monitor: tuple[lambda_.Function, str] | None = None,
     ) -> None:
+        """``subscription_monitor`` is the monitor function and its service name, when subscriptions are managed."""
         super().__init__(scope, construct_id)
         self.topic = self._topic(alarm_email, alarm_topic_arn)
         self.alarms: dict[str, cw.Alarm] = {}
@@ -65,7 +76,26 @@ class StreamOperations(Construct):
             threshold=0,
             description="the ingest Lambda failed a whole invocation (partial batch failures are MessagesFailed)",
         )
+        if subscription_monitor:
+            self._subscription_alarms(*subscription_monitor)
         self.dashboard = self._dashboard(name, queues, dlqs, ingest, ingest_service)
+
+    def _subscription_alarms(self, monitor: lambda_.Function, service: str) -> None:
+        for status, advice in SUBSCRIPTION_ALARMS.items():
+            metric = cw.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=metric_name(status),
+                dimensions_map={"service": service},
+                period=MONITOR_PERIOD,
+                statistic="Maximum",
+            )
+            self._alarm(metric_name(status), metric, threshold=0, description=f"{metric_name(status)}: {advice}")
+        self._alarm(
+            "SubscriptionMonitorErrors",
+            monitor.metric_errors(period=MONITOR_PERIOD, statistic="Sum"),
+            threshold=0,
+            description="the subscription monitor failed, so the subscription alarms have no fresh data",
+        )
 
     def _topic(self, email: str | None, arn: str | None) -> sns.ITopic | None:
         if arn:

@@ -25,7 +25,7 @@ from infra.constructs.function import AdsbridgeFunction
 from infra.stream.acks import acknowledge
 from infra.stream.config import StreamConfig
 from infra.stream.operations import StreamOperations
-from infra.stream.subscriptions import StreamSubscriptions
+from infra.stream.subscriptions import MONITOR_SERVICE, StreamSubscriptions
 from infra.stream.views import RESULTS_PREFIX, AthenaViews
 
 REVIEWER_ROLE = "arn:aws:iam::926844853897:role/ReviewerRole"  # Amazon's queue validator (§4.1)
@@ -119,6 +119,7 @@ class StreamStack(cdk.Stack):
             ingest_service=INGEST_SERVICE,
             alarm_email=config.alarm_email,
             alarm_topic_arn=config.alarm_topic_arns.get(realm),
+            subscription_monitor=(self.subscriptions.monitor.function, MONITOR_SERVICE) if self.subscriptions else None,
         )
 
         self.database = f"adsbridge_stream_{realm.value.lower()}"

@@ -1,4 +1,5 @@
-"""Marketing Stream subscriptions as code: one custom resource per (profile or DSP advertiser, dataset).
+"""Marketing Stream subscriptions as code: one custom resource per (profile or DSP advertiser, dataset), and an
+hourly monitor that counts those owners' subscriptions by status (the alarms are in infra/stream/operations.py).
 
 ``adsbridge.stream.subscription_resource`` calls Amazon's subscriptions API with the LwA credentials in the
 configured secret. Each resource depends on its queue's policy: Amazon sends the SNS confirmation as soon as
@@ -7,7 +8,11 @@ it subscribes, and without the policy that message is refused and the subscripti
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
@@ -17,6 +22,8 @@ from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
 from infra.stream.config import StreamConfig
 from infra.stream.provider import provider_for
+
+MONITOR_SERVICE = "stream-subscriptions-monitor"  # Powertools service: the "service" dimension of its metrics
 
 
 class StreamSubscriptions(Construct):
@@ -43,9 +50,11 @@ class StreamSubscriptions(Construct):
             environment={"SECRET_NAME": secret_name},
         )
         secret = secretsmanager.Secret.from_secret_name_v2(self, "Credentials", secret_name)
-        handler.role.add_to_policy(
-            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[f"{secret.secret_arn}-??????"])
+        # Secrets Manager appends six random characters to the name in a secret's ARN.
+        read_secret = iam.PolicyStatement(
+            actions=["secretsmanager:GetSecretValue"], resources=[f"{secret.secret_arn}-??????"]
         )
+        handler.role.add_to_policy(read_secret)
         provider = provider_for(self, handler.function)
 
         self.resources: dict[str, cdk.CustomResource] = {}
@@ -67,3 +76,25 @@ class StreamSubscriptions(Construct):
             )
             resource.node.add_dependency(queue.node.find_child("Policy"))  # the QueuePolicy StreamStack adds
             self.resources[key] = resource
+
+        owners = {(sub.owner_id, sub.dsp) for sub, _ in config.subscriptions_in(realm)}
+        self.monitor = AdsbridgeFunction(
+            self,
+            "Monitor",
+            handler="adsbridge.stream.subscription_monitor.lambda_handler",
+            service=MONITOR_SERVICE,
+            description=f"adsbridge Marketing Stream subscription monitor ({realm})",
+            timeout=cdk.Duration.minutes(5),
+            environment={
+                "SECRET_NAME": secret_name,
+                "REALM": realm.value,
+                "OWNERS": json.dumps([{"id": owner, "dsp": dsp} for owner, dsp in sorted(owners)]),
+            },
+        )
+        self.monitor.role.add_to_policy(read_secret)
+        events.Rule(
+            self,
+            "Hourly",
+            schedule=events.Schedule.rate(cdk.Duration.hours(1)),
+            targets=[targets.LambdaFunction(self.monitor.function, retry_attempts=2)],
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
@@ -55,7 +56,7 @@ def test_each_subscription_waits_for_its_queue_policy_and_names_its_queue() -> N
         assert resource["Properties"]["Realm"] == "NA"
 
 
-def test_the_handler_reads_only_the_configured_secret() -> None:
+def test_the_handler_and_the_monitor_read_only_the_configured_secret() -> None:
     functions = template().find_resources("AWS::Lambda::Function")
     [handler] = [f for f in functions.values() if "subscription_resource" in str(f["Properties"].get("Handler"))]
     assert handler["Properties"]["Environment"]["Variables"]["SECRET_NAME"] == "adsbridge/lwa"
@@ -65,8 +66,8 @@ def test_the_handler_reads_only_the_configured_secret() -> None:
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
         if s["Action"] == "secretsmanager:GetSecretValue"
     ]
-    [statement] = statements
-    assert "secret:adsbridge/lwa-??????" in str(statement["Resource"])
+    assert len(statements) == 2
+    assert all("secret:adsbridge/lwa-??????" in str(statement["Resource"]) for statement in statements)
 
 
 def test_no_subscriptions_no_handler() -> None:
@@ -97,3 +98,29 @@ def test_subscriptions_go_to_their_realm() -> None:
     )
     assert config.subscriptions_in(Realm.NA) == []
     assert [dataset for _, dataset in config.subscriptions_in(Realm.EU)] == ["sp-traffic", "sd-traffic"]
+
+
+def test_an_hourly_monitor_and_an_alarm_per_bad_status() -> None:
+    functions = template().find_resources("AWS::Lambda::Function")
+    [monitor] = [f for f in functions.values() if "subscription_monitor" in str(f["Properties"].get("Handler"))]
+    variables = monitor["Properties"]["Environment"]["Variables"]
+    assert json.loads(variables["OWNERS"]) == [
+        {"id": "3519471835403213", "dsp": False},
+        {"id": "585193847120", "dsp": True},
+    ]
+    assert variables["REALM"] == "NA"
+    [rule] = template().find_resources("AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 hour)"
+
+    alarms = template().find_resources("AWS::CloudWatch::Alarm").values()
+    by_metric = {a["Properties"].get("MetricName"): a["Properties"] for a in alarms}
+    for name in (
+        "SubscriptionsFailedConfirmation",
+        "SubscriptionsFailedProvisioning",
+        "SubscriptionsSuspended",
+        "SubscriptionsStalePending",
+    ):
+        alarm = by_metric[name]
+        assert alarm["Namespace"] == "adsbridge" and alarm["Threshold"] == 0 and alarm["Period"] == 3600
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": "stream-subscriptions-monitor"}]
+    assert sum(a["Properties"].get("MetricName") == "Errors" for a in alarms) == 2  # ingest and monitor

@@ -1,0 +1,47 @@
+"""The subscription monitor against the emulator: a count per status, stale pending ones, metrics named for the alarms."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from adsbridge.ads import Owner, StreamsClient
+from adsbridge.emulator import Emulator
+from adsbridge.stream import subscription_monitor
+from adsbridge.stream.subscription_monitor import metric_name, run
+
+PROFILE = Owner("3519471835403213")
+ADVERTISER = Owner("585193847120", dsp=True)
+ENV = {"REALM": "NA", "OWNERS": json.dumps([{"id": PROFILE.id}, {"id": ADVERTISER.id, "dsp": True}])}
+
+
+def queue(name: str) -> str:
+    return f"arn:aws:sqs:us-east-1:123456789012:adsbridge-{name}"
+
+
+@pytest.fixture
+def streams(client: Any) -> StreamsClient:
+    return StreamsClient(client.session)
+
+
+def test_counts_every_status_across_owners(streams: StreamsClient, emulator: Emulator) -> None:
+    suspended = streams.create(PROFILE, "sp-traffic", queue("sp-traffic"))
+    emulator.subscriptions.set_status(suspended, "SUSPENDED")
+    streams.create(PROFILE, "sd-traffic", queue("sd-traffic"))
+    streams.create(ADVERTISER, "adsp-traffic", queue("adsp-traffic"))
+
+    counts = run(lambda realm: streams, ENV, datetime.now(UTC))
+    assert counts["SUSPENDED"] == 1 and counts["PENDING_CONFIRMATION"] == 2
+    assert counts["ACTIVE"] == counts["FAILED_CONFIRMATION"] == counts["STALE_PENDING"] == 0
+
+    tomorrow = run(lambda realm: streams, ENV, datetime.now(UTC) + timedelta(hours=25))
+    assert tomorrow["STALE_PENDING"] == 2
+
+
+def test_metric_names_match_the_alarms() -> None:
+    assert metric_name("SUSPENDED") == "SubscriptionsSuspended"
+    assert metric_name("FAILED_CONFIRMATION") == "SubscriptionsFailedConfirmation"
+    assert metric_name(subscription_monitor.STALE) == "SubscriptionsStalePending"
