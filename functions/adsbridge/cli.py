@@ -10,7 +10,7 @@ from adsbridge import __version__, auth_cli, hash_file
 from adsbridge.demo import cli as demo_cli
 from adsbridge.emulator import cli as emulator_cli
 from adsbridge.export import cli as export_cli
-from adsbridge.stream import redrive_cli
+from adsbridge.stream import cli as streams_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_cli.add_parser(subparsers)
     emulator_cli.add_parser(subparsers)
     auth_cli.add_parser(subparsers)
-    redrive_cli.add_parser(subparsers)
+    streams_cli.add_parser(subparsers)
     demo_cli.add_parser(subparsers)
     return parser
 

@@ -29,7 +29,7 @@ from adsbridge.stream.duck import catalog, download, hourly
 from adsbridge.stream.redrive import DLQ_SUFFIX
 
 REALM = Realm.NA
-QUEUE_PREFIX = "adsbridge-"  # StreamConfig's default (infra/stream/config.py); tests/integration/demo checks it
+QUEUE_PREFIX = datasets.DEFAULT_QUEUE_PREFIX
 MAX_RECEIVE_COUNT = "5"  # as StreamStack's DLQ redrive
 BUCKET = "adsbridge-demo-stream-raw"
 DATABASE = "ams"

@@ -27,6 +27,7 @@ class Realm(StrEnum):
 
 
 REALM_REGIONS = {Realm.NA: "us-east-1", Realm.EU: "eu-west-1", Realm.FE: "us-west-2"}
+DEFAULT_QUEUE_PREFIX = "adsbridge-"  # queue name = prefix + dataset id, unless the stream config says otherwise
 
 
 class Kind(StrEnum):

@@ -12,13 +12,6 @@ import sys
 from adsbridge.stream.datasets import Realm
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Transitional: ``adsbridge.cli`` still imports this; it should call ``adsbridge.stream.cli.add_parser``."""
-    from adsbridge.stream import cli
-
-    cli.add_parser(subparsers)
-
-
 def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``redrive`` in the ``streams`` group."""
     redrive = commands.add_parser(

@@ -7,7 +7,6 @@ import io
 from pathlib import Path
 
 import pytest
-from infra.stream.config import StreamConfig
 
 from adsbridge.demo import cli, runner, stream_in
 from adsbridge.demo.progress import Progress
@@ -36,7 +35,3 @@ def test_a_failure_exits_non_zero_with_a_one_line_reason(capsys: pytest.CaptureF
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
     assert err[-1] == "demo failed: ValueError: --rows must be at least 100"
-
-
-def test_names_match_the_stacks() -> None:
-    assert StreamConfig.model_fields["queue_prefix"].default == stream_in.QUEUE_PREFIX
