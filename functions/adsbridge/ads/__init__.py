@@ -53,4 +53,3 @@ def audiences_client(
 ) -> AudiencesClient:
     """A ready AMC audiences client for ``region`` (see :func:`session_for`)."""
     return AudiencesClient(session_for(region, credentials, env=env, policy=policy))
-
