@@ -14,13 +14,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
+from adsbridge import METRICS_NAMESPACE
 from constructs import Construct
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = ROOT / ".build/lambda"
 RUNTIME = lambda_.Runtime.PYTHON_3_14  # keep in step with scripts/build_lambda.py PYTHON_VERSION
 ARCHITECTURE = lambda_.Architecture.ARM_64
-METRICS_NAMESPACE = "adsbridge"
 
 
 def lambda_code() -> lambda_.Code:

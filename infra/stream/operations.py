@@ -18,9 +18,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 
+from adsbridge import METRICS_NAMESPACE
 from adsbridge.stream.subscription_monitor import STALE, metric_name
 from constructs import Construct
-from infra.constructs.function import METRICS_NAMESPACE
 
 OLDEST_MESSAGE_SECONDS = 3600
 PERIOD = cdk.Duration.minutes(5)

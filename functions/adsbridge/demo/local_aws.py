@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from adsbridge import METRICS_NAMESPACE
 from adsbridge.emulator import Emulator
 
 REGION = "us-east-1"
@@ -39,7 +40,7 @@ def environment(aws_url: str, emulator: Emulator) -> dict[str, str]:
         "ADSBRIDGE_API_URL": emulator.url,
         "ADSBRIDGE_TOKEN_URL": emulator.token_url,
         "POWERTOOLS_SERVICE_NAME": "adsbridge-demo",
-        "POWERTOOLS_METRICS_NAMESPACE": "adsbridge",
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }

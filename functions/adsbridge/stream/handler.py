@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from adsbridge import METRICS_NAMESPACE
 from adsbridge.stream.batch import StagingBatchProcessor
 from adsbridge.stream.confirm import SnsConfirmer
 from adsbridge.stream.datasets import Realm
@@ -24,7 +25,7 @@ from adsbridge.stream.ingest import Ingestor, QueueMessage
 from adsbridge.stream.writer import S3Writer
 
 logger = Logger()
-metrics = Metrics()
+metrics = Metrics(namespace=METRICS_NAMESPACE)
 
 
 @cache

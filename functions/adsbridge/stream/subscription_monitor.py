@@ -23,13 +23,14 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from adsbridge import METRICS_NAMESPACE
 from adsbridge.ads import Owner, StreamsClient
 from adsbridge.ads.streams import STATUSES
 from adsbridge.stream.datasets import Realm
 from adsbridge.stream.subscription_resource import client_from_secret
 
 logger = Logger()
-metrics = Metrics()
+metrics = Metrics(namespace=METRICS_NAMESPACE)
 STALE_AFTER = timedelta(hours=24)
 STALE = "STALE_PENDING"  # not an Amazon status: PENDING_CONFIRMATION for over STALE_AFTER
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+from adsbridge import METRICS_NAMESPACE
 from adsbridge.ads import AdsError, AudiencesClient, RetryPolicy, audiences_client
 from adsbridge.ads.secrets import credentials_from_secret
 from adsbridge.export.state import JobSpec
@@ -23,7 +24,7 @@ STATE_BUCKET_ENV = "ADSBRIDGE_STATE_BUCKET"
 
 logger = Logger(service="export")
 tracer = Tracer(service="export")
-metrics = Metrics(namespace="adsbridge", service="export")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="export")
 
 
 class AdsRetryable(Exception):
