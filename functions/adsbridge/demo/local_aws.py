@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import boto3
@@ -18,6 +19,7 @@ from moto.server import ThreadedMotoServer
 
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.emulator import Emulator
+from adsbridge.stream.datasets import Realm
 
 REGION = "us-east-1"
 
@@ -46,15 +48,30 @@ def environment(aws_url: str, emulator: Emulator) -> dict[str, str]:
     }
 
 
+def sqs_clients(aws_url: str) -> Callable[[str], Any]:
+    """Region → one SQS client on moto's server: how the emulator's Marketing Stream reaches our queues."""
+
+    @cache
+    def client_for(region: str) -> Any:
+        return boto3.client(
+            "sqs", region_name=region, endpoint_url=aws_url, aws_access_key_id="demo", aws_secret_access_key="demo"
+        )
+
+    return client_for
+
+
 @contextmanager
-def local_cloud(*, pending_seconds: float) -> Iterator[LocalCloud]:
-    """Both servers started on free loopback ports, the environment pointed at them; all undone on exit."""
+def local_cloud(*, pending_seconds: float, realm: Realm = Realm.NA) -> Iterator[LocalCloud]:
+    """Both servers started on free loopback ports, the environment pointed at them; all undone on exit.
+
+    The emulator plays ``realm`` and delivers stream subscriptions' messages to moto's SQS.
+    """
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
-    emulator = Emulator(pending_seconds=pending_seconds).start()
     host, port = moto.get_host_and_port()
     aws_url = f"http://{host}:{port}"
+    emulator = Emulator(pending_seconds=pending_seconds, realm=realm, sqs_client_for=sqs_clients(aws_url)).start()
     saved = dict(os.environ)
     os.environ.update(environment(aws_url, emulator))
     try:

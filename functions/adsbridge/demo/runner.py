@@ -12,7 +12,7 @@ from typing import TextIO
 from adsbridge.demo.audiences import AudiencesResult, run_audiences
 from adsbridge.demo.local_aws import LocalCloud, local_cloud
 from adsbridge.demo.progress import Progress
-from adsbridge.demo.stream_in import StreamResult, campaign_states, performance_rows, run_stream
+from adsbridge.demo.stream_in import REALM, StreamResult, campaign_states, performance_rows, run_stream
 
 PENDING_SECONDS = 0.5  # how long the emulator keeps an upload job IN_PROGRESS
 STREAM_SHARE = 30  # one stream message per this many customers: ingest through moto's server is the slow part
@@ -48,7 +48,7 @@ def demo(*, rows: int, keep: bool, workdir: Path | None, progress: Progress, out
     workdir = workdir or Path(tempfile.mkdtemp(prefix="adsbridge-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     progress.step("Starting moto (AWS) and the Ads API emulator (Amazon) on loopback")
-    with local_cloud(pending_seconds=PENDING_SECONDS) as cloud:
+    with local_cloud(pending_seconds=PENDING_SECONDS, realm=REALM) as cloud:
         progress.step(f"AWS endpoint {cloud.aws_url}, Ads API {cloud.emulator.url}")
         stream = run_stream(cloud, workdir, max(rows // STREAM_SHARE, 200), progress)
         print_stream(stream, out)
@@ -86,6 +86,8 @@ def print_summary(result: DemoResult, cloud: LocalCloud, out: TextIO) -> None:
         "\n== Summary ==\n"
         f"Stream in:     {len(stream.stream.deliveries):,} messages → ingest handler → "
         f"s3://adsbridge-demo-stream-raw → DuckDB views ({stream.failed} batch item failures)\n"
+        f"Subscriptions: {len(stream.subscriptions)} × "
+        f"{' → '.join(stream.subscriptions[0].statuses) if stream.subscriptions else 'none'}\n"
         f"Audiences out: {audiences.created.report.total_records:,} rows → "
         f"{audiences.created.report.uploaded_records:,} uploaded, "
         f"{audiences.created.report.skipped_records:,} skipped; DELETE removed "

@@ -1,9 +1,12 @@
-"""Stream in: the realm's queues and raw bucket in moto, a realistic stream into them, the ingest handler
-fed by a local poller as Lambda's event source mapping would, then the views' own SQL in DuckDB.
+"""Stream in: the realm's queues and raw bucket in moto, Marketing Stream subscriptions to them, a realistic
+stream published into them, the ingest handler fed by a local poller as Lambda's event source mapping
+would, then the views' own SQL in DuckDB.
 
-``deliver`` is the seam where Amazon's side plugs in: today the synthetic stream is sent to the queues
-directly; with the emulator's Marketing Stream subscriptions (issue #6) the emulator will confirm each
-subscription through the queue (the handler confirms it) and publish the same stream itself.
+Amazon's side is the emulator: the demo subscribes each streamed dataset's queue for a demo profile with
+the real ``StreamsClient``; the emulator puts a ``SubscriptionConfirmation`` in the queue, the ingest
+handler confirms it (its SNS client is the emulator's stand-in, ``emulator.sns``), and once every
+subscription is ACTIVE the emulator publishes the synthetic stream to them, raw or in SNS envelopes as the
+generator chose. At the end the subscriptions are archived. ``deliver`` is the seam for the publishing.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import StringIO
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from adsbridge.ads import AdsSession, LwaCredentials, Owner, StreamsClient, TokenProvider
 from adsbridge.demo.local_aws import LocalCloud
 from adsbridge.demo.progress import Progress
 from adsbridge.stream import datasets, synthetic
@@ -34,9 +39,21 @@ MAX_RECEIVE_COUNT = "5"  # as StreamStack's DLQ redrive
 BUCKET = "adsbridge-demo-stream-raw"
 DATABASE = "ams"
 STREAMED = ("sp-traffic", "sp-conversion", "sd-traffic", "budget-usage", "campaigns")
+PROFILE = Owner("3519471835403213")  # the demo advertiser's profile, whose stream is subscribed
 START = datetime(2024, 3, 1, tzinfo=UTC)
 LAMBDA_BATCH = 1000  # records per handler invocation (the stack allows up to 10,000 within a 60 s window)
 SEED = 20240301
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SubscriptionTrail:
+    """One subscription's statuses as the Ads API reported them: created, after confirmation, after archive."""
+
+    dataset_id: str
+    subscription_id: str
+    statuses: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -44,9 +61,14 @@ class StreamResult:
     stream: synthetic.Stream
     con: duckdb.DuckDBPyConnection
     failed: int  # messages the handler reported as batchItemFailures (redelivered by the poller)
+    subscriptions: tuple[SubscriptionTrail, ...] = ()
 
 
-Deliver = Callable[[LocalCloud, dict[str, str], list[synthetic.Delivery], Progress], None]
+class StreamFailure(RuntimeError):
+    """A Stream-in step ended in a state the demo cannot go on from; the message says which and why."""
+
+
+Deliver = Callable[[LocalCloud, dict[str, str], list[synthetic.Delivery], Progress], int]
 
 
 def provision(cloud: LocalCloud) -> dict[str, str]:
@@ -63,56 +85,112 @@ def provision(cloud: LocalCloud) -> dict[str, str]:
     return urls
 
 
-def send_synthetic(
+def streams_client(cloud: LocalCloud) -> StreamsClient:
+    """The real Marketing Stream subscriptions client, signed in to the emulator's sandbox account."""
+    c = cloud.emulator.credentials
+    tokens = TokenProvider(LwaCredentials(c.client_id, c.client_secret, c.refresh_token), cloud.emulator.token_url)
+    return StreamsClient(AdsSession(cloud.emulator.url, tokens))
+
+
+def publish_from_emulator(
     cloud: LocalCloud, urls: dict[str, str], deliveries: list[synthetic.Delivery], progress: Progress
-) -> None:
-    """Amazon's SNS delivery, played directly: each message into its dataset's queue, ten per call."""
-    sqs = cloud.client("sqs")
-    by_queue: dict[str, list[str]] = {}
+) -> int:
+    """Amazon's SNS delivery, played by the emulator: each dataset's messages, in order, to its ACTIVE subscriptions.
+
+    Runs of raw messages are published raw and runs of enveloped ones in SNS Notifications, as generated.
+    """
+    by_dataset: dict[str, list[tuple[dict[str, Any], bool]]] = {}
     for delivery in deliveries:
-        by_queue.setdefault(delivery.dataset_id, []).append(delivery.body)
-    sent = 0
-    for dataset_id, bodies in by_queue.items():
-        for start in range(0, len(bodies), 10):
-            entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + 10])]
-            sqs.send_message_batch(QueueUrl=urls[dataset_id], Entries=entries)
-            sent += len(entries)
-            progress.bar("delivered", sent, len(deliveries))
+        by_dataset.setdefault(delivery.dataset_id, []).append(_unwrap(delivery.body))
+    published = 0
+    for dataset_id, messages in by_dataset.items():
+        for envelope, run in groupby(messages, key=lambda m: m[1]):
+            published += cloud.emulator.subscriptions.publish(dataset_id, [r for r, _ in run], envelope=envelope)
+            progress.bar("published", published, len(deliveries))
+    return published
+
+
+def _unwrap(body: str) -> tuple[dict[str, Any], bool]:
+    """The Amazon record in a generated message body, and whether it came in an SNS envelope."""
+    parsed = json.loads(body)
+    if parsed.get("Type") == "Notification" and isinstance(parsed.get("Message"), str):
+        return json.loads(parsed["Message"]), True
+    return parsed, False
 
 
 def run_stream(
-    cloud: LocalCloud, workdir: Path, messages: int, progress: Progress, deliver: Deliver = send_synthetic
+    cloud: LocalCloud, workdir: Path, messages: int, progress: Progress, deliver: Deliver = publish_from_emulator
 ) -> StreamResult:
+    from adsbridge.stream import handler  # after local_cloud set Powertools' variables, as Lambda's are at import
+
     chosen = [datasets.get(d) for d in STREAMED]
     progress.step(f"Provisioning the {REALM} realm's {len(datasets.catalogue())} queues (+DLQs) and raw bucket")
     urls = provision(cloud)
+    handler._s3.cache_clear()  # the handler's clients must be built against moto's endpoint
+    ingest = handler.make_handler(sns_client_for=lambda region: cloud.emulator.sns)
+    streams = streams_client(cloud)
+    arns = queue_arns(cloud, urls)
+
+    progress.step(f"Subscribing profile {PROFILE.id} to {len(STREAMED)} datasets with the Marketing Stream API")
+    ids = {d: streams.create(PROFILE, d, arns[d], notes="adsbridge demo") for d in STREAMED}
+    trail = {d: [streams.get(PROFILE, sid).status] for d, sid in ids.items()}
+    progress.step(f"subscribed {len(ids)}: each queue got a SubscriptionConfirmation from the emulator")
+
+    progress.step("Ingest handler polling the queues: it checks each topic is Amazon's and confirms it")
+    failed = poll(cloud, urls, arns, len(ids), progress, ingest, label="confirmations")
+    for d, sid in ids.items():
+        trail[d].append(streams.get(PROFILE, sid).status)
+    pending = sorted(d for d in ids if trail[d][-1] != "ACTIVE")
+    if pending:
+        raise StreamFailure(f"subscriptions not ACTIVE after confirmation: {', '.join(pending)}")
+    progress.step(f"confirmed {len(ids)}: every subscription ACTIVE")
+
     stream = synthetic.generate(random.Random(SEED), messages, chosen, start=START)
-    progress.step(f"Delivering {messages:,} messages over 48 hours ({', '.join(STREAMED)})")
-    deliver(cloud, urls, stream.deliveries, progress)
+    progress.step(f"The emulator publishing {messages:,} messages over 48 hours ({', '.join(STREAMED)})")
+    published = deliver(cloud, urls, stream.deliveries, progress)
+    if published != len(stream.deliveries):
+        raise StreamFailure(f"published {published:,} of {len(stream.deliveries):,} messages")
+    progress.step(f"published {published:,}")
     progress.step("Ingest handler polling the queues in SQS batches")
-    failed = poll(cloud, urls, len(stream.deliveries), progress)
+    failed += poll(cloud, urls, arns, len(stream.deliveries), progress, ingest)
+
+    for d, sid in ids.items():
+        streams.archive(PROFILE, sid, notes="adsbridge demo done")
+        trail[d].append(streams.get(PROFILE, sid).status)
+    progress.step(f"archived {sum(t[-1] == 'ARCHIVED' for t in trail.values())} subscriptions")
+
     progress.step("DuckDB over the raw bucket with the Athena views' SQL")
     raw = download(cloud.client("s3"), BUCKET, workdir / "stream-raw")
-    return StreamResult(stream, catalog(raw, DATABASE, chosen), failed)
+    trails = tuple(SubscriptionTrail(d, ids[d], tuple(trail[d])) for d in STREAMED)
+    return StreamResult(stream, catalog(raw, DATABASE, chosen), failed, trails)
 
 
-def poll(cloud: LocalCloud, urls: dict[str, str], expected: int, progress: Progress) -> int:
-    """The event source mapping: receive up to a batch, invoke, delete all but ``batchItemFailures``."""
-    from adsbridge.stream import handler  # after local_cloud set Powertools' variables, as Lambda's are at import
-
+def queue_arns(cloud: LocalCloud, urls: dict[str, str]) -> dict[str, str]:
     sqs = cloud.client("sqs")
-    handler._s3.cache_clear()  # the handler's clients must be built against moto's endpoint
-    handler._sns.cache_clear()
-    env = {"BUCKET": BUCKET, "REALM": REALM.value, "QUEUE_PREFIX": QUEUE_PREFIX}
-    arn_of = {
+    return {
         d: sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         for d, u in urls.items()
     }
+
+
+def poll(
+    cloud: LocalCloud,
+    urls: dict[str, str],
+    arns: dict[str, str],
+    expected: int,
+    progress: Progress,
+    ingest: Handler,
+    *,
+    label: str = "ingested",
+) -> int:
+    """The event source mapping: receive up to a batch, invoke, delete all but ``batchItemFailures``."""
+    sqs = cloud.client("sqs")
+    env = {"BUCKET": BUCKET, "REALM": REALM.value, "QUEUE_PREFIX": QUEUE_PREFIX}
     ingested = failed = 0
     os.environ.update(env)  # the ingest function's own variables; local_cloud restores the environment
     for dataset_id, url in urls.items():
         for batch in _batches(sqs, url):
-            failures = _invoke(handler.lambda_handler, [_record(m, arn_of[dataset_id]) for m in batch])
+            failures = _invoke(ingest, [_record(m, arns[dataset_id]) for m in batch])
             failed += len(failures)
             done = [m for m in batch if m["MessageId"] not in failures]
             for start in range(0, len(done), 10):
@@ -121,7 +199,7 @@ def poll(cloud: LocalCloud, urls: dict[str, str], expected: int, progress: Progr
                 ]
                 sqs.delete_message_batch(QueueUrl=url, Entries=entries)
             ingested += len(done)
-            progress.bar("ingested", min(ingested, expected), expected)
+            progress.bar(label, min(ingested, expected), expected)
     return failed
 
 

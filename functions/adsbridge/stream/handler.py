@@ -6,6 +6,7 @@ Environment: ``BUCKET`` (raw zone), ``REALM`` (NA|EU|FE), ``QUEUE_PREFIX`` (queu
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -38,10 +39,11 @@ def _s3() -> Any:
     return boto3.client("s3")
 
 
-def new_ingestor() -> Ingestor:
+def new_ingestor(sns_client_for: Callable[[str], Any] | None = None) -> Ingestor:
+    """``sns_client_for`` (region → SNS client) confirms subscriptions; boto3's SNS unless given."""
     return Ingestor(
         writer=S3Writer(_s3(), os.environ["BUCKET"]),
-        confirmer=SnsConfirmer(_sns),
+        confirmer=SnsConfirmer(sns_client_for or _sns),
         realm=Realm(os.environ["REALM"]),
         queue_prefix=os.environ["QUEUE_PREFIX"],
     )
@@ -57,10 +59,8 @@ def _message(record: SQSRecord) -> QueueMessage:
     )
 
 
-@logger.inject_lambda_context(log_event=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    ingestor = new_ingestor()
+def handle(event: dict[str, Any], context: LambdaContext, ingestor: Ingestor) -> dict[str, Any]:
+    """One SQS batch through ``ingestor``: partial batch response, counts as metrics."""
     processor = StagingBatchProcessor(ingestor, logger=logger)
     response = process_partial_response(
         event=event,
@@ -72,3 +72,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
     metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=len(processor.fail_messages))
     return dict(response)
+
+
+def make_handler(sns_client_for: Callable[[str], Any] | None = None) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda entry point with its SNS confirmer's client factory chosen (the demo passes the emulator's)."""
+
+    @logger.inject_lambda_context(log_event=False)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return handle(event, context, new_ingestor(sns_client_for))
+
+    return lambda_handler
+
+
+lambda_handler = make_handler()

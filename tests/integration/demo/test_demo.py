@@ -19,6 +19,9 @@ def test_demo_results_equal_the_truth(tmp_path: Path) -> None:
     result = runner.demo(rows=ROWS, keep=False, workdir=tmp_path, progress=Progress(io.StringIO()), out=io.StringIO())
     stream = result.stream
     assert stream.failed == 0
+    assert [s.dataset_id for s in stream.subscriptions] == list(stream_in.STREAMED)
+    for trail in stream.subscriptions:  # subscribed, confirmed by the ingest handler through the queue, archived
+        assert trail.statuses == ("PENDING_CONFIRMATION", "ACTIVE", "ARCHIVED"), trail
     for dataset_id in ("sp-traffic", "sp-conversion", "sd-traffic"):
         assert stream_in.hourly_matches_truth(stream, datasets.get(dataset_id)), dataset_id
     assert stream_in.campaign_states(stream.con) == stream.stream.latest_states(datasets.get("campaigns"))
