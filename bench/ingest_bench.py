@@ -38,7 +38,9 @@ from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from infra.stream.config import StreamConfig
-from tests.integration.stream.lambda_event import BUCKET, REGION, FakeContext, environment, queue_arn, sqs_record
+from tests.integration.stream.lambda_event import BUCKET, REGION, environment, queue_arn, sqs_record
+
+from adsbridge.local_lambda import LocalContext
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests/data/ams_samples"
@@ -137,7 +139,7 @@ def run_once(records: list[dict[str, Any]], *, trace: bool = False) -> Run:
         tracemalloc.start()
     started = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):  # the EMF metrics line Powertools prints
-        response = handler.lambda_handler({"Records": records}, FakeContext())
+        response = handler.lambda_handler({"Records": records}, LocalContext())
     seconds = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory() if trace else (0, 0)
     tracemalloc.stop()  # a no-op when not tracing

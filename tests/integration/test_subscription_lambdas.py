@@ -14,8 +14,9 @@ from adsbridge.emulator import Emulator
 
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "adsbridge")  # as AdsbridgeFunction sets it
 
+from adsbridge.local_lambda import LocalContext
 from adsbridge.stream import subscription_monitor, subscription_resource
-from tests.integration.stream.lambda_event import FakeContext, environment
+from tests.integration.stream.lambda_event import environment
 
 SECRET = "adsbridge/lwa"
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:adsbridge-sp-traffic"
@@ -42,12 +43,12 @@ def test_custom_resource_then_monitor(deployed: Emulator, capsys: pytest.Capture
     props = {"Realm": "NA", "OwnerId": "3519471835403213", "Dsp": "false", "DatasetId": "sp-traffic", "QueueArn": QUEUE}
     created = subscription_resource.lambda_handler(
         {"RequestType": "Create", "RequestId": "r1", "ResourceProperties": props},
-        FakeContext(),  # type: ignore[arg-type]
+        LocalContext(),  # type: ignore[arg-type]
     )
     deployed.subscriptions.set_status(created["PhysicalResourceId"], "SUSPENDED")
     capsys.readouterr()
 
-    counts = subscription_monitor.lambda_handler({}, FakeContext())  # type: ignore[arg-type]
+    counts = subscription_monitor.lambda_handler({}, LocalContext())  # type: ignore[arg-type]
 
     assert counts["SUSPENDED"] == 1
     [emf] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]

@@ -28,6 +28,7 @@ import duckdb
 from adsbridge.ads import AdsSession, LwaCredentials, Owner, StreamsClient, TokenProvider
 from adsbridge.demo.local_aws import LocalCloud
 from adsbridge.demo.progress import Progress
+from adsbridge.local_lambda import LocalContext
 from adsbridge.stream import datasets, synthetic
 from adsbridge.stream.datasets import Dataset, Realm
 from adsbridge.stream.duck import catalog, download, hourly
@@ -234,16 +235,8 @@ def _record(message: dict[str, Any], arn: str) -> dict[str, Any]:
 def _invoke(lambda_handler: Callable[..., dict[str, Any]], records: list[dict[str, Any]]) -> set[str]:
     """The handler on one batch; its EMF metrics go to CloudWatch in Lambda and are dropped here."""
     with redirect_stdout(StringIO()):
-        response = lambda_handler({"Records": records}, _Context())
+        response = lambda_handler({"Records": records}, LocalContext("adsbridge-demo-ingest"))
     return {item["itemIdentifier"] for item in response["batchItemFailures"]}
-
-
-@dataclass
-class _Context:
-    function_name: str = "adsbridge-demo-ingest"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:adsbridge-demo-ingest"
-    aws_request_id: str = "demo"
 
 
 def performance_rows(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -26,6 +26,7 @@ from adsbridge.ads import RetryPolicy
 from adsbridge.emulator import Emulator
 from adsbridge.export.handlers import poll_status, prepare, report, runtime, upload_chunk
 from adsbridge.export.steps import Services
+from adsbridge.local_lambda import LocalContext
 
 ROOT = Path(__file__).resolve().parents[3]
 ASL = ROOT / "infra/export/statemachine/export.asl.json"
@@ -44,14 +45,6 @@ RUN_LIMIT_SECONDS = 120  # an execution still RUNNING after this is a hang: the 
 
 
 @dataclass
-class LambdaContext:
-    function_name: str = "test"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-
-@dataclass
 class Invocations:
     """Every handler call (function, event) and the injected crashes: (function, predicate on the event)."""
 
@@ -64,7 +57,7 @@ class Invocations:
             if function == name and predicate(event):
                 self.crash.remove((function, predicate))
                 raise RuntimeError("simulated Lambda crash")
-        return HANDLERS[name](event, LambdaContext(function_name=name))
+        return HANDLERS[name](event, LocalContext(function_name=name))
 
     def count(self, name: str) -> int:
         return sum(1 for called, _ in self.calls if called == name)

@@ -10,12 +10,13 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from tests.integration.stream.lambda_event import BUCKET, REGION, FakeContext, environment, sqs_record
+from tests.integration.stream.lambda_event import BUCKET, REGION, environment, sqs_record
 
 # Powertools reads these when the handler module is imported, as Lambda's environment provides them.
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "stream-ingest")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "adsbridge")
 
+from adsbridge.local_lambda import LocalContext
 from adsbridge.stream import handler
 
 
@@ -32,7 +33,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def invoke(records: list[dict[str, Any]]) -> set[str]:
     """Run the handler on one batch; the ids it reports as failed."""
-    response = handler.lambda_handler({"Records": records}, FakeContext())  # type: ignore[arg-type]
+    response = handler.lambda_handler({"Records": records}, LocalContext())  # type: ignore[arg-type]
     return {item["itemIdentifier"] for item in response["batchItemFailures"]}
 
 

@@ -3,7 +3,6 @@ stream integration tests and ``bench/ingest_bench.py`` so both drive the handler
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 BUCKET = "adsbridge-stream-raw"
@@ -23,14 +22,6 @@ def environment() -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": "stream-ingest",
         "POWERTOOLS_METRICS_NAMESPACE": "adsbridge",
     }
-
-
-@dataclass
-class FakeContext:
-    function_name: str = "ingest"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:ingest"
-    aws_request_id: str = "req-1"
 
 
 def queue_arn(dataset_id: str) -> str:
