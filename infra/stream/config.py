@@ -82,8 +82,10 @@ class StreamConfig(BaseModel):
         for realm, arn in self.alarm_topic_arns.items():
             if realm not in self.realms:
                 raise ValueError(f"alarm_topic_arns.{realm}: {realm} is not among the realms")
-            if arn.split(":")[3] != realm.region:
-                raise ValueError(f"alarm_topic_arns.{realm}: the topic must be in {realm.region}, where the alarms are")
+            if arn.split(":")[3] != realm.aws_region:
+                raise ValueError(
+                    f"alarm_topic_arns.{realm}: the topic must be in {realm.aws_region}, where the alarms are"
+                )
         return self
 
     @model_validator(mode="after")

@@ -38,9 +38,9 @@ class StreamStack(cdk.Stack):
     def __init__(
         self, scope: Construct, construct_id: str, *, realm: Realm, config: StreamConfig, region: str | None = None
     ) -> None:
-        if (region or realm.region) != realm.region:
-            raise ValueError(f"region: AMS delivers {realm} data only in {realm.region}, not {region}")
-        super().__init__(scope, construct_id, env=cdk.Environment(region=realm.region))
+        if (region or realm.aws_region) != realm.aws_region:
+            raise ValueError(f"region: AMS delivers {realm} data only in {realm.aws_region}, not {region}")
+        super().__init__(scope, construct_id, env=cdk.Environment(region=realm.aws_region))
         self.realm = realm
         # Like Amazon's template: deployment fails too if the stack ever reaches another region.
         cdk.CfnRule(
@@ -48,8 +48,8 @@ class StreamStack(cdk.Stack):
             "RealmRegion",
             assertions=[
                 cdk.CfnRuleAssertion(
-                    assert_=cdk.Fn.condition_equals(cdk.Aws.REGION, realm.region),
-                    assert_description=f"AMS {realm} queues must be in {realm.region}",
+                    assert_=cdk.Fn.condition_equals(cdk.Aws.REGION, realm.aws_region),
+                    assert_description=f"AMS {realm} queues must be in {realm.aws_region}",
                 )
             ],
         )

@@ -228,7 +228,7 @@ def _record(message: dict[str, Any], arn: str) -> dict[str, Any]:
         "md5OfBody": message["MD5OfBody"],
         "eventSource": "aws:sqs",
         "eventSourceARN": arn,
-        "awsRegion": REALM.region,
+        "awsRegion": REALM.aws_region,
     }
 
 

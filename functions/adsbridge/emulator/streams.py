@@ -159,7 +159,7 @@ class Subscriptions:
                 request_token=token,
                 request=(dataset.id, queue_arn, notes),
                 notes=notes,
-                topic_arn=f"arn:aws:sns:{self.realm.region}:{dataset.accounts[self.realm]}:{dataset.id}-stream",
+                topic_arn=f"arn:aws:sns:{self.realm.aws_region}:{dataset.accounts[self.realm]}:{dataset.id}-stream",
                 confirm_token=secrets.token_hex(64),
                 status="PENDING_CONFIRMATION",
                 created=now,
@@ -268,8 +268,10 @@ class Subscriptions:
             bad_request(f"dataSetId {dataset.id} must be subscribed through {where}")
         queue_arn = _destination(body)
         region = queue_arn.split(":")[3]
-        if region != self.realm.region:
-            bad_request(f"destination queue is in {region}; {self.realm} data is delivered only to {self.realm.region}")
+        if region != self.realm.aws_region:
+            bad_request(
+                f"destination queue is in {region}; {self.realm} data is delivered only to {self.realm.aws_region}"
+            )
         notes = body.get("notes", "")
         if not isinstance(notes, str):
             bad_request("notes must be a string")

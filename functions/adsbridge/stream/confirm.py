@@ -23,8 +23,8 @@ def check_topic(topic_arn: str, *, realm: datasets.Realm, dataset: datasets.Data
     if len(parts) != 6 or parts[:3] != ["arn", "aws", "sns"]:
         raise UntrustedTopic("TopicArn is not an SNS topic ARN")
     region, account = parts[3], parts[4]
-    if region != realm.region:
-        raise UntrustedTopic(f"topic region {region} is not the {realm} realm's {realm.region}")
+    if region != realm.aws_region:
+        raise UntrustedTopic(f"topic region {region} is not the {realm} realm's {realm.aws_region}")
     if dataset.accounts.get(realm) != account:
         raise UntrustedTopic(f"topic account {account} is not Amazon's {dataset.id} publisher in {region}")
     return region

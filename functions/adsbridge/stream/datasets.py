@@ -13,20 +13,9 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 
+from adsbridge.regions import Region
 
-class Realm(StrEnum):
-    """An Amazon Ads realm; AMS delivers each realm's data only in its own AWS region."""
-
-    NA = "NA"
-    EU = "EU"
-    FE = "FE"
-
-    @property
-    def region(self) -> str:
-        return REALM_REGIONS[self]
-
-
-REALM_REGIONS = {Realm.NA: "us-east-1", Realm.EU: "eu-west-1", Realm.FE: "us-west-2"}
+Realm = Region  # Marketing Stream's word for an Amazon Ads region
 DEFAULT_QUEUE_PREFIX = "adsbridge-"  # queue name = prefix + dataset id, unless the stream config says otherwise
 
 
@@ -71,7 +60,7 @@ class Dataset:
         return self.id.startswith("adsp-")
 
     def sns_source_arn(self, realm: Realm) -> str:
-        return f"arn:aws:sns:{realm.region}:{self.accounts[realm]}:*"
+        return f"arn:aws:sns:{realm.aws_region}:{self.accounts[realm]}:*"
 
 
 _DATA = resources.files("adsbridge.stream") / "data"
@@ -162,6 +151,6 @@ def dataset_of_topic(account: str, region: str) -> Dataset | None:
     """The dataset whose Amazon SNS topics live in this account and region, if any."""
     for dataset in catalogue().values():
         for realm, owner in dataset.accounts.items():
-            if owner == account and realm.region == region:
+            if owner == account and realm.aws_region == region:
                 return dataset
     return None

@@ -37,16 +37,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         for dataset_id in args.dataset or ():
             get(dataset_id)
-        redriver = Redriver(boto3.client("sqs", region_name=args.realm.region), queue_prefix=args.queue_prefix)
+        redriver = Redriver(boto3.client("sqs", region_name=args.realm.aws_region), queue_prefix=args.queue_prefix)
         results = redrive_all(redriver, args.dataset)
     except UnknownDataset as exc:
         print(f"adsbridge streams redrive: unknown dataset {exc}", file=sys.stderr)
         return 2
     except QueueMissing as exc:
-        print(f"adsbridge streams redrive: queue {exc} does not exist in {args.realm.region}", file=sys.stderr)
+        print(f"adsbridge streams redrive: queue {exc} does not exist in {args.realm.aws_region}", file=sys.stderr)
         return 2
     for result in results:
         print(f"{result.dataset_id}: moved {result.moved}, failed {result.failed}")
     if not results:
-        print(f"no stream queues with prefix {args.queue_prefix!r} in {args.realm.region}")
+        print(f"no stream queues with prefix {args.queue_prefix!r} in {args.realm.aws_region}")
     return 1 if any(r.failed for r in results) else 0

@@ -110,7 +110,7 @@ def _subscribe(client: StreamsClient, owner: Owner, args: argparse.Namespace) ->
         if dataset.is_dsp != owner.dsp:
             raise _Usage(f"{dataset.id} needs {'--dsp-advertiser' if dataset.is_dsp else '--profile'}")
     for dataset_id in args.dataset:
-        queue = f"arn:aws:sqs:{args.realm.region}:{args.account_id}:{args.queue_prefix}{dataset_id}"
+        queue = f"arn:aws:sqs:{args.realm.aws_region}:{args.account_id}:{args.queue_prefix}{dataset_id}"
         subscription_id = client.create(owner, dataset_id, queue, notes=args.notes)
         yield client.get(owner, subscription_id).to_json()
 

@@ -23,7 +23,7 @@ def test_all_23_datasets_with_their_kinds() -> None:
 def test_sns_source_arn_matches_research(realm: Realm) -> None:
     for dataset_id, by_realm in ACCOUNTS["accounts"].items():
         assert datasets.get(dataset_id).sns_source_arn(realm) == by_realm[realm.value]["snsSourceArn"]
-    assert realm.region == ACCOUNTS["_aws_region"][realm.value]
+    assert realm.aws_region == ACCOUNTS["_aws_region"][realm.value]
 
 
 def test_sp_traffic_keys_are_amazons() -> None:
