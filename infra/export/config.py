@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adsbridge.export.chunks import DEFAULT_CHUNK_BYTES
-from adsbridge.export.state import JOB_NAME
+from adsbridge.export.state import JOB_NAME, JobSpec
 from adsbridge.settings import SettingsError, parse_settings
 
 
@@ -89,6 +89,17 @@ class JobConfig(BaseModel):
     secret_name: Annotated[str, Field(min_length=1, max_length=512)]
     trigger: Trigger
     chunk_bytes: Annotated[int, Field(ge=1024 * 1024)] = DEFAULT_CHUNK_BYTES
+    accept_terms: bool = False  # the operator accepts the AMC terms for this account; never implied
+
+    def spec(self) -> JobSpec:
+        """The ``job`` an execution of this job carries (rules and schedules alike)."""
+        return JobSpec(
+            name=self.name,
+            settings=self.settings,
+            secret_name=self.secret_name,
+            chunk_bytes=self.chunk_bytes,
+            accept_terms=self.accept_terms,
+        )
 
     @field_validator("settings")
     @classmethod

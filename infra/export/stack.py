@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -22,21 +20,19 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_stepfunctions as sfn
 
 from adsbridge.export.checkpoint import CHECKPOINT_PREFIX
+from adsbridge.export.definition import ASL_FILE
+from adsbridge.export.handlers import TASKS
 from adsbridge.export.handlers.runtime import STATE_BUCKET_ENV
 from adsbridge.export.state import INCOMING
 from adsbridge.export.steps import REPORT_PREFIX
+from adsbridge.export.trigger import SOURCE_PATHS, job_input, object_created_pattern
 from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
 from infra.export.config import ExportConfig, JobConfig
 
-ASL_FILE = Path(__file__).parent / "statemachine/export.asl.json"
 QUERY_RESULTS = "athena-results/"  # scheduled jobs' query results: row data, so in the input bucket and expiring
-HANDLERS = {  # construct id -> (handler, timeout)
-    "Prepare": ("adsbridge.export.handlers.prepare.lambda_handler", Duration.minutes(2)),
-    "UploadChunk": ("adsbridge.export.handlers.upload_chunk.lambda_handler", Duration.minutes(15)),
-    "PollStatus": ("adsbridge.export.handlers.poll_status.lambda_handler", Duration.minutes(2)),
-    "Report": ("adsbridge.export.handlers.report.lambda_handler", Duration.minutes(2)),
-}
+UPLOAD_TIMEOUT = Duration.minutes(15)  # a chunk's batches, paced; the other tasks make a few API calls each
+TASK_TIMEOUT = Duration.minutes(2)
 
 
 def build_export_stacks(app: cdk.App, config: ExportConfig) -> list[cdk.Stack]:
@@ -65,11 +61,11 @@ class ExportStack(Stack):
                 name,
                 handler=handler,
                 service="export",
-                timeout=timeout,
+                timeout=UPLOAD_TIMEOUT if name == "UploadChunk" else TASK_TIMEOUT,
                 description=f"adsbridge export: {name}",
                 environment={STATE_BUCKET_ENV: self.state_bucket.bucket_name},
             )
-            for name, (handler, timeout) in HANDLERS.items()
+            for name, handler in TASKS.items()
         }
         self._grant(config)
         machine_logs = logs.LogGroup(
@@ -120,28 +116,21 @@ class ExportStack(Stack):
         )
 
     def _rule(self, job: JobConfig, prefix: str) -> None:
+        pattern = object_created_pattern(self.input_bucket.bucket_name, prefix)
         events.Rule(
             self,
             f"Job-{job.name}",
             description=f"adsbridge export job {job.name}: objects under {INCOMING}{prefix}",
             event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail={
-                    "bucket": {"name": [self.input_bucket.bucket_name]},
-                    "object": {"key": [{"prefix": INCOMING + prefix}]},
-                },
+                source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
             ),
             targets=[
                 targets.SfnStateMachine(
                     self.state_machine,
                     input=events.RuleTargetInput.from_object(
                         {
-                            "job": _job_input(job),
-                            "source": {
-                                "bucket": events.EventField.from_path("$.detail.bucket.name"),
-                                "key": events.EventField.from_path("$.detail.object.key"),
-                            },
+                            "job": job_input(job.spec()),
+                            "source": {name: events.EventField.from_path(path) for name, path in SOURCE_PATHS.items()},
                         }
                     ),
                 )
@@ -163,7 +152,7 @@ class ExportStack(Stack):
                 self.state_machine,
                 input=scheduler.ScheduleTargetInput.from_object(
                     {
-                        "job": _job_input(job),
+                        "job": job_input(job.spec()),
                         "query": {
                             "sql": schedule.query,
                             "database": schedule.database,
@@ -313,11 +302,6 @@ class ExportStack(Stack):
                 role.add_to_principal_policy(
                     iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)
                 )
-
-
-def _job_input(job: JobConfig) -> dict[str, Any]:
-    """The ``job`` part of an execution's input (``adsbridge.export.state.JobSpec``), for rules and schedules."""
-    return {"name": job.name, "settings": job.settings, "secret_name": job.secret_name, "chunk_bytes": job.chunk_bytes}
 
 
 def _results_prefix(job: JobConfig) -> str:

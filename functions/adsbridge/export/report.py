@@ -106,6 +106,11 @@ class ExportReport:
             reason=reason,
         )
 
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> ExportReport:
+        """The report from its JSON document (which may carry more keys, as the state machine's does)."""
+        return cls(**{f.name: document[f.name] for f in fields(cls) if f.name in document})
+
     def to_json(self) -> dict[str, Any]:
         # audience_id is written as a JSON number (18 digits); readers must not parse it as a float.
         return asdict(self)

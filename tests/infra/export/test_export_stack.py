@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,8 @@ from infra.app import build_app
 from infra.export.config import ConfigError, parse_export_config
 from infra.export.stack import build_export_stacks
 from tests.infra.policies import XRAY_ACTIONS, wildcard_actions
+
+from adsbridge.export.definition import placeholders
 
 ROOT = Path(__file__).resolve().parents[3]
 MACHINE_WILDCARD_ACTIONS = {"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
@@ -83,8 +84,7 @@ def test_rule_starts_the_state_machine_with_the_job_and_object(template: Templat
 def test_state_machine_substitutes_every_placeholder_of_the_asl_file(template: Template) -> None:
     [machine] = template.find_resources("AWS::StepFunctions::StateMachine").values()
     substitutions = machine["Properties"]["DefinitionSubstitutions"]
-    asl = (ROOT / "infra/export/statemachine/export.asl.json").read_text()
-    assert set(substitutions) == set(re.findall(r"\$\{(\w+)\}", asl))
+    assert set(substitutions) == placeholders()
     assert substitutions["MaxConcurrency"] == "4"
     assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
 

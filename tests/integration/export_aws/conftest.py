@@ -1,47 +1,32 @@
-"""The export state machine in moto: the real ASL file, Lambda tasks answered by the real handlers in-process.
-
-moto's Dockerless Lambda backend is replaced by a dispatcher that runs our handler for the invoked function,
-reporting exceptions the way Lambda does (``FunctionError`` + errorType/errorMessage), so Retry/Catch behave.
+"""The export state machine in moto: the real ASL file, Lambda tasks answered by the real handlers in-process
+(``adsbridge.local_lambda.lambdas_in_process``), so Retry/Catch see Lambda's own function errors.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import random
-import re
-import time
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
-from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from adsbridge.ads import RetryPolicy
 from adsbridge.emulator import Emulator
-from adsbridge.export.handlers import poll_status, prepare, report, runtime, upload_chunk
+from adsbridge.export.handlers import runtime
+from adsbridge.export.local_machine import create_machine, execute, run_task
 from adsbridge.export.steps import Services
-from adsbridge.local_lambda import LocalContext
+from adsbridge.local_lambda import lambdas_in_process
 
-ROOT = Path(__file__).resolve().parents[3]
-ASL = ROOT / "infra/export/statemachine/export.asl.json"
 REGION = "us-east-1"
 INPUT_BUCKET = "adsbridge-test-input"
 STATE_BUCKET = "adsbridge-test-state"
 SECRET = "adsbridge/test-account"
 QUERY_PREFIX = "athena-results/crm/"
-HANDLERS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
-    "prepare": prepare.lambda_handler,
-    "upload-chunk": upload_chunk.lambda_handler,
-    "poll-status": poll_status.lambda_handler,
-    "report": report.lambda_handler,
-}
-RUN_LIMIT_SECONDS = 120  # an execution still RUNNING after this is a hang: the test fails instead of waiting
+RUN_LIMIT_SECONDS = 120  # an execution still RUNNING after this is a hang: TimeoutError instead of waiting
 
 
 @dataclass
@@ -57,7 +42,7 @@ class Invocations:
             if function == name and predicate(event):
                 self.crash.remove((function, predicate))
                 raise RuntimeError("simulated Lambda crash")
-        return HANDLERS[name](event, LocalContext(function_name=name))
+        return run_task(name, event)
 
     def count(self, name: str) -> int:
         return sum(1 for called, _ in self.calls if called == name)
@@ -86,32 +71,12 @@ class ExportMachine:
     def execute(self, start: dict[str, Any], settings: dict[str, Any], **job: Any) -> tuple[str, dict[str, Any]]:
         execution_input = {"job": {"name": "crm", "settings": settings, "secret_name": SECRET, **job}, **start}
         name = f"run-{len(self.invocations.calls)}-{random.randrange(10**9)}"  # moto leaves $$.Execution.Name unset without one
-        arn = self.sfn.start_execution(stateMachineArn=self.arn, name=name, input=json.dumps(execution_input))[
-            "executionArn"
-        ]
-        started = time.monotonic()
-        while (described := self.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-            assert time.monotonic() - started < RUN_LIMIT_SECONDS, "execution hangs"
-            time.sleep(0.05)
+        execution = execute(self.sfn, self.arn, name, execution_input, limit_seconds=RUN_LIMIT_SECONDS)
         body = self.s3.get_object(Bucket=STATE_BUCKET, Key=f"reports/crm/{name}.json")["Body"].read()
-        return described["status"], json.loads(body)
+        return execution.status, json.loads(body)
 
     def records_posts(self) -> int:
         return sum(1 for r in self.emulator.request_log() if r.method == "POST" and r.path == "/amc/audiences/records")
-
-
-def substitute(asl: str, **values: str) -> str:
-    """CloudFormation's DefinitionSubstitutions: ``${Name}`` only. Not string.Template, which turns the
-    ASL context prefix ``$$.`` into ``$.``; an unknown name raises KeyError.
-    """
-    return re.sub(r"\$\{(\w+)\}", lambda match: values[match.group(1)], asl)
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -135,17 +100,7 @@ def export_machine(
         monkeypatch.delenv(name, raising=False)  # credentials must come from the secret
     invocations = Invocations()
 
-    def invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:
-        name = function_name.rsplit(":", 1)[-1]
-        try:
-            result = invocations(name, json.loads(body))
-        except Exception as exc:
-            response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
-        return json.dumps(result).encode()
-
-    monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
+    with mock_aws(), lambdas_in_process(invocations):
         s3 = boto3.client("s3", region_name=REGION)
         for bucket in (INPUT_BUCKET, STATE_BUCKET):
             s3.create_bucket(Bucket=bucket)
@@ -164,26 +119,5 @@ def export_machine(
             sleep=lambda _: None,
         )
         monkeypatch.setattr(runtime, "services", lambda: services)
-        iam = boto3.client("iam", region_name=REGION)
-        role = iam.create_role(RoleName="export", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        lam = boto3.client("lambda", region_name=REGION)
-        arns = {
-            name: lam.create_function(
-                FunctionName=name, Runtime="python3.12", Role=role, Handler="handler.handler", Code={"ZipFile": _zip()}
-            )["FunctionArn"]
-            for name in HANDLERS
-        }
-        definition = substitute(
-            ASL.read_text(),
-            PrepareFunctionArn=arns["prepare"],
-            UploadChunkFunctionArn=arns["upload-chunk"],
-            PollStatusFunctionArn=arns["poll-status"],
-            ReportFunctionArn=arns["report"],
-            **config,
-        )
-        assert "${" not in definition
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        arn = sfn.create_state_machine(name=f"export-{random.randrange(10**6)}", definition=definition, roleArn=role)[
-            "stateMachineArn"
-        ]
-        yield ExportMachine(sfn, s3, arn, emulator, invocations)
+        arn = create_machine(lambda service: boto3.client(service, region_name=REGION), "export", config)
+        yield ExportMachine(boto3.client("stepfunctions", region_name=REGION), s3, arn, emulator, invocations)

@@ -50,7 +50,7 @@ def test_a_query_that_never_finishes_ends_in_a_failure_report(export_machine: Ex
     status, report = export_machine.run_query(SQL, settings())
     assert (status, report["status"]) == ("FAILED", "FAILED")
     assert report["reason"] == "AthenaQueryTimedOut: the query was still QUEUED after 3 status checks"
-    assert export_machine.invocations.count("prepare") == 0 and export_machine.records_posts() == 0
+    assert export_machine.invocations.count("Prepare") == 0 and export_machine.records_posts() == 0
 
 
 def test_a_failed_query_ends_in_a_failure_report(
@@ -65,4 +65,4 @@ def test_a_failed_query_ends_in_a_failure_report(
     status, report = export_machine.run_query(SQL, settings())
     assert (status, report["status"]) == ("FAILED", "FAILED")
     assert report["reason"].startswith("AthenaQueryFailed: the query ended FAILED; its reason is on query execution ")
-    assert report["total_records"] == 0 and export_machine.invocations.count("prepare") == 0
+    assert report["total_records"] == 0 and export_machine.invocations.count("Prepare") == 0

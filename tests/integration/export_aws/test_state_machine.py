@@ -38,7 +38,7 @@ def test_small_file_end_to_end_in_chunks(export_machine: ExportMachine) -> None:
     members = export_machine.emulator.audience_members(report["audience_id"])
     assert len(members) == report["uploaded_records"] == report["received_records"]
     assert "example.com" not in json.dumps(report)
-    assert export_machine.invocations.count("poll-status") >= 1
+    assert export_machine.invocations.count("PollStatus") >= 1
 
 
 def test_no_wait_skips_polling_and_reports_uploaded(export_machine: ExportMachine) -> None:
@@ -46,7 +46,7 @@ def test_no_wait_skips_polling_and_reports_uploaded(export_machine: ExportMachin
     status, report = export_machine.run("incoming/crm/c.csv", settings(wait_until_finish=False, max_wait_time=None))
     assert (status, report["status"]) == ("SUCCEEDED", "UPLOADED")
     assert report["uploaded_records"] == 18
-    assert export_machine.invocations.count("poll-status") == 0
+    assert export_machine.invocations.count("PollStatus") == 0
 
 
 def test_bad_settings_end_in_a_failure_report(export_machine: ExportMachine) -> None:
@@ -68,7 +68,7 @@ def test_server_error_storm_during_upload_ends_in_a_failure_report(export_machin
     assert report["status"] == "FAILED"
     assert report["reason"].startswith("AdsRetryable: ApiError:") and "503" in report["reason"]
     assert report["audience_id"] is not None  # prepared before the storm: the report says which audience
-    assert export_machine.invocations.count("upload-chunk") == 4  # the task was retried 3 times before giving up
+    assert export_machine.invocations.count("UploadChunk") == 4  # the task was retried 3 times before giving up
 
 
 def test_a_short_server_error_storm_is_outlasted_by_the_task_retry(export_machine: ExportMachine) -> None:
@@ -76,7 +76,7 @@ def test_a_short_server_error_storm_is_outlasted_by_the_task_retry(export_machin
     export_machine.emulator.faults.fail_next(3, 503, path_prefix="/amc/audiences/records")  # > the session's 2 tries
     status, report = export_machine.run("incoming/crm/c.csv", settings())
     assert (status, report["status"]) == ("SUCCEEDED", "SUCCEEDED"), report["reason"]
-    assert export_machine.invocations.count("upload-chunk") == 2 and report["uploaded_records"] == 18
+    assert export_machine.invocations.count("UploadChunk") == 2 and report["uploaded_records"] == 18
 
 
 def test_a_non_retryable_ads_error_is_not_retried(export_machine: ExportMachine) -> None:
@@ -85,13 +85,13 @@ def test_a_non_retryable_ads_error_is_not_retried(export_machine: ExportMachine)
     status, report = export_machine.run("incoming/crm/c.csv", settings())
     assert (status, report["status"]) == ("FAILED", "FAILED")
     assert report["reason"].startswith("AuthError:") and "invalid_grant" in report["reason"]
-    assert export_machine.invocations.count("prepare") == 1
+    assert export_machine.invocations.count("Prepare") == 1
 
 
 @pytest.mark.parametrize("machine_config", [{"MaxConcurrency": "1"}])
 def test_rerun_after_a_crash_between_chunks_uploads_nothing_twice(export_machine: ExportMachine) -> None:
     export_machine.put_input("incoming/crm/c.csv", SAMPLE)
-    export_machine.invocations.crash.append(("upload-chunk", lambda event: event["chunk"]["index"] == 1))
+    export_machine.invocations.crash.append(("UploadChunk", lambda event: event["chunk"]["index"] == 1))
     status, first = export_machine.run("incoming/crm/c.csv", settings(), chunk_bytes=700)
     assert status == "FAILED" and first["status"] == "FAILED"
     assert "simulated Lambda crash" in first["reason"]
@@ -145,7 +145,7 @@ def test_a_retried_upload_chunk_resumes_after_the_batches_amazon_accepted(export
 
     status, report = export_machine.run("incoming/crm/big.csv", settings())
     assert (status, report["status"]) == ("SUCCEEDED", "SUCCEEDED"), report["reason"]
-    assert export_machine.invocations.count("upload-chunk") == 2  # Step Functions retried the chunk once
+    assert export_machine.invocations.count("UploadChunk") == 2  # Step Functions retried the chunk once
     uploaded = rows - rows // 10
     assert (report["total_records"], report["uploaded_records"]) == (rows, uploaded)
     assert report["skipped_by_reason"] == {"no_usable_identifier": rows // 10}

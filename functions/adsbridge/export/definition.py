@@ -1,0 +1,24 @@
+"""The export state machine's definition: one ASL file, filled in the way CloudFormation fills it.
+
+ExportStack hands the file to CDK with ``definition_substitutions``; the demo and the state-machine tests
+fill it with :func:`definition` and run it in moto's Step Functions.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ASL_FILE = Path(__file__).with_name("export.asl.json")
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+
+def placeholders() -> set[str]:
+    return set(_PLACEHOLDER.findall(ASL_FILE.read_text()))
+
+
+def definition(**values: str) -> str:
+    """CloudFormation's DefinitionSubstitutions: ``${Name}`` only. Not string.Template, which turns the ASL
+    context prefix ``$$.`` into ``$.``. A placeholder without a value raises KeyError naming it.
+    """
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], ASL_FILE.read_text())
