@@ -1,34 +1,56 @@
-"""Audiences out: a customer file dropped into the input bucket, exported by the state machine's own steps.
+"""Audiences out as deployed: a customer file dropped into the input bucket starts the export state machine.
 
-The steps run in-process in the state machine's order (Prepare → UploadChunk per chunk → PollStatus until
-done → Report) with the services the Lambda handlers build, against moto S3/Secrets Manager and the
-emulator; the ASL file itself is executed by moto only in ``tests/integration/export_aws``.
+In moto, as far as moto goes: the input bucket sends its events to EventBridge, where the job's rule (the
+stack's own pattern) matches the drop. moto's rules cannot target Step Functions, so the rule's target is
+a queue and the demo plays the last hop, starting the execution with the input the stack's target would
+build (``adsbridge.export.trigger``). moto's Step Functions then runs the deployed ASL file, whose Lambda
+tasks are our handlers run in this process, against moto S3/Secrets Manager and the emulator.
 """
 
 from __future__ import annotations
 
 import json
-import time
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adsbridge.ads import LwaCredentials
+from adsbridge.ads.secrets import store_credentials
 from adsbridge.demo.customers import generate
 from adsbridge.demo.local_aws import LocalCloud
 from adsbridge.demo.progress import Progress
-from adsbridge.export.handlers.runtime import ads_clients
+from adsbridge.export.handlers import runtime
+from adsbridge.export.local_machine import create_machine, execute, run_task
 from adsbridge.export.report import ExportReport
-from adsbridge.export.state import INCOMING, JobSpec, PollState, SourceObject
-from adsbridge.export.steps import Services, poll_run, prepare_run, report_run, upload_chunk
+from adsbridge.export.state import INCOMING, JobSpec
+from adsbridge.export.steps import REPORT_PREFIX
+from adsbridge.export.trigger import execution_input, object_created_pattern
+from adsbridge.local_lambda import lambdas_in_process
 
 INPUT_BUCKET = "adsbridge-demo-input"
 STATE_BUCKET = "adsbridge-demo-state"
-JOB = "demo"
+RULE_TAP = "adsbridge-demo-rule-target"  # stands in for the rule's Step Functions target, which moto lacks
+MACHINE = "adsbridge-demo-export"
 SECRET = "adsbridge/demo"
+FUNCTION_LOG = "export-functions.log"
 CHUNK_BYTES = 1024 * 1024  # several chunks already at the default size, as a large file would have
 BAD_SHARE = 0.02
 SEED = 7
-POLL_SECONDS = 0.25
+EXECUTION_LIMIT_SECONDS = 240
+# ExportStack's definition substitutions, with waits shortened to the emulator's pace
+SUBSTITUTIONS = {
+    "MaxConcurrency": "2",
+    "PollIntervalSeconds": "1",
+    "QueryPollSeconds": "1",
+    "QueryMaxPolls": "3",
+    "AdsRetrySeconds": "1",
+}
 SETTINGS: dict[str, Any] = {
     "type": "amazon_ads",
     "amc_instance_id": "amcdemo0001",
@@ -51,6 +73,8 @@ class ExportRun:
     report: ExportReport
     key: str  # the input object
     report_key: str  # the report document in the state bucket
+    execution: str
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -61,61 +85,137 @@ class AudiencesResult:
     size_after_delete: int
 
 
-def provision(cloud: LocalCloud) -> None:
-    """The buckets ExportStack creates and the job's credentials secret (the emulator's sandbox account)."""
-    s3 = cloud.client("s3")
-    for bucket in (INPUT_BUCKET, STATE_BUCKET):
-        s3.create_bucket(Bucket=bucket)
-    c = cloud.emulator.credentials
-    secret = {"client_id": c.client_id, "client_secret": c.client_secret, "refresh_token": c.refresh_token}
-    cloud.client("secretsmanager").create_secret(Name=SECRET, SecretString=json.dumps(secret))
-
-
-def run_audiences(cloud: LocalCloud, workdir: Path, rows: int, progress: Progress) -> AudiencesResult:
-    """Create the audience from ``rows`` customers, then DELETE the first quarter of them again."""
-    provision(cloud)
-    services = Services(
-        s3=cloud.client("s3"), state_bucket=STATE_BUCKET, ads=ads_clients(cloud.client("secretsmanager"))
-    )
-    customers = workdir / "customers.csv"
-    progress.step(f"Generating {rows:,} customers (about {BAD_SHARE:.0%} broken rows) into {customers}")
-    generate(customers, rows, SEED, bad_share=BAD_SHARE)
-    created = _export(services, customers, f"{INCOMING}{JOB}/customers.csv", SETTINGS, progress)
-    audience_id = created.report.audience_id
-    if created.report.status != "SUCCEEDED" or audience_id is None:
-        raise DemoFailure(f"the export ended {created.report.status}: {created.report.reason}")
-    size_created = len(cloud.emulator.audience_members(audience_id))
-
-    leaving = workdir / "customers-leaving.csv"
-    generate(leaving, rows // 4, SEED, bad_share=BAD_SHARE)  # same seed: the first quarter of the same file
-    delete = {**SETTINGS, "action": "UPDATE", "upload_mode": "DELETE", "audience_id": audience_id}
-    deleted = _export(services, leaving, f"{INCOMING}{JOB}/customers-leaving.csv", delete, progress)
-    if deleted.report.status != "SUCCEEDED":
-        raise DemoFailure(f"the DELETE export ended {deleted.report.status}: {deleted.report.reason}")
-    return AudiencesResult(created, size_created, deleted, len(cloud.emulator.audience_members(audience_id)))
-
-
 class DemoFailure(RuntimeError):
     """A demo step ended in a state the demo cannot go on from; the message says which and why."""
 
 
-def _export(services: Services, path: Path, key: str, settings: dict[str, Any], progress: Progress) -> ExportRun:
-    services.s3.upload_file(str(path), INPUT_BUCKET, key)
-    job = JobSpec(name=JOB, settings=settings, secret_name=SECRET, chunk_bytes=CHUNK_BYTES, accept_terms=True)
-    source = SourceObject(bucket=INPUT_BUCKET, key=key)
-    mode = f"{settings['action']}/{settings['upload_mode']}"
-    progress.step(f"Export {mode} of s3://{INPUT_BUCKET}/{key}: Prepare")
-    prepared = prepare_run(job, source, services)
-    for done, chunk in enumerate(prepared.chunks, start=1):
-        upload_chunk(job, source, prepared.run, chunk, 1, services)
-        progress.bar("UploadChunk", done, len(prepared.chunks))
-    progress.step("PollStatus until Amazon has processed every batch")
-    poll = PollState()
-    while prepared.run.wait and not (poll.done or poll.timed_out):
-        poll = poll_run(job, prepared.run, poll, services)
-        if not poll.done:
-            time.sleep(POLL_SECONDS)
-    report, _, report_key = report_run(
-        job, source, f"demo-{int(time.time() * 1000)}", services, prepared=prepared, poll=poll
+class Tasks:
+    """Lambda for the state machine: runs each task's handler and draws the UploadChunk bar as chunks finish."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self._lock = threading.Lock()
+        self._chunks = self._done = 0
+
+    def __call__(self, task: str, event: dict[str, Any]) -> Any:
+        result = run_task(task, event)
+        with self._lock:
+            if task == "Prepare":
+                self._chunks, self._done = len(result["chunks"]), 0
+                self.progress.step(f"Prepare: audience ready, {self._chunks} chunks to upload (Map, 2 at a time)")
+            elif task == "UploadChunk":
+                self._done += 1
+                self.progress.bar("UploadChunk", self._done, self._chunks)
+            elif task == "PollStatus" and result.get("done"):
+                self.progress.step("PollStatus: Amazon has processed every batch")
+        return result
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What ExportStack would have deployed, in moto."""
+
+    cloud: LocalCloud
+    machine_arn: str
+    tap_url: str
+
+    def add_job(self, job: JobSpec, prefix: str) -> None:
+        """The job's rule on the default bus: the stack's pattern for drops under ``incoming/<prefix>``."""
+        pattern = object_created_pattern(INPUT_BUCKET, prefix)
+        events = self.cloud.client("events")
+        events.put_rule(Name=f"job-{job.name}", EventPattern=json.dumps(pattern))
+        tap_arn = self.cloud.client("sqs").get_queue_attributes(QueueUrl=self.tap_url, AttributeNames=["QueueArn"])
+        events.put_targets(Rule=f"job-{job.name}", Targets=[{"Id": "tap", "Arn": tap_arn["Attributes"]["QueueArn"]}])
+
+
+def deploy(cloud: LocalCloud) -> Deployment:
+    """The buckets (input bucket sending events to EventBridge), the job secret, the state machine, a rule tap."""
+    s3 = cloud.client("s3")
+    for bucket in (INPUT_BUCKET, STATE_BUCKET):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(
+        Bucket=INPUT_BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
     )
-    return ExportRun(report, key, report_key)
+    c = cloud.emulator.credentials
+    store_credentials(
+        cloud.client("secretsmanager"), SECRET, LwaCredentials(c.client_id, c.client_secret, c.refresh_token)
+    )
+    os.environ[runtime.STATE_BUCKET_ENV] = STATE_BUCKET  # the functions' environment; local_cloud restores it
+    runtime.services.cache_clear()  # built on first use from that environment, against moto's endpoint
+    machine = create_machine(cloud.client, MACHINE, SUBSTITUTIONS)
+    tap = cloud.client("sqs").create_queue(QueueName=RULE_TAP)["QueueUrl"]
+    return Deployment(cloud, machine, tap)
+
+
+def run_audiences(cloud: LocalCloud, workdir: Path, rows: int, progress: Progress) -> AudiencesResult:
+    """Create the audience from ``rows`` customers, then DELETE the first quarter of them with a second job."""
+    customers = workdir / "customers.csv"
+    progress.step(f"Generating {rows:,} customers (about {BAD_SHARE:.0%} broken rows) into {customers}")
+    generate(customers, rows, SEED, bad_share=BAD_SHARE)
+    create = JobSpec(name="demo", settings=SETTINGS, secret_name=SECRET, chunk_bytes=CHUNK_BYTES, accept_terms=True)
+    # Within lambdas_in_process before deploying: moto keeps the machines it executes in a backend of their own.
+    with _function_output(workdir / FUNCTION_LOG), lambdas_in_process(Tasks(progress)):
+        progress.step("Deploying the export in moto: buckets, job secret, the ASL state machine, the job's rule")
+        deployment = deploy(cloud)
+        created = _drop_and_export(deployment, create, customers, progress)
+        audience_id = str(created.report.audience_id)
+        size_created = len(cloud.emulator.audience_members(int(audience_id)))
+
+        leaving = workdir / "customers-leaving.csv"
+        generate(leaving, rows // 4, SEED, bad_share=BAD_SHARE)  # same seed: the first quarter of the same file
+        delete_settings = {**SETTINGS, "action": "UPDATE", "upload_mode": "DELETE", "audience_id": audience_id}
+        delete = create.model_copy(update={"name": "demo-leaving", "settings": delete_settings})
+        deleted = _drop_and_export(deployment, delete, leaving, progress)
+    size_deleted = len(cloud.emulator.audience_members(int(audience_id)))
+    return AudiencesResult(created, size_created, deleted, size_deleted)
+
+
+@contextmanager
+def _function_output(path: Path) -> Iterator[None]:
+    """Lambda's stdout is CloudWatch Logs: the functions' JSON log lines and EMF metrics go to a file instead."""
+    handler = runtime.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    with path.open("w") as lines, redirect_stdout(lines):
+        previous = handler.setStream(lines)
+        try:
+            yield
+        finally:
+            handler.setStream(previous)
+
+
+def _drop_and_export(deployment: Deployment, job: JobSpec, path: Path, progress: Progress) -> ExportRun:
+    deployment.add_job(job, f"{job.name}/")
+    key = f"{INCOMING}{job.name}/{path.name}"
+    mode = f"{job.settings['action']}/{job.settings['upload_mode']}"
+    progress.step(f"Job {job.name} ({mode}): dropping {path.name} as s3://{INPUT_BUCKET}/{key}")
+    cloud = deployment.cloud
+    cloud.client("s3").upload_file(str(path), INPUT_BUCKET, key)
+    event = _matched_event(deployment)
+    name = f"{job.name}-{uuid.uuid4().hex[:12]}"
+    progress.step(f"The job's rule matched the drop; execution {name} of the state machine")
+    execution = execute(
+        cloud.client("stepfunctions"),
+        deployment.machine_arn,
+        name,
+        execution_input(job, event),
+        limit_seconds=EXECUTION_LIMIT_SECONDS,
+    )
+    report_key = f"{REPORT_PREFIX}/{job.name}/{name}.json"
+    document = json.loads(cloud.client("s3").get_object(Bucket=STATE_BUCKET, Key=report_key)["Body"].read())
+    report = ExportReport.from_json(document)
+    progress.step(f"Execution {execution.status} in {execution.seconds:.1f}s; report s3://{STATE_BUCKET}/{report_key}")
+    if execution.status != "SUCCEEDED" or report.status != "SUCCEEDED":
+        raise DemoFailure(f"job {job.name} ended {execution.status}/{report.status}: {report.reason}")
+    return ExportRun(report, key, report_key, name, execution.seconds)
+
+
+def _matched_event(deployment: Deployment) -> dict[str, Any]:
+    """The S3 event the job's rule delivered to its target; none means the drop did not match the rule."""
+    sqs = deployment.cloud.client("sqs")
+    got = sqs.receive_message(QueueUrl=deployment.tap_url, MaxNumberOfMessages=1, WaitTimeSeconds=2)
+    messages = got.get("Messages", [])
+    if not messages:
+        raise DemoFailure("the dropped file did not match the job's EventBridge rule")
+    sqs.delete_message(QueueUrl=deployment.tap_url, ReceiptHandle=messages[0]["ReceiptHandle"])
+    event: dict[str, Any] = json.loads(messages[0]["Body"])
+    return event

@@ -36,6 +36,7 @@ class LocalCloud:
 def environment(aws_url: str, emulator: Emulator) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL": aws_url,
+        "MOTO_PORT": aws_url.rsplit(":", 1)[-1],  # where moto's Step Functions sends its Lambda invocations
         "AWS_ACCESS_KEY_ID": "demo",
         "AWS_SECRET_ACCESS_KEY": "demo",
         "AWS_DEFAULT_REGION": REGION,
@@ -67,6 +68,7 @@ def local_cloud(*, pending_seconds: float, realm: Realm = Realm.NA) -> Iterator[
     The emulator plays ``realm`` and delivers stream subscriptions' messages to moto's SQS.
     """
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)  # logs Choice's IsPresent misses
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()

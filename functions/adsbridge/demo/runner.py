@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from adsbridge.demo.audiences import AudiencesResult, run_audiences
+from adsbridge.demo.audiences import FUNCTION_LOG, MACHINE, STATE_BUCKET, AudiencesResult, run_audiences
 from adsbridge.demo.local_aws import LocalCloud, local_cloud
 from adsbridge.demo.progress import Progress
 from adsbridge.demo.stream_in import REALM, StreamResult, campaign_states, performance_rows, run_stream
@@ -92,7 +92,10 @@ def print_summary(result: DemoResult, cloud: LocalCloud, out: TextIO) -> None:
         f"{audiences.created.report.uploaded_records:,} uploaded, "
         f"{audiences.created.report.skipped_records:,} skipped; DELETE removed "
         f"{audiences.size_after_create - audiences.size_after_delete:,}; audience now {audiences.size_after_delete:,}\n"
-        f"Files:         {result.workdir} (customers, raw stream objects); reports in s3://adsbridge-demo-state/reports/\n"
+        f"Executions:    {audiences.created.execution} ({audiences.created.seconds:.1f}s), "
+        f"{audiences.deleted.execution} ({audiences.deleted.seconds:.1f}s) of state machine {MACHINE}\n"
+        f"Files:         {result.workdir} (customers, raw stream objects, the functions' log {FUNCTION_LOG}); "
+        f"reports s3://{STATE_BUCKET}/{audiences.created.report_key}, …/{audiences.deleted.report_key}\n"
         f"Took:          {result.seconds:.1f}s\n"
     )
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 from pathlib import Path
 
 import pytest
 
-from adsbridge.demo import cli, runner, stream_in
+from adsbridge.demo import audiences, cli, runner, stream_in
 from adsbridge.demo.progress import Progress
 from adsbridge.stream import datasets
 
@@ -31,6 +32,13 @@ def test_demo_results_equal_the_truth(tmp_path: Path) -> None:
     assert result.audiences.size_after_create == created.uploaded_records > 0
     assert deleted.total_records == ROWS // 4
     assert result.audiences.size_after_delete == created.uploaded_records - deleted.uploaded_records
+    # the functions' log (CloudWatch Logs in AWS) has both reports and none of the customers' PII
+    log = (tmp_path / audiences.FUNCTION_LOG).read_text()
+    assert log.count('"message":"export report"') == 2
+    with (tmp_path / "customers.csv").open(newline="") as customers:
+        pii = [value.strip() for row in csv.DictReader(customers) for value in (row["email"], row["lastname"])]
+    leaked = [value for value in pii if len(value) > 5 and value in log]
+    assert not leaked, leaked[:3]
 
 
 def test_a_failure_exits_non_zero_with_a_one_line_reason(capsys: pytest.CaptureFixture[str]) -> None:
