@@ -22,7 +22,7 @@ from typing import Any
 
 from adsbridge.ads import LwaCredentials
 from adsbridge.ads.secrets import store_credentials
-from adsbridge.demo.customers import generate
+from adsbridge.demo.customers import Generated, generate
 from adsbridge.demo.local_aws import LocalCloud
 from adsbridge.demo.progress import Progress
 from adsbridge.export.handlers import runtime
@@ -79,6 +79,8 @@ class ExportRun:
 
 @dataclass(frozen=True)
 class AudiencesResult:
+    customers: Generated  # the generator's truth about each file
+    leaving: Generated
     created: ExportRun
     size_after_create: int
     deleted: ExportRun
@@ -151,7 +153,7 @@ def run_audiences(cloud: LocalCloud, workdir: Path, rows: int, progress: Progres
     """Create the audience from ``rows`` customers, then DELETE the first quarter of them with a second job."""
     customers = workdir / "customers.csv"
     progress.step(f"Generating {rows:,} customers (about {BAD_SHARE:.0%} broken rows) into {customers}")
-    generate(customers, rows, SEED, bad_share=BAD_SHARE)
+    truth = generate(customers, rows, SEED, bad_share=BAD_SHARE)
     create = JobSpec(name="demo", settings=SETTINGS, secret_name=SECRET, chunk_bytes=CHUNK_BYTES, accept_terms=True)
     # Within lambdas_in_process before deploying: moto keeps the machines it executes in a backend of their own.
     with _function_output(workdir / FUNCTION_LOG), lambdas_in_process(Tasks(progress)):
@@ -162,12 +164,12 @@ def run_audiences(cloud: LocalCloud, workdir: Path, rows: int, progress: Progres
         size_created = len(cloud.emulator.audience_members(int(audience_id)))
 
         leaving = workdir / "customers-leaving.csv"
-        generate(leaving, rows // 4, SEED, bad_share=BAD_SHARE)  # same seed: the first quarter of the same file
+        leaving_truth = generate(leaving, rows // 4, SEED, bad_share=BAD_SHARE)  # same seed: the first quarter
         delete_settings = {**SETTINGS, "action": "UPDATE", "upload_mode": "DELETE", "audience_id": audience_id}
         delete = create.model_copy(update={"name": "demo-leaving", "settings": delete_settings})
         deleted = _drop_and_export(deployment, delete, leaving, progress)
     size_deleted = len(cloud.emulator.audience_members(int(audience_id)))
-    return AudiencesResult(created, size_created, deleted, size_deleted)
+    return AudiencesResult(truth, leaving_truth, created, size_created, deleted, size_deleted)
 
 
 @contextmanager

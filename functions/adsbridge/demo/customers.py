@@ -10,7 +10,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import random
+from dataclasses import dataclass
 from pathlib import Path
+
+from adsbridge.countries import UK_EEA
 
 HEADER = [
     "externaluserid",
@@ -254,7 +257,8 @@ class RowMaker:
             return f"{self.digits(4)} {rng.choice(['AB', 'CD', 'XY'])}"
         return self.digits(5)
 
-    def row(self, number: int) -> list[str]:
+    def row(self, number: int) -> tuple[str, list[str]]:
+        """The row's true country (its cell may be blank, lower case or "UK") and the row."""
         country = self.rng.choices(self.countries, self.weights)[0]
         first, last = self.first(), self.last()
         shown = country
@@ -265,7 +269,7 @@ class RowMaker:
             shown = country.lower()
         elif country == "GB" and roll < 0.3:
             shown = "UK"
-        return [
+        return country, [
             f"u{number:08d}",
             first,
             last,
@@ -288,11 +292,30 @@ class RowMaker:
         return [*row[:-1], "ZZ"]
 
 
-def generate(path: Path, rows: int, seed: int, *, bad_share: float = 0.0) -> None:
+@dataclass(frozen=True)
+class Generated:
+    """What a generated file holds, known independently of the exporter: the demo's ground truth."""
+
+    rows: int
+    broken: int  # rows with a fault every export must skip
+    uk_eea: int  # intact rows from the UK/EEA: without consent columns they are skipped by default
+
+    @property
+    def exportable(self) -> int:
+        return self.rows - self.broken - self.uk_eea
+
+
+def generate(path: Path, rows: int, seed: int, *, bad_share: float = 0.0) -> Generated:
     maker = RowMaker(seed)
+    broken = uk_eea = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(HEADER)
         for number in range(rows):
-            row = maker.row(number)
-            writer.writerow(maker.broken(row) if bad_share and maker.chance(bad_share) else row)
+            country, row = maker.row(number)
+            if bad_share and maker.chance(bad_share):
+                row, broken = maker.broken(row), broken + 1
+            else:
+                uk_eea += country in UK_EEA
+            writer.writerow(row)
+    return Generated(rows, broken, uk_eea)

@@ -29,9 +29,12 @@ def test_demo_results_equal_the_truth(tmp_path: Path) -> None:
 
     created, deleted = result.audiences.created.report, result.audiences.deleted.report
     assert created.total_records == ROWS and created.skipped_by_reason["missing_external_user_id"] > 0
-    assert result.audiences.size_after_create == created.uploaded_records > 0
-    assert deleted.total_records == ROWS // 4
-    assert result.audiences.size_after_delete == created.uploaded_records - deleted.uploaded_records
+    # audience sizes equal what the generator knows is exportable (intact rows outside the UK/EEA)
+    customers, leaving = result.audiences.customers, result.audiences.leaving
+    assert result.audiences.size_after_create == created.uploaded_records == customers.exportable > 0
+    assert created.skipped_records == customers.broken + customers.uk_eea
+    assert deleted.total_records == ROWS // 4 and deleted.uploaded_records == leaving.exportable
+    assert result.audiences.size_after_delete == customers.exportable - leaving.exportable
     # the functions' log (CloudWatch Logs in AWS) has both reports and none of the customers' PII
     log = (tmp_path / audiences.FUNCTION_LOG).read_text()
     assert log.count('"message":"export report"') == 2
