@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
+from moto import mock_aws
 
 from adsbridge.emulator import Emulator
+from adsbridge.emulator.streams import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_ENTRIES,
+    DeliveryError,
+    Owner,
+    SqsDelivery,
+    batches,
+)
 
 SP = "application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json"
 DSP = "application/vnd.MarketingStreamSubscriptions.DspStreamSubscriptionResource.v1.0+json"
@@ -188,3 +202,164 @@ def test_confirm_needs_the_right_topic_and_token(emu: Emulator, streams: Streams
     with pytest.raises(ValueError, match="Invalid token"):
         emu.sns.confirm_subscription(TopicArn="arn:aws:sns:us-east-1:1:x", Token="nope")
     assert emu.subscriptions.status(sid) == "PENDING_CONFIRMATION"
+
+
+# ------------------------------------------------------------------------------------------- delivery to SQS
+
+
+class CountingSqs:
+    """A thin wrapper over a moto SQS client: counts URL lookups, records batches, injects failed entries.
+
+    ``fail(call, entry)`` says whether the entry of the ``call``-th (1-based) SendMessageBatch fails.
+    """
+
+    def __init__(self, client: Any, fail: Callable[[int, dict[str, str]], bool] = lambda call, entry: False) -> None:
+        self.client = client
+        self.fail = fail
+        self.lookups = 0
+        self.batches: list[list[dict[str, str]]] = []
+
+    def get_queue_url(self, **kwargs: Any) -> Any:
+        self.lookups += 1
+        return self.client.get_queue_url(**kwargs)
+
+    def send_message_batch(self, *, QueueUrl: str, Entries: list[dict[str, str]]) -> Any:
+        self.batches.append(list(Entries))
+        failing = [e for e in Entries if self.fail(len(self.batches), e)]
+        ok = [e for e in Entries if e not in failing]
+        response = self.client.send_message_batch(QueueUrl=QueueUrl, Entries=ok) if ok else {}
+        failed = [
+            {"Id": e["Id"], "SenderFault": False, "Code": "InternalError", "Message": "injected"} for e in failing
+        ]
+        return {**response, "Failed": failed}
+
+
+@pytest.fixture
+def sqs() -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("sqs", region_name="us-east-1")
+
+
+def _queue(sqs: Any, name: str) -> str:
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return arn
+
+
+def _active(emu: Emulator, queue_arn: str, token: str = "t") -> str:
+    body = {"clientRequestToken": token, "dataSetId": "sp-traffic", "destinationArn": queue_arn}
+    sid: str = emu.subscriptions.create(Owner("3519471835403213", False), body)["subscriptionId"]
+    emu.subscriptions.set_status(sid, "ACTIVE")
+    return sid
+
+
+def _drain(sqs: Any, queue_arn: str) -> list[str]:
+    url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+    bodies: list[str] = []
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        bodies += [m["Body"] for m in got]
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)]
+        )
+    return [b for b in bodies if "SubscriptionConfirmation" not in b]
+
+
+def _records(count: int, big: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
+    return [{"idempotency_id": f"r{i}", "pad": "x" * (60_000 if i in big else 10)} for i in range(count)]
+
+
+def test_batches_split_at_ten_entries_and_256_kib() -> None:
+    bodies = ["a"] * 25 + ["b" * 100_000] * 3 + ["c"] * 2
+    groups = batches(bodies)
+    assert [len(g) for g in groups] == [10, 10, 7, 3]  # 5 small + 2 big fit; the third big one starts a group
+    assert [b for g in groups for b in g] == bodies
+    assert all(sum(len(b) for b in g) <= MAX_BATCH_BYTES for g in groups)
+    assert batches([]) == []
+    assert batches(["z" * 300_000]) == [["z" * 300_000]]  # too big alone: sent for SQS to refuse, not dropped
+
+
+def test_publish_delivers_every_message_exactly_once_in_order(sqs: Any) -> None:
+    counting = CountingSqs(sqs)
+    arns = [_queue(sqs, "adsbridge-sp-traffic"), _queue(sqs, "adsbridge-sp-traffic-2")]
+    emu = Emulator(sqs_client_for=lambda region: counting)
+    for n, arn in enumerate(arns):
+        _active(emu, arn, token=f"t{n}")
+    records = _records(25, big=frozenset({3, 5, 7, 9, 11}))  # five 60 kB bodies in the first ten
+    counting.batches.clear()
+    assert emu.subscriptions.publish("sp-traffic", records) == 50
+    expected = [json.dumps(r) for r in records]
+    assert all(len(b) <= MAX_BATCH_ENTRIES for b in counting.batches)
+    assert all(sum(len(e["MessageBody"]) for e in b) <= MAX_BATCH_BYTES for b in counting.batches)
+    assert any(len(b) < MAX_BATCH_ENTRIES for b in counting.batches[:-1])  # the byte limit split a group
+    sent = [e["MessageBody"] for b in counting.batches for e in b]
+    assert sent == expected + expected  # one subscription after the other, each in record order
+    for arn in arns:
+        assert Counter(_drain(sqs, arn)) == Counter(expected)
+    assert counting.lookups == 2  # one queue URL lookup per queue, confirmations included
+
+
+def test_enveloped_publish_wraps_each_record(sqs: Any) -> None:
+    arn = _queue(sqs, "adsbridge-sp-traffic")
+    emu = Emulator(sqs_client_for=lambda region: sqs)
+    _active(emu, arn)
+    records = _records(12)
+    assert emu.subscriptions.publish("sp-traffic", records, envelope=True) == 12
+    messages = [json.loads(b) for b in _drain(sqs, arn)]
+    assert {m["Type"] for m in messages} == {"Notification"}
+    assert sorted(m["Message"] for m in messages) == sorted(json.dumps(r) for r in records)
+
+
+def test_a_queue_gone_from_its_cached_url_is_looked_up_again(sqs: Any) -> None:
+    arn = _queue(sqs, "adsbridge-sp-traffic")
+    counting = CountingSqs(sqs)
+    delivery = SqsDelivery(lambda region: counting)
+    delivery.send(arn, "first")
+    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName="adsbridge-sp-traffic")["QueueUrl"])
+    with pytest.raises(ClientError, match=r"QueueDoesNotExist|NonExistentQueue"):
+        delivery.send(arn, "lost")  # lookup retried once, the queue is really gone: the error surfaces
+    _queue(sqs, "adsbridge-sp-traffic")
+    delivery.send_batch(arn, ["second", "third"])
+    assert sorted(_drain(sqs, arn)) == ["second", "third"]
+    assert counting.lookups == 3
+
+
+def test_a_stale_cached_url_is_dropped_and_looked_up_once_more(sqs: Any) -> None:
+    arn = _queue(sqs, "adsbridge-sp-traffic")
+    counting = CountingSqs(sqs)
+    delivery = SqsDelivery(lambda region: counting)
+    delivery.send(arn, "first")
+    real_send = counting.send_message_batch
+    calls: list[str] = []
+
+    def stale_once(*, QueueUrl: str, Entries: list[dict[str, str]]) -> Any:
+        calls.append(QueueUrl)
+        if len(calls) == 1:
+            error = {"Error": {"Code": "AWS.SimpleQueueService.NonExistentQueue", "Message": "gone"}}
+            raise ClientError(error, "SendMessageBatch")  # type: ignore[arg-type]
+        return real_send(QueueUrl=QueueUrl, Entries=Entries)
+
+    counting.send_message_batch = stale_once  # type: ignore[method-assign]
+    delivery.send_batch(arn, ["second"])
+    assert len(calls) == 2
+    assert counting.lookups == 2
+    assert sorted(_drain(sqs, arn)) == ["first", "second"]
+
+
+def test_failed_batch_entries_are_resent(sqs: Any) -> None:
+    arn = _queue(sqs, "adsbridge-sp-traffic")
+    counting = CountingSqs(sqs, fail=lambda call, entry: call == 1 and entry["Id"] == "4")
+    bodies = [f"m{i}" for i in range(15)]
+    SqsDelivery(lambda region: counting).send_batch(arn, bodies)
+    assert [len(b) for b in counting.batches] == [10, 1, 5]
+    assert counting.batches[1][0]["MessageBody"] == "m4"
+    assert Counter(_drain(sqs, arn)) == Counter(bodies)
+
+
+def test_persistently_failing_entries_raise_naming_how_many(sqs: Any) -> None:
+    arn = _queue(sqs, "adsbridge-sp-traffic")
+    counting = CountingSqs(sqs, fail=lambda call, entry: entry["MessageBody"] in {"m2", "m7"})
+    with pytest.raises(DeliveryError, match=r"^17 of 25 message\(s\) .*2 still failed after 3 attempts") as caught:
+        SqsDelivery(lambda region: counting).send_batch(arn, [f"m{i}" for i in range(25)])
+    assert caught.value.undelivered == 17  # 2 failed + 15 in later batches never sent
+    assert [len(b) for b in counting.batches] == [10, 2, 2]
+    assert sorted(_drain(sqs, arn)) == sorted(f"m{i}" for i in range(10) if i not in {2, 7})
