@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from .server import Emulator
+from .state import DEFAULT_MATCH_RATE, check_match_rate
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -26,15 +27,33 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="how long an upload job stays PENDING before it succeeds or fails (default 0.5)",
     )
     parser.add_argument(
+        "--match-rate",
+        type=_match_rate,
+        default=DEFAULT_MATCH_RATE,
+        help=f"share (0.0-1.0) of uploaded people that resolve to Amazon identities (default {DEFAULT_MATCH_RATE})",
+    )
+    parser.add_argument(
         "--accept-terms", action="store_true", help="start with the AMC terms already accepted (default: not)"
     )
     parser.set_defaults(func=run)
     return parser
 
 
+def _match_rate(text: str) -> float:
+    try:
+        return check_match_rate(float(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Serve until Ctrl-C (or until ``stop`` is set, for tests); prints the URL, credentials and env vars."""
-    emulator = Emulator(args.host, args.port, pending_seconds=args.pending_seconds)
+    emulator = Emulator(
+        args.host,
+        args.port,
+        pending_seconds=args.pending_seconds,
+        match_rate=getattr(args, "match_rate", DEFAULT_MATCH_RATE),
+    )
     try:
         emulator.start()
     except OSError as exc:

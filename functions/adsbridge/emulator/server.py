@@ -26,7 +26,7 @@ from adsbridge.stream.datasets import Realm
 
 from . import validation as v
 from .faults import FaultResponse, Faults
-from .state import Credentials, EmulatorState
+from .state import DEFAULT_MATCH_RATE, Credentials, EmulatorState
 from .streams import DSP_TYPES, SPONSORED_TYPES, EmulatorSns, SqsDelivery, Subscriptions, owner_from_headers
 from .validation import ApiError
 
@@ -480,7 +480,8 @@ class Emulator:
     Use as a context manager (``with Emulator() as emu:``); ``port=0`` picks a free port. ``realm`` is the Ads
     API realm the emulator plays; with ``sqs_client_for`` (region -> boto3 SQS client, e.g. moto's) new stream
     subscriptions get a ``SubscriptionConfirmation`` in their queue and ``subscriptions.publish`` delivers data.
-    ``sns`` confirms them, standing in for Amazon's SNS (see ``emulator.streams``).
+    ``sns`` confirms them, standing in for Amazon's SNS (see ``emulator.streams``). ``match_rate`` (0.0-1.0, else
+    ValueError) is the share of uploaded people that resolve to Amazon identities (see ``state.resolves``).
     """
 
     def __init__(
@@ -495,6 +496,7 @@ class Emulator:
         seed: int = 0,
         realm: Realm = Realm.NA,
         sqs_client_for: Callable[[str], Any] | None = None,
+        match_rate: float = DEFAULT_MATCH_RATE,
     ) -> None:
         self.credentials = credentials or Credentials()
         self.subscriptions = Subscriptions(realm, SqsDelivery(sqs_client_for) if sqs_client_for else None)
@@ -502,7 +504,11 @@ class Emulator:
         self.max_records_per_request = max_records_per_request
         self.faults = Faults(seed)
         self.state = EmulatorState(
-            self.credentials, pending_seconds=pending_seconds, token_ttl_seconds=token_ttl_seconds, seed=seed
+            self.credentials,
+            pending_seconds=pending_seconds,
+            token_ttl_seconds=token_ttl_seconds,
+            seed=seed,
+            match_rate=match_rate,
         )
         self._host, self._port = host, port
         self._server: _Server | None = None

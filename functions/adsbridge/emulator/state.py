@@ -7,6 +7,7 @@ whenever state is read or changed.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import secrets
 import threading
@@ -20,6 +21,7 @@ from .validation import ApiError, AudienceInput, AudienceUpdate, ConnectionInput
 
 AUTH_CODE_TTL_SECONDS = 300.0
 MAX_TTL_DEFAULT = 34_300_800
+DEFAULT_MATCH_RATE = 0.75  # an email hash below 0xc0000000 matches: the old "first hex digit 0-b" rule
 TERMS_TEXT = (
     "AMC Terms (sandbox): by accepting you confirm you may upload first-party data to Amazon Marketing Cloud. "
     "This text is served by the adsbridge emulator and is not Amazon's agreement."
@@ -106,6 +108,7 @@ class Job:
     due: float
     dsp: bool
     records: list[RecordInput]
+    match_rate: float = DEFAULT_MATCH_RATE
     state: str = "PENDING"
 
     def to_json(self) -> dict[str, Any]:
@@ -113,7 +116,7 @@ class Job:
         if self.state == "PENDING":
             return body
         valid = [r for r in self.records if r.error is None]
-        resolved = sum(resolves(r) for r in valid)
+        resolved = sum(resolves(r, self.match_rate) for r in valid)
         rate = round(100.0 * len(valid) / len(self.records), 2)
         body.update(
             successful={"recordsProcessedRate": rate},
@@ -130,16 +133,43 @@ class Job:
 _OTHER_PII = ("firstname", "lastname", "address", "city", "state", "postal")
 
 
-def resolves(record: RecordInput) -> bool:
-    """Deterministic stand-in for Amazon's identity resolution.
+def check_match_rate(match_rate: float) -> float:
+    if isinstance(match_rate, bool) or not isinstance(match_rate, int | float) or not 0.0 <= match_rate <= 1.0:
+        raise ValueError(f"match_rate must be a number from 0.0 to 1.0, got {match_rate!r}")
+    return float(match_rate)
 
-    A valid record "matches" if it has an email or phone hash whose first hex digit is 0-b (about 75% of
-    random hashes), or at least three distinct other PII fields (name/address/city/state/postal).
+
+def match_fraction(record: RecordInput) -> float | None:
+    """A stable point in [0, 1) for the person a record names; None when it names nobody.
+
+    Taken from the strongest identifier, as Amazon matches on it first: the email hash, else the phone hash
+    (first 8 hex digits; SHA-256 is uniform), else a hash over all other PII. Several values of one kind are
+    hashed together in sorted order, so entry order never changes the outcome.
     """
     for key in ("email", "phone"):
-        if any(value[0] < "c" for value in record.pii.get(key, ())):
-            return True
-    return sum(key in record.pii for key in _OTHER_PII) >= 3
+        values = record.pii.get(key)
+        if values:
+            return _fraction(values[0] if len(values) == 1 else _sha256("\n".join(sorted(values))))
+    other = sorted(f"{key}={value}" for key in _OTHER_PII for value in record.pii.get(key, ()))
+    return _fraction(_sha256("\n".join(other))) if other else None
+
+
+def resolves(record: RecordInput, match_rate: float = DEFAULT_MATCH_RATE) -> bool:
+    """Deterministic stand-in for Amazon's identity resolution: about ``match_rate`` of random people match.
+
+    A function of the hashed identifiers alone (no seed), so one person resolves the same way in every job,
+    CREATE or DELETE, and a lower rate's matches are a subset of a higher one's.
+    """
+    fraction = match_fraction(record)
+    return fraction is not None and fraction < match_rate
+
+
+def _fraction(hex_digest: str) -> float:
+    return int(hex_digest[:8], 16) / 2**32
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _now_iso() -> str:
@@ -156,8 +186,10 @@ class EmulatorState:
         pending_seconds: float,
         token_ttl_seconds: int,
         seed: int = 0,
+        match_rate: float = DEFAULT_MATCH_RATE,
     ) -> None:
         self._lock = threading.RLock()
+        self.match_rate = check_match_rate(match_rate)
         self.credentials = credentials
         self.pending_seconds = pending_seconds
         self.token_ttl_seconds = token_ttl_seconds
@@ -359,9 +391,8 @@ class EmulatorState:
                         "or an audience created with targetResource.advertiserId",
                     )
                 dsp = True
-            job = Job(
-                str(self._uuid()), audience.audience_id, time.monotonic() + self.pending_seconds, dsp, request.records
-            )
+            due = time.monotonic() + self.pending_seconds
+            job = Job(str(self._uuid()), audience.audience_id, due, dsp, request.records, self.match_rate)
             self._jobs[job.job_id] = job
             self._pending.append(job)
             return job.job_id
@@ -383,7 +414,7 @@ class EmulatorState:
             valid = [r for r in job.records if r.error is None]
             for record in valid:
                 if record.action == "CREATE":
-                    audience.members[record.external_id] = Member(resolves(record), job.dsp)
+                    audience.members[record.external_id] = Member(resolves(record, job.match_rate), job.dsp)
                 else:
                     audience.members.pop(record.external_id, None)
             audience.received_records += len(job.records)

@@ -31,6 +31,15 @@ def test_add_parser_defaults() -> None:
     assert (custom.port, custom.pending_seconds) == (0, 2.5)
 
 
+def test_match_rate_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _parser().parse_args(["emulator"]).match_rate == 0.75
+    assert _parser().parse_args(["emulator", "--match-rate", "0.3"]).match_rate == 0.3
+    for bad in ("1.5", "-0.1", "half"):
+        with pytest.raises(SystemExit):
+            _parser().parse_args(["emulator", "--match-rate", bad])
+    assert "match_rate must be a number from 0.0 to 1.0" in capsys.readouterr().err
+
+
 def test_run_prints_env_and_serves(capsys: pytest.CaptureFixture[str]) -> None:
     args = _parser().parse_args(["emulator", "--port", "0", "--accept-terms"])
     stop = threading.Event()

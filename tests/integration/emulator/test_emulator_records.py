@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import random
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +14,8 @@ import pytest
 import requests
 
 from adsbridge.emulator import Emulator
+from adsbridge.emulator.state import resolves
+from adsbridge.emulator.validation import RecordInput, validate_records
 
 if TYPE_CHECKING:
     from conftest import Api
@@ -296,21 +300,94 @@ def test_concurrent_uploads_all_apply(api: Api) -> None:
     assert api.emu.audience(audience_id)["metadata"]["audienceSize"]["receivedRecordSize"] == 800
 
 
+def _other_pii_hash(**pii: str) -> str:
+    """The documented hash the match rule takes over the non-email, non-phone PII of a record."""
+    return hashlib.sha256("\n".join(sorted(f"{k}={v}" for k, v in pii.items())).encode()).hexdigest()
+
+
+def _other_pii(api: Api, prefix: str) -> dict[str, str]:
+    """Three other-PII fields whose combined hash starts with ``prefix``."""
+    n = 0
+    while True:
+        pii = {"firstname": api.sha(f"f{n}"), "lastname": api.sha(f"l{n}"), "postal": api.sha(f"p{n}")}
+        if _other_pii_hash(**pii).startswith(prefix):
+            return pii
+        n += 1
+
+
 def test_pseudo_match_rule(api: Api) -> None:
+    # Default rate 0.75: an identifier hash below 0xc0000000 (first hex digit 0-b) resolves.
     audience_id = api.create_audience()
     low, high = api.hash_starting("0"), api.hash_starting("c")
     records = [
         _rec("email_low", hashedPII=[{"email": low}]),  # resolves: email hash starts below 'c'
-        _rec("phone_low", hashedPII=[{"email": high}, {"phone": low}]),  # resolves via phone
-        _rec("email_high", hashedPII=[{"email": high}]),  # does not resolve
-        _rec("three_fields", hashedPII=[{"firstname": high, "lastname": high, "postal": high}]),  # resolves
-        _rec("two_fields", hashedPII=[{"firstname": low, "city": low}]),  # does not resolve
+        _rec("email_high_phone_low", hashedPII=[{"email": high}, {"phone": low}]),  # email decides: no
+        _rec("phone_low", hashedPII=[{"phone": low, "firstname": high}]),  # no email: phone decides, resolves
+        _rec("email_high", hashedPII=[{"email": high, "firstname": low}]),  # does not resolve
+        _rec("names_low", hashedPII=[_other_pii(api, "1")]),  # no email/phone: hash of the rest, resolves
+        _rec("names_high", hashedPII=[_other_pii(api, "d")]),  # does not resolve
     ]
     status = _wait_terminal(api, _job_id(api.post_records(audience_id, records)))
     # advertiserId audiences always go to DSP
-    assert status["audienceSize"] == {"receivedRecordSize": 5, "idResolutionCount": 3, "dspAudienceSize": 3}
+    assert status["audienceSize"] == {"receivedRecordSize": 6, "idResolutionCount": 3, "dspAudienceSize": 3}
     size = api.emu.audience(audience_id)["metadata"]["audienceSize"]
-    assert size == {"receivedRecordSize": 5, "idResolutionCount": 3, "dspAudienceSize": 3}
+    assert size == {"receivedRecordSize": 6, "idResolutionCount": 3, "dspAudienceSize": 3}
+
+
+def _random_records(seed: int, count: int) -> list[dict[str, Any]]:
+    """Customer-like rows: names and address everywhere, email for most, phone for some."""
+    rng = random.Random(seed)
+
+    def h() -> str:
+        return f"{rng.getrandbits(256):064x}"
+
+    records = []
+    for i in range(count):
+        pii = {"firstname": h(), "lastname": h(), "address": h(), "city": h(), "postal": h()}
+        kind = rng.random()
+        if kind < 0.6:
+            pii["email"] = h()
+        elif kind < 0.8:
+            pii["phone"] = h()
+        records.append(_rec(f"u{i}", hashedPII=[pii]))
+    return records
+
+
+@pytest.mark.parametrize(("rate", "tolerance"), [(0.0, 0.0), (0.5, 0.04), (1.0, 0.0)])
+def test_match_rate_sets_the_resolved_share(api_for: Callable[[Emulator], Api], rate: float, tolerance: float) -> None:
+    records = _random_records(seed=7, count=2000)
+    resolved = []
+    for seed in (0, 1):  # a different emulator seed changes ids, never who resolves
+        with Emulator(pending_seconds=0.01, match_rate=rate, seed=seed) as emu:
+            emu.accept_terms()
+            api = api_for(emu)
+            audience_id = api.create_audience()
+            status = _wait_terminal(api, _job_id(api.post_records(audience_id, records)))
+            resolved.append(status["audienceSize"]["idResolutionCount"])
+            assert emu.audience(audience_id)["metadata"]["audienceSize"]["idResolutionCount"] == resolved[-1]
+    assert resolved[0] == resolved[1]
+    assert abs(resolved[0] / len(records) - rate) <= tolerance
+
+
+def test_resolution_is_a_stable_function_of_the_person() -> None:
+    parsed = [_parsed(r) for r in _random_records(seed=11, count=500)]
+    at_half = {r.external_id for r in parsed if resolves(r, 0.5)}
+    assert at_half == {r.external_id for r in parsed if resolves(r, 0.5)}
+    assert at_half < {r.external_id for r in parsed if resolves(r, 0.75)}  # lower rate: a subset
+    for record in parsed:  # DELETE of the same person, PII listed in another order: same answer
+        reordered = dict(reversed(list(record.pii.items())))
+        again = RecordInput(record.external_id, "DELETE", reordered)
+        assert resolves(again, 0.5) == resolves(record, 0.5)
+
+
+def _parsed(record: dict[str, Any]) -> RecordInput:
+    return validate_records({"audienceId": 1, "records": [record]}, 10).records[0]
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.5, float("nan"), True])
+def test_match_rate_out_of_range_is_refused(rate: float) -> None:
+    with pytest.raises(ValueError, match="match_rate"):
+        Emulator(match_rate=rate)
 
 
 # ------------------------------------------------------------------------------------------- target resource
