@@ -19,7 +19,7 @@ from aws_cdk import aws_sqs as sqs
 
 from adsbridge.stream import datasets
 from adsbridge.stream.datasets import Dataset, Realm
-from adsbridge.stream.redrive import DLQ_SUFFIX
+from adsbridge.stream.queues import QueueSettings, amazon_statements
 from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
 from infra.stream.acks import acknowledge
@@ -28,8 +28,6 @@ from infra.stream.operations import StreamOperations
 from infra.stream.subscriptions import MONITOR_SERVICE, StreamSubscriptions
 from infra.stream.views import RESULTS_PREFIX, AthenaViews
 
-REVIEWER_ROLE = "arn:aws:iam::926844853897:role/ReviewerRole"  # Amazon's queue validator (§4.1)
-MAX_RECEIVE_COUNT = 5
 OUR_COLUMNS = ("_received_at", "_message_id", "_realm")
 INGEST_SERVICE = "stream-ingest"  # Powertools service name: the "service" dimension of the ingest metrics
 
@@ -102,8 +100,9 @@ class StreamStack(cdk.Stack):
 
         self.queues: dict[str, sqs.Queue] = {}
         self.dlqs: dict[str, sqs.Queue] = {}
+        settings = QueueSettings(ingest_timeout_seconds=config.lambda_timeout_seconds, prefix=config.queue_prefix)
         for dataset in chosen:
-            self._queue(dataset, config, timeout)
+            self._queue(dataset, config, settings)
         self.subscriptions = (
             StreamSubscriptions(self, "Subscriptions", realm=realm, config=config, queues=self.queues)
             if config.subscriptions_in(realm)
@@ -170,13 +169,12 @@ class StreamStack(cdk.Stack):
             after=[self.workgroup, *tables],
         )
 
-    def _queue(self, dataset: Dataset, config: StreamConfig, timeout: cdk.Duration) -> None:
-        name = f"{config.queue_prefix}{dataset.id}"
-        retention = cdk.Duration.days(14)
+    def _queue(self, dataset: Dataset, config: StreamConfig, settings: QueueSettings) -> None:
+        retention = cdk.Duration.seconds(settings.retention_seconds)
         dlq = sqs.Queue(
             self,
             f"Dlq-{dataset.id}",
-            queue_name=f"{name}{DLQ_SUFFIX}",
+            queue_name=settings.dlq_name(dataset.id),
             retention_period=retention,
             enforce_ssl=True,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
@@ -185,31 +183,16 @@ class StreamStack(cdk.Stack):
         queue = sqs.Queue(
             self,
             f"Queue-{dataset.id}",
-            queue_name=name,
+            queue_name=settings.name(dataset.id),
             retention_period=retention,
-            receive_message_wait_time=cdk.Duration.seconds(20),
-            visibility_timeout=cdk.Duration.seconds(timeout.to_seconds() * 6),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=MAX_RECEIVE_COUNT),
+            receive_message_wait_time=cdk.Duration.seconds(settings.receive_wait_seconds),
+            visibility_timeout=cdk.Duration.seconds(settings.visibility_timeout_seconds),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=settings.max_receive_count),
             enforce_ssl=True,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
         )
-        queue.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowAmazonMarketingStreamSns",
-                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
-                actions=["sqs:SendMessage"],
-                resources=[queue.queue_arn],
-                conditions={"ArnLike": {"aws:SourceArn": dataset.sns_source_arn(self.realm)}},
-            )
-        )
-        queue.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowAmazonMarketingStreamReviewer",
-                principals=[iam.ArnPrincipal(REVIEWER_ROLE)],
-                actions=["sqs:GetQueueAttributes"],
-                resources=[queue.queue_arn],
-            )
-        )
+        for statement in amazon_statements(dataset, self.realm, queue.queue_arn):
+            queue.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
         self.ingest.function.add_event_source(
             sources.SqsEventSource(
                 queue,

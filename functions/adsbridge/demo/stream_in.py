@@ -1,6 +1,6 @@
-"""Stream in: the realm's queues and raw bucket in moto, Marketing Stream subscriptions to them, a realistic
-stream published into them, the ingest handler fed by a local poller as Lambda's event source mapping
-would, then the views' own SQL in DuckDB.
+"""Stream in: the realm's queues and raw bucket in moto (with StreamStack's settings, ``stream.queues``),
+Marketing Stream subscriptions to them, a realistic stream published into them, the ingest handler fed by a
+local poller as Lambda's event source mapping would, then the views' own SQL in DuckDB.
 
 Amazon's side is the emulator: the demo subscribes each streamed dataset's queue for a demo profile with
 the real ``StreamsClient``; the emulator puts a ``SubscriptionConfirmation`` in the queue, the ingest
@@ -32,11 +32,11 @@ from adsbridge.local_lambda import LocalContext
 from adsbridge.stream import datasets, synthetic
 from adsbridge.stream.datasets import Dataset, Realm
 from adsbridge.stream.duck import catalog, download, hourly
-from adsbridge.stream.redrive import DLQ_SUFFIX
+from adsbridge.stream.queues import QueueSettings, amazon_policy
 
 REALM = Realm.NA
-QUEUE_PREFIX = datasets.DEFAULT_QUEUE_PREFIX
-MAX_RECEIVE_COUNT = "5"  # as StreamStack's DLQ redrive
+QUEUES = QueueSettings()  # StreamStack's queues with StreamConfig's defaults (ingest timeout, queue prefix)
+QUEUE_PREFIX = QUEUES.prefix
 BUCKET = "adsbridge-demo-stream-raw"
 DATABASE = "ams"
 STREAMED = ("sp-traffic", "sp-conversion", "sd-traffic", "budget-usage", "campaigns")
@@ -73,17 +73,25 @@ Deliver = Callable[[LocalCloud, dict[str, str], list[synthetic.Delivery], Progre
 
 
 def provision(cloud: LocalCloud) -> dict[str, str]:
-    """Every dataset's queue with its DLQ, named as StreamStack names them, and the raw bucket; id → queue URL."""
+    """Every dataset's queue and DLQ as StreamStack deploys them, and the raw bucket; id → queue URL.
+
+    Names, retention, long polling, visibility, redrive and Amazon's queue policy all come from
+    ``stream.queues``, as the stack's do.
+    """
     sqs = cloud.client("sqs")
     urls: dict[str, str] = {}
-    for dataset_id in datasets.catalogue():
-        name = f"{QUEUE_PREFIX}{dataset_id}"
-        dlq = sqs.create_queue(QueueName=f"{name}{DLQ_SUFFIX}")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT})
-        urls[dataset_id] = sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+    for dataset_id, dataset in datasets.catalogue().items():
+        dlq = sqs.create_queue(QueueName=QUEUES.dlq_name(dataset_id), Attributes=QUEUES.dlq_attributes())["QueueUrl"]
+        url = sqs.create_queue(QueueName=QUEUES.name(dataset_id), Attributes=QUEUES.queue_attributes(_arn(sqs, dlq)))
+        policy = amazon_policy(dataset, REALM, _arn(sqs, url["QueueUrl"]))
+        sqs.set_queue_attributes(QueueUrl=url["QueueUrl"], Attributes={"Policy": policy})
+        urls[dataset_id] = url["QueueUrl"]
     cloud.client("s3").create_bucket(Bucket=BUCKET)
     return urls
+
+
+def _arn(sqs: Any, url: str) -> str:
+    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
 
 def streams_client(cloud: LocalCloud) -> StreamsClient:
@@ -168,10 +176,7 @@ def run_stream(
 
 def queue_arns(cloud: LocalCloud, urls: dict[str, str]) -> dict[str, str]:
     sqs = cloud.client("sqs")
-    return {
-        d: sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        for d, u in urls.items()
-    }
+    return {d: _arn(sqs, u) for d, u in urls.items()}
 
 
 def poll(
@@ -208,7 +213,9 @@ def _batches(sqs: Any, url: str) -> Iterator[list[dict[str, Any]]]:
     while True:
         batch: list[dict[str, Any]] = []
         while len(batch) < LAMBDA_BATCH:
-            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+            got = sqs.receive_message(  # the queue long-polls (20 s) like the stack's; the poller must not wait
+                QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
+            ).get("Messages", [])
             if not got:
                 break
             batch += got
