@@ -15,7 +15,7 @@ from adsbridge.demo.progress import Progress
 from adsbridge.demo.stream_in import REALM, StreamResult, campaign_states, performance_rows, run_stream
 
 PENDING_SECONDS = 0.5  # how long the emulator keeps an upload job IN_PROGRESS
-STREAM_SHARE = 30  # one stream message per this many customers: ingest through moto's server is the slow part
+STREAM_SHARE = 6  # one stream message per this many customers (5,000 for the default 30,000); see stream_in.POLL_EVERY
 
 
 @dataclass(frozen=True)

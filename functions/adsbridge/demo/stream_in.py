@@ -1,6 +1,6 @@
 """Stream in: the realm's queues and raw bucket in moto (with StreamStack's settings, ``stream.queues``),
-Marketing Stream subscriptions to them, a realistic stream published into them, the ingest handler fed by a
-local poller as Lambda's event source mapping would, then the views' own SQL in DuckDB.
+Marketing Stream subscriptions to them, a realistic stream published into them, the ingest handler fed as it
+arrives by a local poller as Lambda's event source mapping would, then the views' own SQL in DuckDB.
 
 Amazon's side is the emulator: the demo subscribes each streamed dataset's queue for a demo profile with
 the real ``StreamsClient``; the emulator puts a ``SubscriptionConfirmation`` in the queue, the ingest
@@ -19,7 +19,6 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import StringIO
-from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,10 @@ STREAMED = ("sp-traffic", "sp-conversion", "sd-traffic", "budget-usage", "campai
 PROFILE = Owner("3519471835403213")  # the demo advertiser's profile, whose stream is subscribed
 START = datetime(2024, 3, 1, tzinfo=UTC)
 LAMBDA_BATCH = 1000  # records per handler invocation (the stack allows up to 10,000 within a 60 s window)
+# Messages the emulator publishes between two polls. moto's SQS costs O(queue depth) per message sent or
+# received (it recounts the queue for every message's retention check), so the poller keeps up as Lambda's
+# event source would instead of letting the whole stream pile up: the demo's time grows linearly with messages.
+POLL_EVERY = 100
 SEED = 20240301
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -104,18 +107,20 @@ def streams_client(cloud: LocalCloud) -> StreamsClient:
 def publish_from_emulator(
     cloud: LocalCloud, urls: dict[str, str], deliveries: list[synthetic.Delivery], progress: Progress
 ) -> int:
-    """Amazon's SNS delivery, played by the emulator: each dataset's messages, in order, to its ACTIVE subscriptions.
+    """Amazon's SNS delivery, played by the emulator: each dataset's messages to its ACTIVE subscriptions.
 
-    Runs of raw messages are published raw and runs of enveloped ones in SNS Notifications, as generated.
+    Raw messages are published raw and enveloped ones in SNS Notifications, as generated: one ``publish`` for
+    each dataset's raw ones and one for its enveloped ones, each in order (the emulator batches its sends). A
+    Standard queue does not keep order anyway, and nothing downstream depends on it.
     """
-    by_dataset: dict[str, list[tuple[dict[str, Any], bool]]] = {}
+    groups: dict[tuple[str, bool], list[dict[str, Any]]] = {}
     for delivery in deliveries:
-        by_dataset.setdefault(delivery.dataset_id, []).append(_unwrap(delivery.body))
+        record, envelope = _unwrap(delivery.body)
+        groups.setdefault((delivery.dataset_id, envelope), []).append(record)
     published = 0
-    for dataset_id, messages in by_dataset.items():
-        for envelope, run in groupby(messages, key=lambda m: m[1]):
-            published += cloud.emulator.subscriptions.publish(dataset_id, [r for r, _ in run], envelope=envelope)
-            progress.bar("published", published, len(deliveries))
+    for (dataset_id, envelope), records in groups.items():
+        published += cloud.emulator.subscriptions.publish(dataset_id, records, envelope=envelope)
+        progress.bar("published", published, len(deliveries))
     return published
 
 
@@ -155,13 +160,20 @@ def run_stream(
     progress.step(f"confirmed {len(ids)}: every subscription ACTIVE")
 
     stream = synthetic.generate(random.Random(SEED), messages, chosen, start=START)
-    progress.step(f"The emulator publishing {messages:,} messages over 48 hours ({', '.join(STREAMED)})")
-    published = deliver(cloud, urls, stream.deliveries, progress)
-    if published != len(stream.deliveries):
-        raise StreamFailure(f"published {published:,} of {len(stream.deliveries):,} messages")
-    progress.step(f"published {published:,}")
-    progress.step("Ingest handler polling the queues in SQS batches")
-    failed += poll(cloud, urls, arns, len(stream.deliveries), progress, ingest)
+    progress.step(
+        f"The emulator publishing {messages:,} messages of 48 hours in order ({', '.join(STREAMED)}), "
+        f"the ingest handler polling the queues in SQS batches every {POLL_EVERY} messages"
+    )
+    published, quiet = 0, Progress(StringIO())
+    for start in range(0, len(stream.deliveries), POLL_EVERY):
+        chunk = stream.deliveries[start : start + POLL_EVERY]
+        sent = deliver(cloud, urls, chunk, quiet)
+        if sent != len(chunk):
+            raise StreamFailure(f"published {sent:,} of {len(chunk):,} messages from message {start:,} on")
+        published += sent
+        failed += poll(cloud, {d: urls[d] for d in {m.dataset_id for m in chunk}}, arns, sent, quiet, ingest)
+        progress.bar("published and ingested", published, len(stream.deliveries))
+    progress.step(f"published and ingested {published:,}")
 
     for d, sid in ids.items():
         streams.archive(PROFILE, sid, notes="adsbridge demo done")
@@ -210,18 +222,23 @@ def poll(
 
 
 def _batches(sqs: Any, url: str) -> Iterator[list[dict[str, Any]]]:
-    while True:
+    """Up to ``LAMBDA_BATCH`` messages at a time until the queue is drained; one empty receive ends the pass.
+
+    ``WaitTimeSeconds=0``: the queue long-polls (20 s) like the stack's, but the poller knows when it is drained.
+    """
+    empty = False
+    while not empty:
         batch: list[dict[str, Any]] = []
         while len(batch) < LAMBDA_BATCH:
-            got = sqs.receive_message(  # the queue long-polls (20 s) like the stack's; the poller must not wait
+            got = sqs.receive_message(
                 QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
             ).get("Messages", [])
             if not got:
+                empty = True
                 break
             batch += got
-        if not batch:
-            return
-        yield batch
+        if batch:
+            yield batch
 
 
 def _record(message: dict[str, Any], arn: str) -> dict[str, Any]:

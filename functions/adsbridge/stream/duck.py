@@ -20,12 +20,15 @@ _OURS = ("_received_at", "_message_id", "_realm")
 
 
 def download(s3: Any, bucket: str, dest: Path) -> Path:
-    """Every object of the raw bucket under ``dest``, keeping the keys (so the Hive partitions) as paths."""
+    """Every object of the raw bucket under ``dest``, keeping the keys (so the Hive partitions) as paths.
+
+    One ``GetObject`` each: the objects are small, and ``download_file`` adds a ``HeadObject`` and a thread pool.
+    """
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
             target = dest / obj["Key"]
             target.parent.mkdir(parents=True, exist_ok=True)
-            s3.download_file(bucket, obj["Key"], str(target))
+            target.write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
     return dest
 
 
