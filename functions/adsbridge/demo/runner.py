@@ -62,6 +62,8 @@ def demo(*, rows: int, keep: bool, workdir: Path | None, progress: Progress, out
 
 
 def print_stream(result: StreamResult, out: TextIO) -> None:
+    from adsbridge.demo.stream_in import budget_usage
+
     header, rows = performance_rows(result.con, 10)
     out.write("\n== Stream in: SP performance, de-duplicated, busiest campaign-hours (DuckDB, the views' SQL) ==\n")
     out.write("".join(f"{h:>12}" for h in header) + "\n")
@@ -69,6 +71,10 @@ def print_stream(result: StreamResult, out: TextIO) -> None:
         out.write("".join(f"{v:>12.2f}" if isinstance(v, float) else f"{v!s:>12}" for v in row) + "\n")
     states = campaign_states(result.con)
     out.write("\nLatest campaign states: " + ", ".join(f"{c}={s}" for c, s in states.items()) + "\n")
+    out.write("\nLatest budget usage per budget scope (the budget_usage_latest view):\n")
+    out.write("".join(f"{h:>12}" for h in ("scope_type", "scope_id", "budget", "usage_%")) + "  updated_at\n")
+    for (_, _, scope_type, scope_id), (budget, percentage, updated) in budget_usage(result.con).items():
+        out.write(f"{scope_type:>12}{scope_id:>12}{budget:>12.2f}{percentage:>12.2f}  {updated}\n")
 
 
 def print_audiences(result: AudiencesResult, out: TextIO) -> None:

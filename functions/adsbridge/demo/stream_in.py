@@ -265,8 +265,10 @@ def _invoke(lambda_handler: Callable[..., dict[str, Any]], records: list[dict[st
 
 def performance_rows(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The busiest hours of the de-duplicated SP performance view (traffic joined with conversions)."""
+    # An hour without conversions has NULL conversion measures (the view's LEFT JOIN): no sales is 0 sales.
     cursor = con.execute(
-        f"SELECT dt, hour, campaign_id, sum(impressions), sum(clicks), sum(cost), sum(attributed_sales_7d) "
+        f"SELECT dt, hour, campaign_id, sum(impressions), sum(clicks), sum(cost), "
+        f"coalesce(sum(attributed_sales_7d), 0) "
         f"FROM {DATABASE}.sp_performance_hourly GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT {limit}"
     )
     return ["dt", "hour", "campaign", "impressions", "clicks", "cost", "sales_7d"], cursor.fetchall()
@@ -275,6 +277,18 @@ def performance_rows(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[list[s
 def campaign_states(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     rows = con.execute(f"SELECT campaignid, state FROM {DATABASE}.campaigns_latest ORDER BY 1").fetchall()
     return dict(rows)
+
+
+def budget_usage(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, ...], tuple[float, float, str]]:
+    """Budget scope (advertiser, marketplace, scope type, scope id) → (budget, usage %, updated at), from the
+    budget-usage "latest" view: each scope's newest usage."""
+    dataset = datasets.get("budget-usage")
+    keys = ", ".join(dataset.keys)
+    rows = con.execute(
+        f"SELECT {keys}, budget, budget_usage_percentage, usage_updated_timestamp "
+        f"FROM {DATABASE}.{dataset.table}_latest ORDER BY {keys}"
+    ).fetchall()
+    return {tuple(row[: len(dataset.keys)]): tuple(row[len(dataset.keys) :]) for row in rows}
 
 
 def hourly_matches_truth(result: StreamResult, dataset: Dataset) -> bool:

@@ -63,6 +63,19 @@ class Stream:
                 newest[fields["campaignId"]] = fields
         return {campaign: fields["state"] for campaign, fields in newest.items()}
 
+    def latest_budget_usage(self, dataset: Dataset) -> dict[tuple[str, ...], tuple[float, float, str]]:
+        """Budget scope (the dataset's identity keys) → (budget, usage %, updated at) of its newest usage."""
+        newest: dict[tuple[str, ...], dict[str, Any]] = {}
+        for fields in self._of(dataset):
+            scope = tuple(fields[k] for k in dataset.keys)
+            seen = newest.get(scope)
+            if seen is None or _updated(fields) > _updated(seen):
+                newest[scope] = fields
+        return {
+            scope: (fields["budget"], fields["budget_usage_percentage"], fields["usage_updated_timestamp"])
+            for scope, fields in newest.items()
+        }
+
     def _of(self, dataset: Dataset) -> list[dict[str, Any]]:
         return [fields for fields in self.unique if fields["dataset_id"] == dataset.id]
 
@@ -71,6 +84,7 @@ def generate(rng: random.Random, total: int, chosen: Sequence[Dataset], *, start
     """``total`` deliveries over ``hours`` hours from ``start`` (UTC), spread over the ``chosen`` datasets."""
     unique_count = total * 8 // 10
     versions: dict[str, int] = defaultdict(int)
+    updates: set[tuple[str, datetime]] = set()  # (budget scope, updated at) already generated
     unique: list[tuple[int, dict[str, Any]]] = []  # (hour index, record)
     while len(unique) < unique_count:
         dataset, hour = rng.choice(chosen), rng.randrange(hours)
@@ -86,7 +100,7 @@ def generate(rng: random.Random, total: int, chosen: Sequence[Dataset], *, start
             versions[campaign] += 1
             unique.append((hour, _campaign(rng, dataset, campaign, versions[campaign])))
         else:
-            unique.append((hour, _budget(rng, dataset, window)))
+            unique.append((hour, _budget(rng, dataset, window, updates)))
     unique = unique[:unique_count]
     repeats = [rng.choice(unique) for _ in range(total - len(unique))]
     timed = [(start + timedelta(hours=hour, seconds=rng.randrange(5400)), f) for hour, f in unique + repeats]
@@ -135,19 +149,30 @@ def _campaign(rng: random.Random, dataset: Dataset, campaign: str, version: int)
     }
 
 
-def _budget(rng: random.Random, dataset: Dataset, window: datetime) -> dict[str, Any]:
+def _budget(
+    rng: random.Random, dataset: Dataset, window: datetime, updates: set[tuple[str, datetime]]
+) -> dict[str, Any]:
+    """A fresh usage; never two for one scope in the same second, so each scope's latest is well defined."""
     updated = window + timedelta(seconds=rng.randrange(3600))
+    scope = f"c{rng.randrange(4)}"
+    while (scope, updated) in updates:
+        updated = window + timedelta(seconds=rng.randrange(3600))
+    updates.add((scope, updated))
     return {
         "dataset_id": dataset.id,
         "advertiser_id": "ENTITY0",
         "marketplace_id": "ATVPDKIKX0DER",
         "budget_scope_type": "CAMPAIGN",
-        "budget_scope_id": f"c{rng.randrange(4)}",
+        "budget_scope_id": scope,
         "advertising_product_type": "SPONSORED_PRODUCTS",
         "budget": 100.0,
         "budget_usage_percentage": rng.randrange(400) * 0.25,
         "usage_updated_timestamp": updated.isoformat().replace("+00:00", "Z"),
     }
+
+
+def _updated(fields: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(fields["usage_updated_timestamp"])
 
 
 def _body(rng: random.Random, index: int, fields: dict[str, Any]) -> str:

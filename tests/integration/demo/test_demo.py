@@ -26,6 +26,8 @@ def test_demo_results_equal_the_truth(tmp_path: Path) -> None:
     for dataset_id in ("sp-traffic", "sp-conversion", "sd-traffic"):
         assert stream_in.hourly_matches_truth(stream, datasets.get(dataset_id)), dataset_id
     assert stream_in.campaign_states(stream.con) == stream.stream.latest_states(datasets.get("campaigns"))
+    budgets = stream_in.budget_usage(stream.con)
+    assert budgets and budgets == stream.stream.latest_budget_usage(datasets.get("budget-usage"))
 
     created, deleted = result.audiences.created.report, result.audiences.deleted.report
     assert created.total_records == ROWS and created.skipped_by_reason["missing_external_user_id"] > 0
