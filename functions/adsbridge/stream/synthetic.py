@@ -1,7 +1,7 @@
 """A seeded, realistic Marketing Stream: what Amazon delivers hour by hour, and the truth behind it.
 
 Metric datasets get hourly deltas with restatements (same key and hour, a new idempotency_id) and negative
-corrections; entities (campaigns) new versions; budget usage fresh percentages. About a fifth of the
+corrections, in each advertiser's own UTC offset; most conversions share the key of that hour's traffic; entities (campaigns) new versions; budget usage fresh percentages. About a fifth of the
 deliveries repeat an earlier message (at-least-once), some arrive an hour or two late, half in SNS envelopes.
 Money is in quarter units, so float sums are exact in any order and a check can compare with ``==``.
 The stream integration tests and ``adsbridge demo`` both use it, so the demo shows what the tests prove.
@@ -23,6 +23,7 @@ from adsbridge.stream.datasets import Dataset, Kind
 OFFSETS = ("-08:00", "-07:00", "+09:00", "+01:00", "+00:00")
 SNS_TOPIC = "arn:aws:sns:us-east-1:906013806264:t"
 STATES = ("ENABLED", "ENABLED", "ENABLED", "PAUSED", "ARCHIVED")
+ATTRIBUTED = 0.85  # share of conversions credited to traffic already generated for that hour
 _FIXED = {"marketplace_id": ("ATVPDKIKX0DER",), "currency": ("USD",), "match_type": ("EXACT", "BROAD", "PHRASE")}
 _FIXED |= {"placement": ("Top of Search on-Amazon", "Detail Page on-Amazon", "Other on-Amazon")}
 _POOLS = {"advertiser_id": ("ENTITY", 3), "campaign_id": ("c", 4), "ad_group_id": ("g", 2), "ad_id": ("a", 2)}
@@ -85,12 +86,19 @@ def generate(rng: random.Random, total: int, chosen: Sequence[Dataset], *, start
     unique_count = total * 8 // 10
     versions: dict[str, int] = defaultdict(int)
     updates: set[tuple[str, datetime]] = set()  # (budget scope, updated at) already generated
+    traffic: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)  # (traffic dataset, hour) → records
     unique: list[tuple[int, dict[str, Any]]] = []  # (hour index, record)
     while len(unique) < unique_count:
         dataset, hour = rng.choice(chosen), rng.randrange(hours)
         window = start + timedelta(hours=hour)
         if dataset.kind is Kind.METRIC:
             fields = _metric(rng, dataset, window)
+            earlier = traffic.get((dataset.id.replace("-conversion", "-traffic"), hour))
+            if dataset.id.endswith("-conversion") and earlier and rng.random() < ATTRIBUTED:
+                clicked = rng.choice(earlier)  # a conversion credited to traffic of the same key and hour
+                fields |= {k: clicked[k] for k in dataset.keys if k in clicked}
+            elif dataset.id.endswith("-traffic"):
+                traffic[(dataset.id, hour)].append(fields)
             unique.append((hour, fields))
             if rng.random() < 0.15:  # a restatement of the same key and hour, delivered later
                 restated = {**_metric(rng, dataset, window), **{k: fields[k] for k in dataset.keys}}
@@ -112,9 +120,6 @@ def generate(rng: random.Random, total: int, chosen: Sequence[Dataset], *, start
 def _metric(rng: random.Random, dataset: Dataset, window: datetime) -> dict[str, Any]:
     sign = -1 if rng.random() < 0.1 else 1  # negative corrections
     fields: dict[str, Any] = {"idempotency_id": str(uuid.UUID(int=rng.getrandbits(128))), "dataset_id": dataset.id}
-    offset = rng.choice(OFFSETS)  # Amazon states the window in the marketplace's offset
-    local = window.astimezone(datetime.fromisoformat(f"2000-01-01T00:00:00{offset}").tzinfo)
-    fields["time_window_start"] = local.isoformat()
     for column in dataset.columns:
         name = column.name
         if name in _POOLS:
@@ -122,6 +127,11 @@ def _metric(rng: random.Random, dataset: Dataset, window: datetime) -> dict[str,
             fields[name] = f"{prefix}{rng.randrange(size)}"
         elif name in _FIXED:
             fields[name] = rng.choice(_FIXED[name])
+    # Amazon states the window in the advertiser's marketplace offset: one offset per advertiser
+    advertiser = fields.get("advertiser_id")
+    offset = OFFSETS[int(advertiser[-1]) % len(OFFSETS)] if advertiser else rng.choice(OFFSETS)
+    local = window.astimezone(datetime.fromisoformat(f"2000-01-01T00:00:00{offset}").tzinfo)
+    fields["time_window_start"] = local.isoformat()
     for name in ("keyword_text", "targeting_text"):
         source = fields.get("keyword_id") if name == "keyword_text" else fields.get("target_id")
         if name in {c.name for c in dataset.columns}:
