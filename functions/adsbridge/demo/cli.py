@@ -20,7 +20,10 @@ def add_parser(subparsers: Any) -> None:
         description="Stream in and Audiences out against local stand-ins for AWS and Amazon, then a summary.",
     )
     parser.add_argument(
-        "--rows", type=int, default=DEFAULT_ROWS, help="customers in the file (stream messages: a thirtieth)"
+        "--rows",
+        type=int,
+        default=DEFAULT_ROWS,
+        help="customers in the file (stream messages: a sixth as many, at least 200)",
     )
     parser.add_argument("--keep", action="store_true", help="leave the servers running for exploration (Ctrl-C ends)")
     parser.add_argument("--workdir", type=Path, help="where the generated files go (default: a new temp directory)")

@@ -12,7 +12,7 @@ from typing import TextIO
 from adsbridge.demo.audiences import FUNCTION_LOG, MACHINE, STATE_BUCKET, AudiencesResult, run_audiences
 from adsbridge.demo.local_aws import LocalCloud, local_cloud
 from adsbridge.demo.progress import Progress
-from adsbridge.demo.stream_in import REALM, StreamResult, campaign_states, performance_rows, run_stream
+from adsbridge.demo.stream_in import REALM, StreamResult, budget_usage, campaign_states, performance_rows, run_stream
 
 PENDING_SECONDS = 0.5  # how long the emulator keeps an upload job IN_PROGRESS
 STREAM_SHARE = 6  # one stream message per this many customers (5,000 for the default 30,000); see stream_in.POLL_EVERY
@@ -62,8 +62,6 @@ def demo(*, rows: int, keep: bool, workdir: Path | None, progress: Progress, out
 
 
 def print_stream(result: StreamResult, out: TextIO) -> None:
-    from adsbridge.demo.stream_in import budget_usage
-
     header, rows = performance_rows(result.con, 10)
     out.write("\n== Stream in: SP performance, de-duplicated, busiest campaign-hours (DuckDB, the views' SQL) ==\n")
     out.write("".join(f"{h:>12}" for h in header) + "\n")
