@@ -48,7 +48,7 @@ bench: setup  ## speed and memory figures (printed, never asserted)
 	$(BIN)/python bench/hash_bench.py
 	$(BIN)/python bench/export_bench.py
 
-demo: setup  ## both pipelines end to end on this machine: moto server as AWS, the emulator as Amazon, DuckDB as Athena
+demo: $(VENV)/.installed  ## both pipelines end to end on this machine: moto server as AWS, the emulator as Amazon, DuckDB as Athena (needs no Node)
 	$(BIN)/adsbridge demo
 
 sample-export: setup  ## adsbridge export of the bundled sample file against the local Ads API emulator
