@@ -12,18 +12,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeGuard
 
+from adsbridge.countries import ISO_3166_ALPHA2
+
 AUDIENCES_TYPE = "application/vnd.amcaudiences.v1+json"
 CONNECTIONS_TYPE = "application/vnd.amcaudiencesconnections.v1+json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 
-# Country codes Amazon accepts for hashed PII (§3.4), plus UNKNOWN. The metadata spec allows any ISO code;
-# the emulator uses this shorter list for both metadata and records on purpose (catches typos like "UK").
+# Country codes Amazon accepts for hashed PII records (§3.4), plus UNKNOWN.
 COUNTRY_CODES = frozenset(
     {
         *("AE", "AU", "BE", "BR", "CA", "DE", "EG", "ES", "FR", "GB", "IN"),
         *("IT", "JP", "MX", "NL", "PL", "SA", "SE", "SG", "TR", "US", "UNKNOWN"),
     }
 )
+# An audience's countryCode may be any ISO 3166-1 alpha-2 code or UNKNOWN (§3.3): "UK" is still refused.
+AUDIENCE_COUNTRY_CODES = ISO_3166_ALPHA2 | {"UNKNOWN"}
 CURRENCIES = frozenset(("AED", "AUD", "CAD", "CNY", "EUR", "GBP", "INR", "JPY", "MXN", "SAR", "SEK", "TRY", "USD"))
 PII_KEYS = frozenset({"email", "phone", "firstname", "lastname", "address", "city", "state", "postal"})
 CONSENT_VALUES = frozenset({"DENIED", "GRANTED", "NOT_APPLICABLE", "UNKNOWN"})
@@ -276,8 +279,8 @@ def validate_audience_create(body: dict[str, Any]) -> AudienceInput:
         advertiser_id = value
 
     country = _string(body, "countryCode", "body", required=False)
-    if country is not None and country not in COUNTRY_CODES:
-        bad_request(f"countryCode {country!r} is not supported; use one of {' '.join(sorted(COUNTRY_CODES))}")
+    if country is not None and country not in AUDIENCE_COUNTRY_CODES:
+        bad_request(f"countryCode {country!r} is not an ISO 3166-1 alpha-2 code or UNKNOWN")
 
     if "metadata" not in body:
         bad_request("metadata is required (metadata.externalAudienceId)")

@@ -102,7 +102,7 @@ INVALID_BODIES: dict[str, dict[str, Any]] = {
     "advertiser-zero": {"targetResource": {"advertiserId": 0}},
     "country-lowercase": {"countryCode": "us"},
     "country-uk": {"countryCode": "UK"},
-    "country-unsupported": {"countryCode": "CH"},
+    "country-not-iso": {"countryCode": "XX"},
     "metadata-missing": {"metadata": None},
     "external-id-missing": {"metadata": {"ttl": 10}},
     "external-id-empty": {"metadata": {"externalAudienceId": ""}},
@@ -145,8 +145,18 @@ def test_invalid_metadata_is_400(api: Api, change: dict[str, Any]) -> None:
         {"metadata": _meta(ttl=0, audienceFees=[])},
         {"metadata": _meta(ttl=34300800, audienceFees=[{"cpmCents": 0, "currency": "JPY"}])},
         {"countryCode": "UNKNOWN"},
+        {"countryCode": "CH"},  # any ISO code for the audience; records are limited to Amazon's PII markets
     ],
-    ids=["name-1", "name-128", "description-empty", "description-1000", "ttl-0", "ttl-max", "country-unknown"],
+    ids=[
+        "name-1",
+        "name-128",
+        "description-empty",
+        "description-1000",
+        "ttl-0",
+        "ttl-max",
+        "country-unknown",
+        "country-any-iso",
+    ],
 )
 def test_boundary_metadata_is_accepted(api: Api, change: dict[str, Any]) -> None:
     assert api.call("POST", PATH, {**api.audience_body(), **change}).status_code == 201

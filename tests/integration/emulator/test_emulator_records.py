@@ -173,6 +173,7 @@ PER_RECORD: dict[str, tuple[dict[str, Any], str]] = {
     "too-many-values": (_rec("m1", hashedPII=[{"email": GOOD_HASH}] * 101), "limit is 100"),
     "country-unknown-code": (_rec("c1", countryCode="XX"), "countryCode"),
     "country-uk": (_rec("c2", countryCode="UK"), "countryCode"),
+    "country-outside-pii-markets": (_rec("c3", countryCode="CH"), "countryCode"),  # fine for an audience, not here
     "consent-enum": (
         _rec("s1", userConsent={"consent": {"amzn": {"amznAdStorage": "YES", "amznUserData": "GRANTED"}}}),
         "userConsent",
