@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 import boto3
+import requests
 from moto.server import ThreadedMotoServer
 
 from adsbridge import METRICS_NAMESPACE
@@ -73,6 +74,8 @@ def local_cloud(*, pending_seconds: float, realm: Realm = Realm.NA) -> Iterator[
     moto.start()
     host, port = moto.get_host_and_port()
     aws_url = f"http://{host}:{port}"
+    # moto's server keeps its state in this process's backends: a second local cloud must start empty
+    requests.post(f"{aws_url}/moto-api/reset", timeout=30).raise_for_status()
     emulator = Emulator(pending_seconds=pending_seconds, realm=realm, sqs_client_for=sqs_clients(aws_url)).start()
     saved = dict(os.environ)
     os.environ.update(environment(aws_url, emulator))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from adsbridge.demo import audiences, cli, runner, stream_in
+from adsbridge.demo.local_aws import local_cloud
 from adsbridge.demo.progress import Progress
 from adsbridge.stream import datasets
 
@@ -51,3 +52,12 @@ def test_a_failure_exits_non_zero_with_a_one_line_reason(capsys: pytest.CaptureF
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
     assert err[-1] == "demo failed: ValueError: --rows must be at least 100"
+
+
+def test_a_failed_execution_stops_the_demo_with_the_reports_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audiences, "SETTINGS", {**audiences.SETTINGS, "max_wait_time": 5000})
+    with local_cloud(pending_seconds=0.1) as cloud, pytest.raises(audiences.DemoFailure) as failure:
+        audiences.run_audiences(cloud, tmp_path, 200, Progress(io.StringIO()))
+    assert "job demo ended FAILED/FAILED" in str(failure.value) and "max_wait_time" in str(failure.value)
