@@ -79,22 +79,33 @@ class StreamOperations(Construct):
         if subscription_monitor:
             self._subscription_alarms(*subscription_monitor)
         self.dashboard = self._dashboard(name, queues, dlqs, ingest, ingest_service)
+        if subscription_monitor:
+            self._subscription_widgets(*subscription_monitor)
 
     def _subscription_alarms(self, monitor: lambda_.Function, service: str) -> None:
         for status, advice in SUBSCRIPTION_ALARMS.items():
-            metric = cw.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name=metric_name(status),
-                dimensions_map={"service": service},
-                period=MONITOR_PERIOD,
-                statistic="Maximum",
-            )
+            metric = _subscription_metric(status, service)
             self._alarm(metric_name(status), metric, threshold=0, description=f"{metric_name(status)}: {advice}")
         self._alarm(
             "SubscriptionMonitorErrors",
             monitor.metric_errors(period=MONITOR_PERIOD, statistic="Sum"),
             threshold=0,
             description="the subscription monitor failed, so the subscription alarms have no fresh data",
+        )
+
+    def _subscription_widgets(self, monitor: lambda_.Function, service: str) -> None:
+        """The monitor's hourly counts: healthy subscriptions beside the ones that need the operator."""
+        healthy = [_subscription_metric(s, service) for s in ("ACTIVE", "PENDING_CONFIRMATION", "PROVISIONING")]
+        broken = [_subscription_metric(s, service) for s in SUBSCRIPTION_ALARMS]
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="Subscriptions delivering or starting", left=healthy, width=8, height=6),
+            cw.GraphWidget(title="Subscriptions needing action", left=broken, width=8, height=6),
+            cw.GraphWidget(
+                title="Subscription monitor errors",
+                left=[monitor.metric_errors(period=MONITOR_PERIOD, statistic="Sum")],
+                width=8,
+                height=6,
+            ),
         )
 
     def _topic(self, email: str | None, arn: str | None) -> sns.ITopic | None:
@@ -184,3 +195,14 @@ class StreamOperations(Construct):
             ),
         )
         return dashboard
+
+
+def _subscription_metric(status: str, service: str) -> cw.Metric:
+    """One status count of the hourly subscription monitor (its latest value per hour)."""
+    return cw.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=metric_name(status),
+        dimensions_map={"service": service},
+        period=MONITOR_PERIOD,
+        statistic="Maximum",
+    )

@@ -124,3 +124,11 @@ def test_an_hourly_monitor_and_an_alarm_per_bad_status() -> None:
         assert alarm["Namespace"] == "adsbridge" and alarm["Threshold"] == 0 and alarm["Period"] == 3600
         assert alarm["Dimensions"] == [{"Name": "service", "Value": "stream-subscriptions-monitor"}]
     assert sum(a["Properties"].get("MetricName") == "Errors" for a in alarms) == 2  # ingest and monitor
+
+
+def test_the_dashboard_shows_subscription_counts_when_subscriptions_are_managed() -> None:
+    [dashboard] = template().find_resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for name in ("SubscriptionsActive", "SubscriptionsPendingConfirmation", "SubscriptionsSuspended"):
+        assert f'\\"adsbridge\\",\\"{name}\\",\\"service\\",\\"stream-subscriptions-monitor\\"' in body, name
+    assert "Subscriptions needing action" in body
