@@ -26,12 +26,11 @@ from adsbridge.demo.customers import Generated, generate
 from adsbridge.demo.local_aws import LocalCloud
 from adsbridge.demo.progress import Progress
 from adsbridge.export.handlers import runtime
-from adsbridge.export.local_machine import create_machine, execute, run_task
+from adsbridge.export.local_machine import create_machine, execute
 from adsbridge.export.report import ExportReport
 from adsbridge.export.state import INCOMING, JobSpec
 from adsbridge.export.steps import REPORT_PREFIX
 from adsbridge.export.trigger import execution_input, object_created_pattern
-from adsbridge.local_lambda import lambdas_in_process
 
 INPUT_BUCKET = "adsbridge-demo-input"
 STATE_BUCKET = "adsbridge-demo-state"
@@ -91,16 +90,15 @@ class DemoFailure(RuntimeError):
     """A demo step ended in a state the demo cannot go on from; the message says which and why."""
 
 
-class Tasks:
-    """Lambda for the state machine: runs each task's handler and draws the UploadChunk bar as chunks finish."""
+class ChunkProgress:
+    """Watches the state machine's tasks: says what Prepare planned and draws the UploadChunk bar."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # Map runs chunks in parallel threads
         self._chunks = self._done = 0
 
-    def __call__(self, task: str, event: dict[str, Any]) -> Any:
-        result = run_task(task, event)
+    def __call__(self, task: str, result: Any) -> None:
         with self._lock:
             if task == "Prepare":
                 self._chunks, self._done = len(result["chunks"]), 0
@@ -110,7 +108,6 @@ class Tasks:
                 self.progress.bar("UploadChunk", self._done, self._chunks)
             elif task == "PollStatus" and result.get("done"):
                 self.progress.step("PollStatus: Amazon has processed every batch")
-        return result
 
 
 @dataclass(frozen=True)
@@ -155,8 +152,7 @@ def run_audiences(cloud: LocalCloud, workdir: Path, rows: int, progress: Progres
     progress.step(f"Generating {rows:,} customers (about {BAD_SHARE:.0%} broken rows) into {customers}")
     truth = generate(customers, rows, SEED, bad_share=BAD_SHARE)
     create = JobSpec(name="demo", settings=SETTINGS, secret_name=SECRET, chunk_bytes=CHUNK_BYTES, accept_terms=True)
-    # Within lambdas_in_process before deploying: moto keeps the machines it executes in a backend of their own.
-    with _function_output(workdir / FUNCTION_LOG), lambdas_in_process(Tasks(progress)):
+    with _function_output(workdir / FUNCTION_LOG), cloud.observing(ChunkProgress(progress)):
         progress.step("Deploying the export in moto: buckets, job secret, the ASL state machine, the job's rule")
         deployment = deploy(cloud)
         created = _drop_and_export(deployment, create, customers, progress)

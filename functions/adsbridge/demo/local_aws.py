@@ -10,7 +10,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -20,18 +20,46 @@ from moto.server import ThreadedMotoServer
 
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.emulator import Emulator
+from adsbridge.export.local_machine import run_task
+from adsbridge.local_lambda import lambdas_in_process
 from adsbridge.stream.datasets import Realm
 
 REGION = "us-east-1"
+AWS_CLIENT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+
+
+Observer = Callable[[str, Any], None]  # (task, its result) after each Lambda invocation
 
 
 @dataclass
 class LocalCloud:
     aws_url: str
     emulator: Emulator
+    observers: list[Observer] = field(default_factory=list)
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION, endpoint_url=self.aws_url)  # type: ignore[call-overload]
+
+    def invoke(self, task: str, event: dict[str, Any]) -> Any:
+        """moto's Lambda for the export functions: the task's handler, in this process."""
+        result = run_task(task, event)
+        for observer in list(self.observers):
+            observer(task, result)
+        return result
+
+    @contextmanager
+    def observing(self, observer: Observer) -> Iterator[None]:
+        """Call ``observer`` after each invocation for as long as the block runs (the demo's progress bars)."""
+        self.observers.append(observer)
+        try:
+            yield
+        finally:
+            self.observers.remove(observer)
+
+    def cli_environment(self) -> dict[str, str]:
+        """What another shell needs for the adsbridge CLI and AWS tools to reach these servers."""
+        aws = environment(self.aws_url, self.emulator)
+        return {name: aws[name] for name in AWS_CLIENT_VARIABLES} | self.emulator.client_environment()
 
 
 def environment(aws_url: str, emulator: Emulator) -> dict[str, str]:
@@ -79,8 +107,10 @@ def local_cloud(*, pending_seconds: float, realm: Realm = Realm.NA) -> Iterator[
     emulator = Emulator(pending_seconds=pending_seconds, realm=realm, sqs_client_for=sqs_clients(aws_url)).start()
     saved = dict(os.environ)
     os.environ.update(environment(aws_url, emulator))
+    cloud = LocalCloud(aws_url, emulator)
     try:
-        yield LocalCloud(aws_url, emulator)
+        with lambdas_in_process(cloud.invoke):  # for the cloud's whole life: moto keeps such machines apart
+            yield cloud
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -12,7 +12,15 @@ from typing import TextIO
 from adsbridge.demo.audiences import FUNCTION_LOG, MACHINE, STATE_BUCKET, AudiencesResult, run_audiences
 from adsbridge.demo.local_aws import LocalCloud, local_cloud
 from adsbridge.demo.progress import Progress
-from adsbridge.demo.stream_in import REALM, StreamResult, budget_usage, campaign_states, performance_rows, run_stream
+from adsbridge.demo.stream_in import (
+    PROFILE,
+    REALM,
+    StreamResult,
+    budget_usage,
+    campaign_states,
+    performance_rows,
+    run_stream,
+)
 
 PENDING_SECONDS = 0.5  # how long the emulator keeps an upload job IN_PROGRESS
 STREAM_SHARE = 6  # one stream message per this many customers (5,000 for the default 30,000); see stream_in.POLL_EVERY
@@ -105,11 +113,15 @@ def print_summary(result: DemoResult, cloud: LocalCloud, out: TextIO) -> None:
 
 
 def wait_for_exploration(cloud: LocalCloud, progress: Progress) -> None:
-    """Keep both servers up until Ctrl-C, saying how to reach them."""
+    """Keep both servers up until Ctrl-C, saying how to reach them from another shell."""
+    exports = " ".join(f"{name}='{value}'" for name, value in cloud.cli_environment().items())
     progress.step(
-        f"Servers kept running. In another shell: export AWS_ENDPOINT_URL={cloud.aws_url} AWS_ACCESS_KEY_ID=demo "
-        f"AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1 ADSBRIDGE_API_URL={cloud.emulator.url} "
-        f"ADSBRIDGE_TOKEN_URL={cloud.emulator.token_url}; Ctrl-C here stops them"
+        "Servers kept running; Ctrl-C here stops them. In another shell:\n"
+        f"  export {exports}\n"
+        f"  adsbridge streams list --realm {REALM} --profile {PROFILE.id}\n"
+        f"  aws s3 ls --recursive s3://{STATE_BUCKET}/reports/   # AWS CLI v2 or any boto3 client\n"
+        "  aws stepfunctions list-executions --state-machine-arn "
+        "$(aws stepfunctions list-state-machines --query 'stateMachines[0].stateMachineArn' --output text)"
     )
     try:
         while True:

@@ -69,11 +69,7 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         f"  sandbox client secret: {creds.client_secret}",
         f"  sandbox refresh token: {creds.refresh_token}",
         "Point adsbridge at it with:",
-        f"  export ADSBRIDGE_API_URL='{emulator.url}'",
-        f"  export ADSBRIDGE_TOKEN_URL='{emulator.token_url}'",
-        f"  export ADSBRIDGE_CLIENT_ID='{creds.client_id}'",
-        f"  export ADSBRIDGE_CLIENT_SECRET='{creds.client_secret}'",
-        f"  export ADSBRIDGE_REFRESH_TOKEN='{creds.refresh_token}'",
+        *(f"  export {name}='{value}'" for name, value in emulator.client_environment().items()),
         "Press Ctrl-C to stop.",
     ]
     print("\n".join(lines), flush=True)

@@ -518,6 +518,16 @@ class Emulator:
         self.url = ""
         self.token_url = ""
 
+    def client_environment(self) -> dict[str, str]:
+        """The variables that point the adsbridge CLI at this emulator, signed in to its sandbox account."""
+        return {
+            "ADSBRIDGE_API_URL": self.url,
+            "ADSBRIDGE_TOKEN_URL": self.token_url,
+            "ADSBRIDGE_CLIENT_ID": self.credentials.client_id,
+            "ADSBRIDGE_CLIENT_SECRET": self.credentials.client_secret,
+            "ADSBRIDGE_REFRESH_TOKEN": self.credentials.refresh_token,
+        }
+
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> Emulator:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 from pathlib import Path
 
 import pytest
 
+from adsbridge import cli as adsbridge_cli
 from adsbridge.demo import audiences, cli, runner, stream_in
 from adsbridge.demo.local_aws import local_cloud
 from adsbridge.demo.progress import Progress
@@ -61,3 +63,13 @@ def test_a_failed_execution_stops_the_demo_with_the_reports_reason(
     with local_cloud(pending_seconds=0.1) as cloud, pytest.raises(audiences.DemoFailure) as failure:
         audiences.run_audiences(cloud, tmp_path, 200, Progress(io.StringIO()))
     assert "job demo ended FAILED/FAILED" in str(failure.value) and "max_wait_time" in str(failure.value)
+
+
+def test_what_keep_prints_lets_another_shell_use_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    with local_cloud(pending_seconds=0.1) as cloud:
+        shell = cloud.cli_environment()
+        for name in [n for n in os.environ if n.startswith(("AWS_", "ADSBRIDGE_"))]:
+            del os.environ[name]  # local_cloud restores the environment on exit
+        os.environ.update(shell)
+        assert adsbridge_cli.main(["streams", "list", "--realm", "NA", "--profile", stream_in.PROFILE.id]) == 0
+    assert capsys.readouterr().out == "no subscriptions\n"  # signed in to the emulator's sandbox account
