@@ -1,7 +1,8 @@
 """The export state machine's definition: one ASL file, filled in the way CloudFormation fills it.
 
-ExportStack hands the file to CDK with ``definition_substitutions``; the demo and the state-machine tests
-fill it with :func:`definition` and run it in moto's Step Functions.
+The file lives with the CDK app (``infra/export/statemachine/``), which hands it to CDK with
+``definition_substitutions``; the demo and the state-machine tests, which run from a checkout of the
+repository, fill it with :func:`definition` and run it in moto's Step Functions.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ASL_FILE = Path(__file__).with_name("export.asl.json")
+ASL_FILE = Path(__file__).resolve().parents[3] / "infra/export/statemachine/export.asl.json"
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
 
