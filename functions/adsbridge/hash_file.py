@@ -235,15 +235,15 @@ def _run_parallel(blocks: Iterator[Block], dst: TextIO, hasher: _RowHasher, work
     """Ordered, bounded pipeline: workers hash the blocks, this process writes the results in input order.
 
     At most two blocks per worker are in flight, so memory does not depend on the input size. The counts
-    are added to ``hasher``'s. Workers are forked where possible (no re-import); where the destination is a
-    strict UTF-8 text file they also encode, and this process writes their bytes to its buffer."""
+    are added to ``hasher``'s. Workers are forked on Linux (no re-import) and spawned elsewhere (macOS offers
+    fork but system frameworks are not fork-safe); where the destination is a strict UTF-8 text file they also
+    encode, and this process writes their bytes to its buffer."""
     target = getattr(dst, "buffer", None)
     encoding: str | None = None
     if target is not None and getattr(dst, "errors", None) == "strict" and _is_utf8(getattr(dst, "encoding", "")):
         encoding = "utf-8"
         dst.flush()  # the header went through the text layer
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     setup = (hasher.header, hasher.country, hasher.normalized_only, encoding)
     rows = 0
     in_flight: collections.deque[concurrent.futures.Future[tuple[str | bytes, int, list[int], int]]] = (
