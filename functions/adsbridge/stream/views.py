@@ -97,6 +97,9 @@ def _performance(database: str, traffic: Dataset, conversion: Dataset, name: str
         traffic=hourly_view(traffic),
         conversion=hourly_view(conversion),
         conversion_columns=",\n    ".join(f"c.{m}" for m in conversion.measures),
-        join_on="\n    AND ".join(f"t.{k} IS NOT DISTINCT FROM c.{k}" for k in join_keys),
+        # dt/hour too, though time_window_start implies them: it lets Athena prune the conversion side's partitions
+        join_on="\n    AND ".join(
+            [*(f"t.{k} IS NOT DISTINCT FROM c.{k}" for k in join_keys), "t.dt = c.dt", "t.hour = c.hour"]
+        ),
     )
     return View(name, sql)

@@ -26,3 +26,11 @@ def test_sql_is_fully_rendered_and_names_the_database() -> None:
 def test_missing_placeholder_is_an_error() -> None:
     with pytest.raises(KeyError):
         views.render("latest", database="db")
+
+
+def test_a_days_query_can_prune_partitions() -> None:
+    """Athena pushes a dt/hour filter below a window only through its PARTITION BY columns, and prunes a
+    join's other side only when the join names the partition columns."""
+    by_name = {v.name: v.sql for v in views.views("db", datasets.catalogue().values())}
+    assert "PARTITION BY t.dt, t.hour, t.idempotency_id" in by_name["sp_traffic_dedup"]
+    assert "t.dt = c.dt" in by_name["sp_performance_hourly"] and "t.hour = c.hour" in by_name["sp_performance_hourly"]
