@@ -108,7 +108,7 @@ class Ingestor:
             },
             separators=(",", ":"),
             ensure_ascii=False,
-        ).encode()
+        ).encode(errors="backslashreplace")  # a lone surrogate (half an emoji) becomes its JSON escape, \ud83d
         if TRUNCATED_MARKER.encode() in line:
             self.counts["TruncatedPayloads"] += 1
         group = self._groups[prefix(record.dataset.id, dt, hour)]

@@ -107,6 +107,16 @@ def test_a_failed_write_fails_only_its_messages() -> None:
     assert ing.counts["WriteFailures"] == 1
 
 
+def test_half_an_emoji_is_kept_as_its_json_escape() -> None:
+    """A lone surrogate parses from JSON but cannot be UTF-8: it must not send the message to the DLQ."""
+    s3 = FakeS3()
+    ing = ingestor(s3)
+    ing.stage(message(1, with_window("2022-02-01T10:00:00-08:00", keyword_text="shoes \ud83d")))
+    assert ing.flush() == {}
+    [rows] = s3.lines().values()
+    assert rows[0]["keyword_text"] == "shoes \ud83d"
+
+
 def test_truncated_payloads_are_kept_and_counted() -> None:
     s3 = FakeS3()
     ing = ingestor(s3)
