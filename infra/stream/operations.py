@@ -26,8 +26,10 @@ OLDEST_MESSAGE_SECONDS = 3600
 PERIOD = cdk.Duration.minutes(5)
 MONITOR_PERIOD = cdk.Duration.hours(1)  # the subscription monitor runs hourly
 SUBSCRIPTION_ALARMS = {
-    "FAILED_CONFIRMATION": "nobody confirmed within Amazon's deadline; subscribe again (`adsbridge streams subscribe`)",
-    "FAILED_PROVISIONING": "Amazon could not set up delivery; check the destination, then subscribe again",
+    "FAILED_CONFIRMATION": "nobody confirmed within Amazon's deadline; subscribe again (`adsbridge streams subscribe`) "
+    "and archive the failed one (`adsbridge streams archive`), which otherwise keeps this alarm on",
+    "FAILED_PROVISIONING": "Amazon could not set up delivery; check the destination, subscribe again and archive the "
+    "failed one, which otherwise keeps this alarm on",
     "SUSPENDED": "the queue or the token's user broke the subscription; it cannot be reactivated: fix the cause, "
     "subscribe again and archive the suspended one",
     STALE: "pending confirmation for over a day: check the queue policy and the ingest function's DLQ",
