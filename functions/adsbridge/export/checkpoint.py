@@ -1,8 +1,9 @@
 """Run state in S3: the prepared target and each finished chunk's result, so a re-run resumes, not repeats.
 
-A run is one input object version: its id hashes bucket, key and ETag, so re-running the same input (after a
-crash, or a redrive) finds the audience already prepared and skips every chunk already uploaded; within an
-unfinished chunk, every batch Amazon already accepted. Only offsets, counts, ids and job states are stored:
+A run is one input object version under one set of job settings: its id hashes bucket, key, ETag and the
+settings, so re-running the same input with the same settings (after a crash, or a redrive) finds the audience
+already prepared and skips every chunk already uploaded; within an unfinished chunk, every batch Amazon already
+accepted. The same file with changed settings (UPDATE/DELETE, another audience or target) is a new run. Only offsets, counts, ids and job states are stored:
 never row data.
 """
 
@@ -15,8 +16,9 @@ from typing import Any
 CHECKPOINT_PREFIX = "checkpoints"
 
 
-def run_id(bucket: str, key: str, etag: str) -> str:
-    return hashlib.sha256(f"{bucket}\0{key}\0{etag}".encode()).hexdigest()[:24]
+def run_id(bucket: str, key: str, etag: str, settings: dict[str, Any]) -> str:
+    canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{bucket}\0{key}\0{etag}\0{canonical}".encode()).hexdigest()[:24]
 
 
 class RunStore:

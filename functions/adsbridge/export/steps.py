@@ -45,10 +45,10 @@ class Services:
 
 
 def prepare_run(job: JobSpec, source: SourceObject, services: Services) -> Prepared:
-    """Validate settings, plan chunks and make the audience ready; a re-run of the same input reuses all of it."""
+    """Validate settings, plan chunks and make the audience ready; a re-run (same input, same settings) reuses it."""
     settings = parse_settings(job.settings)
     head = services.s3.head_object(Bucket=source.bucket, Key=source.key)
-    run = run_id(source.bucket, source.key, head["ETag"])
+    run = run_id(source.bucket, source.key, head["ETag"], job.settings)
     store = _store(services, job, run)
     done = store.load("prepared.json")
     if done is not None:

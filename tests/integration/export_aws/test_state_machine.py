@@ -159,3 +159,22 @@ def test_a_retried_upload_chunk_resumes_after_the_batches_amazon_accepted(export
     members = export_machine.emulator.audience_members(report["audience_id"])
     received = export_machine.emulator.audience(report["audience_id"])["metadata"]["audienceSize"]
     assert received["receivedRecordSize"] == uploaded == len(members)  # every externalUserId received once
+
+
+def test_redropping_a_file_with_changed_settings_is_a_new_run(export_machine: ExportMachine) -> None:
+    export_machine.put_input("incoming/crm/c.csv", SAMPLE)
+    status, first = export_machine.run("incoming/crm/c.csv", settings())
+    assert status == "SUCCEEDED"
+    posts = export_machine.records_posts()
+    audience = first["audience_id"]
+    assert len(export_machine.emulator.audience_members(audience)) == 18
+
+    # the same bytes again, now to remove those people: must not resume the CREATE/APPEND run's checkpoints
+    export_machine.put_input("incoming/crm/c.csv", SAMPLE)
+    status, second = export_machine.run(
+        "incoming/crm/c.csv", settings(action="UPDATE", audience_id=str(audience), upload_mode="DELETE")
+    )
+    assert (status, second["status"]) == ("SUCCEEDED", "SUCCEEDED"), second["reason"]
+    assert second["run_id"] != first["run_id"] and second["audience_id"] == audience
+    assert second["uploaded_records"] == 18 and export_machine.records_posts() > posts
+    assert not export_machine.emulator.audience_members(audience)
