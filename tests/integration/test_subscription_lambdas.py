@@ -17,6 +17,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "adsbridge")  # as Adsbrid
 from adsbridge.local_lambda import LocalContext
 from adsbridge.stream import subscription_monitor, subscription_resource
 from tests.integration.stream.lambda_event import environment
+from tests.integration.test_subscription_resource import STACK_RESOURCE
 
 SECRET = "adsbridge/lwa"
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:adsbridge-sp-traffic"
@@ -42,7 +43,7 @@ def deployed(emulator_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterato
 def test_custom_resource_then_monitor(deployed: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
     props = {"Realm": "NA", "OwnerId": "3519471835403213", "Dsp": "false", "DatasetId": "sp-traffic", "QueueArn": QUEUE}
     created = subscription_resource.lambda_handler(
-        {"RequestType": "Create", "RequestId": "r1", "ResourceProperties": props},
+        {"RequestType": "Create", "RequestId": "r1", "ResourceProperties": props, **STACK_RESOURCE},
         LocalContext(),  # type: ignore[arg-type]
     )
     deployed.subscriptions.set_status(created["PhysicalResourceId"], "SUSPENDED")

@@ -19,8 +19,14 @@ def props(queue: str = QUEUE, dataset: str = "sp-traffic") -> dict[str, str]:
     return {"Realm": "NA", "OwnerId": PROFILE.id, "Dsp": "false", "DatasetId": dataset, "QueueArn": queue}
 
 
+STACK_RESOURCE = {
+    "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/AdsbridgeStreamNA/0f1e2d3c",
+    "LogicalResourceId": "SubscriptionsSptraffic3519471835403213",
+}
+
+
 def event(kind: str, request_id: str = "req-1", **extra: Any) -> dict[str, Any]:
-    return {"RequestType": kind, "RequestId": request_id, "ResourceProperties": props(), **extra}
+    return {"RequestType": kind, "RequestId": request_id, "ResourceProperties": props(), **STACK_RESOURCE, **extra}
 
 
 @pytest.fixture
@@ -68,3 +74,21 @@ def test_limit_error_fails_the_resource_with_advice(handle: Any, streams: Stream
     streams.create(PROFILE, "sp-traffic", OTHER + "-2")
     with pytest.raises(SubscriptionFailed, match=r"already has 2 subscriptions to sp-traffic.*adsbridge streams list"):
         handle(event("Create"))
+
+
+def test_a_subscription_made_elsewhere_is_neither_taken_over_nor_archived(handle: Any, streams: StreamsClient) -> None:
+    by_hand = streams.create(PROFILE, "sp-traffic", QUEUE, notes="made with adsbridge streams subscribe")
+    with pytest.raises(SubscriptionFailed, match=rf"{by_hand} already delivers sp-traffic .* not made by this stack"):
+        handle(event("Create"))
+    # if anything ever points a Delete at it (a rollback, a renamed resource), it stays live
+    handle(event("Delete", "req-2", PhysicalResourceId=by_hand))
+    assert statuses(streams) == {by_hand: "PENDING_CONFIRMATION"}
+
+
+def test_a_renamed_resource_does_not_adopt_its_predecessors_subscription(handle: Any, streams: StreamsClient) -> None:
+    old = handle(event("Create"))["PhysicalResourceId"]
+    renamed = event("Create", "req-2", LogicalResourceId="SubscriptionsRenamed")
+    with pytest.raises(SubscriptionFailed, match="not made by this stack resource"):
+        handle(renamed)  # else the old resource's cleanup Delete would archive what the new one adopted
+    handle(event("Delete", "req-3", PhysicalResourceId=old))
+    assert statuses(streams) == {old: "ARCHIVED"}

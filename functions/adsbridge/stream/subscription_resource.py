@@ -2,10 +2,13 @@
 
 The physical id is Amazon's subscription id. Create subscribes (the stack makes it wait for the queue policy,
 or Amazon's confirmation could not reach the queue); ``clientRequestToken`` is CloudFormation's RequestId, so
-a retried call cannot subscribe twice. A live subscription with the same dataset and queue is adopted instead
-of duplicated: Amazon allows one per destination, and a rollback of an Update asks for the old one again.
-Update with another owner, dataset or queue subscribes anew and returns a new id, so CloudFormation's cleanup
-Delete archives the old one. Delete archives (Amazon has no delete); an unknown or archived id is done.
+a retried call cannot subscribe twice. Each subscription's notes carry a mark of the stack resource that made
+it. A live subscription with the same dataset and queue and this resource's mark is adopted instead of
+duplicated (a retried Create; a rollback of an Update asks for the old one again); one without the mark
+(made by hand, or by another resource) fails the Create with advice rather than being taken over, because
+Delete archives, and an archived subscription can never deliver again. Update with another owner, dataset
+or queue subscribes anew and returns a new id, so CloudFormation's cleanup Delete archives the old one.
+Delete archives only subscriptions bearing this resource's mark; an unknown or archived id is done.
 
 Environment: ``SECRET_NAME`` (LwA credentials, see ``adsbridge.ads.secrets``).
 Resource properties: ``Realm``, ``OwnerId``, ``Dsp`` ("true"/"false"), ``DatasetId``, ``QueueArn``.
@@ -13,6 +16,7 @@ Resource properties: ``Realm``, ``OwnerId``, ``Dsp`` ("true"/"false"), ``Dataset
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -41,26 +45,42 @@ def on_event(event: Mapping[str, Any], client_for: Callable[[Realm], StreamsClie
     owner = Owner(str(props["OwnerId"]), dsp=props["Dsp"] == "true")
     client = client_for(realm)
     kind = event["RequestType"]
+    mark = resource_mark(event)
     if kind == "Delete":
-        _archive(client, owner, event["PhysicalResourceId"])
+        _archive(client, owner, event["PhysicalResourceId"], mark)
         return {"PhysicalResourceId": event["PhysicalResourceId"]}
     if kind == "Update" and _same(props, event["OldResourceProperties"]):
         return {"PhysicalResourceId": event["PhysicalResourceId"]}
-    subscription_id = _subscribe(client, owner, props["DatasetId"], props["QueueArn"], token=event["RequestId"])
+    subscription_id = _subscribe(client, owner, props["DatasetId"], props["QueueArn"], event["RequestId"], mark)
     return {"PhysicalResourceId": subscription_id, "Data": {"SubscriptionId": subscription_id}}
+
+
+def resource_mark(event: Mapping[str, Any]) -> str:
+    """Which stack resource owns a subscription, short enough for its notes: the stack's unique id + logical id."""
+    digest = hashlib.sha256(f"{event['StackId']}/{event['LogicalResourceId']}".encode()).hexdigest()[:16]
+    return f"adsbridge:{digest}"
 
 
 def _same(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
     return all(str(new.get(key)) == str(old.get(key)) for key in _SUBSCRIPTION_FIELDS)
 
 
-def _subscribe(client: StreamsClient, owner: Owner, dataset_id: str, queue_arn: str, *, token: str) -> str:
+def _subscribe(client: StreamsClient, owner: Owner, dataset_id: str, queue_arn: str, token: str, mark: str) -> str:
     for existing in client.list(owner):
         if existing.dataset_id == dataset_id and existing.destination_arn == queue_arn and existing.status in LIVE:
-            logger.info("adopting existing subscription", extra={"subscription_id": existing.subscription_id})
+            if mark not in existing.notes:
+                raise SubscriptionFailed(
+                    f"{existing.subscription_id} already delivers {dataset_id} to {queue_arn} for {owner.label} and "
+                    "was not made by this stack resource, which will not take it over (deleting the resource would "
+                    "archive it). Archive it with `adsbridge streams archive` and deploy again, or leave this "
+                    "dataset out of the stack's subscriptions."
+                )
+            logger.info("adopting our own subscription", extra={"subscription_id": existing.subscription_id})
             return existing.subscription_id
     try:
-        return client.create(owner, dataset_id, queue_arn, client_request_token=token, notes="adsbridge StreamStack")
+        return client.create(
+            owner, dataset_id, queue_arn, client_request_token=token, notes=f"adsbridge StreamStack {mark}"
+        )
     except ApiError as exc:
         if exc.retryable:
             raise
@@ -71,15 +91,21 @@ def _subscribe(client: StreamsClient, owner: Owner, dataset_id: str, queue_arn: 
         ) from None
 
 
-def _archive(client: StreamsClient, owner: Owner, subscription_id: str) -> None:
+def _archive(client: StreamsClient, owner: Owner, subscription_id: str, mark: str) -> None:
     if not subscription_id.startswith("amzn1."):
         return  # the Create failed before Amazon issued an id: nothing to archive
     try:
-        if client.get(owner, subscription_id).status != "ARCHIVED":
-            client.archive(owner, subscription_id)
+        subscription = client.get(owner, subscription_id)
     except ApiError as exc:
         if exc.status != 404:
             raise
+        return
+    if subscription.status == "ARCHIVED":
+        return
+    if mark not in subscription.notes:
+        logger.warning("left live: not made by this resource", extra={"subscription_id": subscription_id})
+        return
+    client.archive(owner, subscription_id)
 
 
 def client_from_secret(secret_name: str, secrets: Any) -> Callable[[Realm], StreamsClient]:
