@@ -290,13 +290,11 @@ class ExportStack(Stack):
             role.node.add_metadata(cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY, acknowledged)
             for actions, resources in statements:
                 role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
-            # listing checkpoints (a missing key must read as NoSuchKey, and Report lists chunk results)
+            # ListBucket without an s3:prefix condition: S3 answers a GET of a missing checkpoint with NoSuchKey
+            # only to a caller allowed to list the bucket, and a GET carries no s3:prefix, so a prefix-conditioned
+            # grant would turn every first run's "no checkpoint yet" into AccessDenied. Keys hold no row data.
             role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["s3:ListBucket"],
-                    resources=[self.state_bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [CHECKPOINT_PREFIX + "/*"]}},
-                )
+                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.state_bucket.bucket_arn])
             )
             if name != "Report" and secrets:
                 role.add_to_principal_policy(

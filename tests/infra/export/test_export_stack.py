@@ -98,6 +98,19 @@ def test_functions_get_only_their_prefixes_and_the_job_secret(template: Template
     template.has_resource_properties("AWS::CloudWatch::Alarm", {"MetricName": "ExecutionsFailed", "Threshold": 1})
 
 
+def test_checkpoint_readers_may_list_the_state_bucket_without_a_prefix_condition(template: Template) -> None:
+    """A GET of a missing checkpoint is NoSuchKey only for a caller that may list the bucket, and a GET has no
+    s3:prefix: a prefix-conditioned ListBucket would make every first run fail with AccessDenied."""
+    listing = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "s3:ListBucket" and "State" in json.dumps(statement["Resource"])
+    ]
+    assert len(listing) == 4  # Prepare, UploadChunk, PollStatus, Report
+    assert all("Condition" not in statement for statement in listing)
+
+
 def test_invalid_job_fails_naming_job_and_field() -> None:
     bad = config()
     bad["jobs"][0]["settings"] = {**SETTINGS, "max_wait_time": 5000}
