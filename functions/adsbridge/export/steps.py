@@ -149,12 +149,14 @@ def report_run(
 ) -> tuple[ExportReport, dict[str, Any], str]:
     """Aggregate the checkpoints into the report, write it to S3; returns (report, document, key).
 
-    With ``error`` (the Catch path) the status is FAILED and the reason is the error's type and message.
+    With ``error`` (the Catch path) the status is FAILED and the reason is the error's type and message. A chunk
+    that failed midway has no result, only progress: its counters and job ids count too, so a failure report
+    says what did reach Amazon.
     """
     run = prepared.run if prepared else None
     store = _store(services, job, run.run_id) if run else None
     results = store.chunks() if store else []
-    counters = _merge(results)
+    counters = _merge(results + _unfinished_progress(store, prepared, results))
     jobs = {job_id: JobStatus(**s) for job_id, s in ((store.load("jobs.json") if store else None) or {}).items()}
     reason: str | None
     if error is not None:
@@ -209,6 +211,17 @@ def _chunk_summary(result: dict[str, Any], *, resumed: bool) -> dict[str, Any]:
         "total_batches": result["total_batches"],
         "resumed": resumed,
     }
+
+
+def _unfinished_progress(
+    store: RunStore | None, prepared: Prepared | None, results: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The saved progress of every planned chunk without a result (accepted batches of a chunk that failed)."""
+    if store is None or prepared is None:
+        return []
+    finished = {int(result["index"]) for result in results}
+    found = (store.progress(chunk.index) for chunk in prepared.chunks if chunk.index not in finished)
+    return [progress for progress in found if progress is not None]
 
 
 def _merge(results: list[dict[str, Any]]) -> Counters:

@@ -178,3 +178,30 @@ def test_redropping_a_file_with_changed_settings_is_a_new_run(export_machine: Ex
     assert second["run_id"] != first["run_id"] and second["audience_id"] == audience
     assert second["uploaded_records"] == 18 and export_machine.records_posts() > posts
     assert not export_machine.emulator.audience_members(audience)
+
+
+class EndlessStormAfter(StormAfter):
+    """``StormAfter`` whose storm outlasts every task retry: the chunk fails for good after its accepted batches."""
+
+    def upload_records(self, *args: Any) -> str:
+        job_id = super().upload_records(*args)
+        if self._left == 0:
+            self._emulator.faults.fail_next(100, 503, path_prefix="/amc/audiences/records")
+        return job_id
+
+
+def test_a_failure_report_counts_the_batches_amazon_accepted_before_the_failure(
+    export_machine: ExportMachine,
+) -> None:
+    rows = 14_500  # one chunk, three batches: the first is accepted, then the records POSTs fail for good
+    body = "externalUserId,email\n" + "".join(f"u{i},user{i}@example.com\n" for i in range(rows))
+    export_machine.put_input("incoming/crm/big.csv", body.encode())
+    services = runtime.services()
+    services.ads = EndlessStormAfter(services.ads, export_machine.emulator, batches=1)
+
+    status, report = export_machine.run("incoming/crm/big.csv", settings())
+    assert (status, report["status"]) == ("FAILED", "FAILED")
+    assert report["chunks"] == []  # the only chunk never finished
+    members = export_machine.emulator.audience_members(report["audience_id"])
+    assert report["uploaded_records"] == 6_000 == len(members) and report["total_batches"] == 1
+    assert len(report["job_request_ids"]) == 1 and report["job_states"] == {report["job_request_ids"][0]: "SUBMITTED"}
