@@ -1,25 +1,32 @@
 """Chunk planning: split one input object into byte ranges that Lambdas can upload independently.
 
-Ranges end on line boundaries, so every chunk holds whole rows; a CSV's header line is carried in the
-layout and put back in front of every chunk. Two limits, both stated in the plan:
-
-* gzip input cannot be split by byte range (the deflate stream has no random access): it is one chunk.
-* a quoted CSV field containing a newline that happens to straddle a boundary is split in two; both halves
-  are then counted as malformed rows (never uploaded), as a bad row would be.
+Ranges end on row boundaries, so every chunk holds whole rows; a CSV's header line is carried in the
+layout and put back in front of every chunk. A CSV row may span lines (a quoted field holding a newline),
+so CSV boundaries are newlines after an even number of ``"`` bytes since the start of the file: exact for
+RFC 4180, where a quote inside a field is doubled. Knowing that parity takes one streaming pass over the
+file (quote counting runs at memory speed; reading dominates). JSON lines cannot hold a raw newline inside
+a string, so their boundaries need only a few small reads. gzip input cannot be split by byte range (the
+deflate stream has no random access): it is one chunk.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from functools import partial
+from itertools import islice
 from typing import IO, Any
 
 from adsbridge.export.source import PrefixedStream, is_json_lines, open_input
 
 GZIP_MAGIC = b"\x1f\x8b"
 PROBE_BYTES = 64 * 1024
+SCAN_BYTES = 4 * 1024 * 1024  # one range GET of the CSV scan
+SCAN_AHEAD = 4  # range GETs in flight during the scan: memory is SCAN_AHEAD + 1 blocks
 # Sized so one chunk finishes well inside Lambda's 15 minutes when paced at its share of Amazon's hourly limit:
 # at ~150 bytes a row, 32 MiB is ~220k rows; even paced at 1/8 of 13.5M/hour that is ~8 minutes.
 DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
@@ -53,7 +60,10 @@ class Plan:
 
 
 def plan_chunks(key: str, size: int, read: ReadRange, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Plan:
-    """Plan the chunks of an object of ``size`` bytes, reading only a few small ranges through ``read``."""
+    """Plan the chunks of an object of ``size`` bytes, reading it through ``read``.
+
+    JSON lines need a few small ranges; CSV is read once, front to back, up to its last chunk's start.
+    """
     if chunk_bytes < 1:
         raise ValueError("chunk_bytes: must be positive")
     json_lines = is_json_lines(key)
@@ -62,19 +72,26 @@ def plan_chunks(key: str, size: int, read: ReadRange, *, chunk_bytes: int = DEFA
     head = read(0, min(size, PROBE_BYTES))
     if head.startswith(GZIP_MAGIC):
         return Plan(Layout(json_lines, compressed=True, header=""), [Chunk(0, 0, size)])
-    data_start = 0
-    header = ""
-    if not json_lines:
-        data_start = _line_end(read, 0, size)
-        header = read(0, data_start).decode("utf-8", errors="replace")
+    if json_lines:
+        return Plan(Layout(True, compressed=False, header=""), _chunks(0, size, chunk_bytes, partial(_line_end, read)))
+    with closing(_blocks(read, size)) as blocks:
+        row_end = _CsvRowEnds(blocks).after
+        data_start = row_end(0, size)
+        chunks = _chunks(data_start, size, chunk_bytes, row_end)
+    header = read(0, data_start).decode("utf-8", errors="replace")
+    return Plan(Layout(False, compressed=False, header=header), chunks)
+
+
+def _chunks(data_start: int, size: int, chunk_bytes: int, row_end: Callable[[int, int], int]) -> list[Chunk]:
+    """Chunks of at least ``chunk_bytes`` (fewer than MAX_CHUNKS), each ending where ``row_end`` says."""
     chunk_bytes = max(chunk_bytes, -(-(size - data_start) // MAX_CHUNKS))
     chunks: list[Chunk] = []
     start = data_start
     while start < size:
-        end = size if start + chunk_bytes >= size else _line_end(read, start + chunk_bytes - 1, size)
+        end = size if start + chunk_bytes >= size else row_end(start + chunk_bytes - 1, size)
         chunks.append(Chunk(len(chunks), start, end))
         start = end
-    return Plan(Layout(json_lines, compressed=False, header=header), chunks)
+    return chunks
 
 
 def _line_end(read: ReadRange, position: int, size: int) -> int:
@@ -86,6 +103,76 @@ def _line_end(read: ReadRange, position: int, size: int) -> int:
             return position + newline + 1
         position += len(window)
     return size
+
+
+class _CsvRowEnds:
+    """Row ends of a CSV read front to back: newlines after an even number of quotes since byte 0.
+
+    ``after`` must be asked for non-decreasing positions; each byte is read once. Unbalanced quotes (not
+    RFC 4180) put every later newline inside a field, so the current chunk runs to the end of the file, as
+    Python's csv reader would read that field.
+    """
+
+    def __init__(self, blocks: Iterator[tuple[int, bytes]]) -> None:
+        self._blocks = blocks
+        self._offset = 0  # of the current block in the object
+        self._block = b""
+        self._counted = 0  # bytes of the block whose quotes ``_odd`` includes
+        self._odd = False
+
+    def after(self, position: int, size: int) -> int:
+        """The offset just past the first row-ending newline at or after ``position`` (``size`` if none)."""
+        while True:
+            block = self._block
+            if position >= self._offset + len(block):
+                self._odd ^= bool(block.count(b'"', self._counted) & 1)
+                self._offset, self._block = next(self._blocks, (self._offset + len(block), b""))
+                self._counted = 0
+                if not self._block:
+                    return size
+                continue
+            i = max(position - self._offset, self._counted)
+            self._odd ^= bool(block.count(b'"', self._counted, i) & 1)
+            while True:
+                if self._odd:
+                    quote = block.find(b'"', i)
+                    if quote < 0:
+                        break
+                else:
+                    newline = block.find(b"\n", i)
+                    quote = block.find(b'"', i, len(block) if newline < 0 else newline)
+                    if quote < 0 and newline >= 0:
+                        self._counted = newline + 1
+                        return self._offset + newline + 1
+                    if quote < 0:
+                        break
+                self._odd = not self._odd
+                i = quote + 1
+            self._counted = len(block)
+            position = self._offset + len(block)
+
+
+def _blocks(read: ReadRange, size: int) -> Generator[tuple[int, bytes]]:
+    """``(offset, bytes)`` of consecutive SCAN_BYTES ranges, SCAN_AHEAD of them read ahead on threads.
+
+    One range GET streams at a fraction of what S3 serves a Lambda; a few in flight keep the scan fed.
+    """
+    starts = iter(range(0, size, SCAN_BYTES))
+    with ThreadPoolExecutor(max_workers=SCAN_AHEAD, thread_name_prefix="adsbridge-scan") as pool:
+        pending = deque(
+            (start, pool.submit(read, start, min(size, start + SCAN_BYTES))) for start in islice(starts, SCAN_AHEAD)
+        )
+        try:
+            while pending:
+                start, future = pending.popleft()
+                data = future.result()
+                following = next(starts, None)
+                if following is not None:
+                    pending.append((following, pool.submit(read, following, min(size, following + SCAN_BYTES))))
+                yield start, data
+        finally:
+            for _, future in pending:
+                future.cancel()
 
 
 def s3_range_reader(s3: Any, bucket: str, key: str) -> ReadRange:

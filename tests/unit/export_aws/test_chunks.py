@@ -10,8 +10,17 @@ from typing import Any
 
 import pytest
 
-from adsbridge.export.chunks import MAX_CHUNKS, Chunk, Plan, open_chunk, plan_chunks
-from adsbridge.export.source import read_rows
+from adsbridge.export.chunks import (
+    MAX_CHUNKS,
+    PROBE_BYTES,
+    SCAN_AHEAD,
+    SCAN_BYTES,
+    Chunk,
+    Plan,
+    open_chunk,
+    plan_chunks,
+)
+from adsbridge.export.source import MalformedRow, read_rows
 
 
 class Ranges:
@@ -58,12 +67,20 @@ def test_gzip_input_is_one_chunk() -> None:
     assert plan.chunks == [Chunk(0, 0, len(data))]
 
 
-def test_planning_reads_a_few_windows_not_the_file() -> None:
-    data = csv_bytes(200_000)
+def test_json_lines_planning_reads_a_few_windows_not_the_file() -> None:
+    data = b"".join(b'{"externaluserid":"u%d"}\n' % i for i in range(200_000))
     reader = Ranges(data)
-    plan = plan_chunks("in.csv", len(data), reader, chunk_bytes=len(data) // 4)
+    plan = plan_chunks("in.jsonl", len(data), reader, chunk_bytes=len(data) // 4)
     assert len(plan.chunks) in (4, 5)
     assert reader.bytes_read < len(data) // 2
+
+
+def test_csv_planning_reads_each_byte_once_and_stops_at_the_last_chunk() -> None:
+    data = csv_bytes(600_000)  # several scan blocks
+    reader = Ranges(data)
+    plan = plan_chunks("in.csv", len(data), reader, chunk_bytes=len(data) // 3)
+    assert len(plan.chunks) in (3, 4)
+    assert reader.bytes_read <= plan.chunks[-1].start + SCAN_BYTES * (SCAN_AHEAD + 1) + 2 * PROBE_BYTES
 
 
 def test_a_last_line_without_newline_ends_the_last_chunk() -> None:
@@ -113,3 +130,49 @@ def test_a_chunk_read_on_from_a_row_offset_yields_the_rows_after_it(compress: bo
         assert whole[-1][1] == (len(rows) if compress else chunk.end - chunk.start)
         for i, (_, offset) in enumerate(whole):
             assert read_chunk(s3, plan, chunk, offset) == whole[i + 1 :]
+
+
+def quoted_csv(rows: int, newline: bytes = b"\n") -> bytes:
+    """A CSV whose quoted fields hold newlines (some ending with one, some continuing with a quote), doubled
+    quotes and ``"`` bytes in every position a boundary could fall near."""
+    fields = [
+        b"Street %d",
+        b'"12 Main St\n"',
+        b'"line one\n""quoted"" line two"',
+        b'"a ""b"" c"',
+        b'"\n\n"',
+        b'"x\r\n"",y"""',
+        b'""',
+    ]
+    lines = [b'"externalUserId",email,address' + newline]
+    for i in range(rows):
+        address = fields[i % len(fields)].replace(b"%d", b"%d" % i)
+        lines.append(b'u%d,"user%d@example.com",%s%s' % (i, i, address, newline))
+    return b"".join(lines)
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+def test_csv_chunks_never_cut_a_quoted_field_so_rows_match_the_whole_file(newline: bytes) -> None:
+    data = quoted_csv(60, newline)
+    s3 = FakeS3(data)
+    everything = plan_chunks("in.csv", len(data), Ranges(data), chunk_bytes=len(data))
+    expected = [row for row, _ in read_chunk(s3, everything, everything.chunks[0])]
+    assert len(expected) == 60 and not any(isinstance(row, MalformedRow) for row in expected)
+    for chunk_bytes in range(1, 120):  # every boundary lands on, inside and just after each kind of field
+        plan = plan_chunks("in.csv", len(data), Ranges(data), chunk_bytes=chunk_bytes)
+        rows = [row for chunk in plan.chunks for row, _ in read_chunk(s3, plan, chunk)]
+        assert rows == expected, chunk_bytes
+
+
+def test_a_boundary_just_after_a_newline_inside_a_quoted_last_field_moves_to_the_rows_end() -> None:
+    data = b'externalUserId,address\nu0,a\nu1,"12 Main St\nApt 5"\nu2,b\n'
+    cut = data.index(b"12 Main St\n") + len(b"12 Main St\n")
+    plan = plan_chunks("in.csv", len(data), Ranges(data), chunk_bytes=cut - len(b"externalUserId,address\n"))
+    assert [data[c.start : c.end] for c in plan.chunks] == [b'u0,a\nu1,"12 Main St\nApt 5"\n', b"u2,b\n"]
+
+
+def test_unbalanced_quotes_keep_the_rest_of_the_file_in_one_chunk() -> None:
+    data = b'externalUserId,note\nu0,a\nu1,"open\nu2,b\nu3,c\n'
+    plan = plan_chunks("in.csv", len(data), Ranges(data), chunk_bytes=1)
+    assert [(c.start, c.end) for c in plan.chunks][-1][1] == len(data)
+    assert data[plan.chunks[-1].start :].startswith(b'u1,"open')
