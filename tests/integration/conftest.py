@@ -30,8 +30,7 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def credentials(emulator: Emulator) -> LwaCredentials:
-    c = emulator.credentials
-    return LwaCredentials(c.client_id, c.client_secret, c.refresh_token)
+    return emulator.credentials.lwa()
 
 
 @pytest.fixture

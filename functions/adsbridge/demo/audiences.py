@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adsbridge.ads import LwaCredentials
 from adsbridge.ads.secrets import store_credentials
 from adsbridge.demo.customers import Generated, generate
 from adsbridge.demo.local_aws import LocalCloud
@@ -102,7 +101,10 @@ class ChunkProgress:
         with self._lock:
             if task == "Prepare":
                 self._chunks, self._done = len(result["chunks"]), 0
-                self.progress.step(f"Prepare: audience ready, {self._chunks} chunks to upload (Map, 2 at a time)")
+                self.progress.step(
+                    f"Prepare: audience ready, {self._chunks} chunks to upload "
+                    f"(Map, {SUBSTITUTIONS['MaxConcurrency']} at a time)"
+                )
             elif task == "UploadChunk":
                 self._done += 1
                 self.progress.bar("UploadChunk", self._done, self._chunks)
@@ -135,10 +137,7 @@ def deploy(cloud: LocalCloud) -> Deployment:
     s3.put_bucket_notification_configuration(
         Bucket=INPUT_BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
     )
-    c = cloud.emulator.credentials
-    store_credentials(
-        cloud.client("secretsmanager"), SECRET, LwaCredentials(c.client_id, c.client_secret, c.refresh_token)
-    )
+    store_credentials(cloud.client("secretsmanager"), SECRET, cloud.emulator.credentials.lwa())
     os.environ[runtime.STATE_BUCKET_ENV] = STATE_BUCKET  # the functions' environment; local_cloud restores it
     runtime.services.cache_clear()  # built on first use from that environment, against moto's endpoint
     machine = create_machine(cloud.client, MACHINE, SUBSTITUTIONS)

@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from adsbridge.ads import AdsSession, LwaCredentials, Owner, StreamsClient, TokenProvider
+from adsbridge.ads import AdsSession, Owner, StreamsClient, TokenProvider
 from adsbridge.demo.local_aws import LocalCloud
 from adsbridge.demo.progress import Progress
 from adsbridge.local_lambda import LocalContext
@@ -99,8 +99,7 @@ def _arn(sqs: Any, url: str) -> str:
 
 def streams_client(cloud: LocalCloud) -> StreamsClient:
     """The real Marketing Stream subscriptions client, signed in to the emulator's sandbox account."""
-    c = cloud.emulator.credentials
-    tokens = TokenProvider(LwaCredentials(c.client_id, c.client_secret, c.refresh_token), cloud.emulator.token_url)
+    tokens = TokenProvider(cloud.emulator.credentials.lwa(), cloud.emulator.token_url)
     return StreamsClient(AdsSession(cloud.emulator.url, tokens))
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from adsbridge.ads.auth import LwaCredentials
+
 from .validation import ApiError, AudienceInput, AudienceUpdate, ConnectionInput, RecordInput, RecordsInput
 
 AUTH_CODE_TTL_SECONDS = 300.0
@@ -35,6 +37,10 @@ class Credentials:
     client_id: str = "amzn1.application-oa2-client.adsbridgesandbox000000000000"
     client_secret: str = "amzn1.oa2-cs.v1.adsbridge-sandbox-secret"
     refresh_token: str = "Atzr|adsbridge-sandbox-refresh-token"
+
+    def lwa(self) -> LwaCredentials:
+        """The same three values as the Ads client takes them."""
+        return LwaCredentials(self.client_id, self.client_secret, self.refresh_token)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from tests.integration.stream.conftest import all_lines, drain
 from tests.integration.stream.lambda_event import REGION
 from tests.integration.stream.test_delivery import bodies, make_queue, traffic
 
-from adsbridge.ads import AdsSession, LwaCredentials, Owner, StreamsClient, TokenProvider
+from adsbridge.ads import AdsSession, Owner, StreamsClient, TokenProvider
 from adsbridge.emulator import Emulator
 from adsbridge.stream import handler
 
@@ -32,8 +32,7 @@ def emu(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
 
 @pytest.fixture
 def streams(emu: Emulator) -> StreamsClient:
-    c = emu.credentials
-    tokens = TokenProvider(LwaCredentials(c.client_id, c.client_secret, c.refresh_token), emu.token_url)
+    tokens = TokenProvider(emu.credentials.lwa(), emu.token_url)
     return StreamsClient(AdsSession(emu.url, tokens, sleep=lambda _: None, rng=random.Random(1)))
 
 
