@@ -60,7 +60,7 @@ def run_export(
                 on_batch=options.on_batch,
                 **options.upload_kwargs,
             )
-        if settings.wait_until_finish and counters.job_request_ids:
+        if settings.wait_until_finish:  # no jobs: nothing to poll, and outcome() says so
             assert settings.max_wait_time is not None
             jobs, finished = poll_until_done(
                 client,
@@ -91,6 +91,8 @@ def outcome(jobs: dict[str, JobStatus], finished: bool) -> tuple[str, str | None
     if not finished:
         pending = sum(1 for job in jobs.values() if not job.terminal)
         return "TIMED_OUT", f"max_wait_time reached with {pending} job(s) still pending"
+    if not jobs:  # every row skipped, or none at all: nothing failed
+        return "SUCCEEDED", "no records to upload"
     failed = sum(1 for job in jobs.values() if job.state == "FAILED")
     if failed == len(jobs):
         return "FAILED", "Amazon failed every upload job"

@@ -221,3 +221,11 @@ def test_gzip_json_lines_from_s3(emulator_env: Emulator, tmp_path: Path, monkeyp
         code, report = export(tmp_path, "s3://adsbridge-drops/incoming/job/customers.jsonl.gz")
     assert code == 0 and report["uploaded_records"] == 300
     assert len(emulator_env.audience_members(report["audience_id"])) == 300
+
+
+def test_waiting_on_a_file_whose_rows_are_all_skipped_succeeds(emulator_env: Emulator, tmp_path: Path) -> None:
+    source = write_rows(tmp_path / "skipped.csv", [["bad id!", "a@example.com", "", "", "", "", "", "", "", "US"]])
+    code, report = export(tmp_path, source)
+    assert code == 0
+    assert (report["status"], report["reason"]) == ("SUCCEEDED", "no records to upload")
+    assert report["skipped_records"] == 1 and report["job_request_ids"] == []

@@ -205,3 +205,13 @@ def test_a_failure_report_counts_the_batches_amazon_accepted_before_the_failure(
     members = export_machine.emulator.audience_members(report["audience_id"])
     assert report["uploaded_records"] == 6_000 == len(members) and report["total_batches"] == 1
     assert len(report["job_request_ids"]) == 1 and report["job_states"] == {report["job_request_ids"][0]: "SUBMITTED"}
+
+
+@pytest.mark.parametrize(
+    "body", [b"externalUserId,email\nbad id!,a@example.com\n", b"externalUserId,email\n"], ids=["skipped", "header"]
+)
+def test_waiting_on_a_file_with_nothing_to_upload_succeeds(export_machine: ExportMachine, body: bytes) -> None:
+    export_machine.put_input("incoming/crm/empty.csv", body)
+    status, report = export_machine.run("incoming/crm/empty.csv", settings())
+    assert (status, report["status"], report["reason"]) == ("SUCCEEDED", "SUCCEEDED", "no records to upload")
+    assert report["uploaded_records"] == 0 and export_machine.records_posts() == 0

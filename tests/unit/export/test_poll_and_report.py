@@ -61,6 +61,7 @@ def test_outcomes() -> None:
     assert outcome({"a": ok, "b": JobStatus("b", "FAILED")}, True)[0] == "PARTIALLY_SUCCEEDED"
     assert outcome({"a": JobStatus("a", "SUCCEEDED", invalid=2)}, True)[0] == "PARTIALLY_SUCCEEDED"
     assert outcome({"a": JobStatus("a", "FAILED")}, True)[0] == "FAILED"
+    assert outcome({}, True) == ("SUCCEEDED", "no records to upload")  # every row skipped: no job failed
     assert outcome({"a": JobStatus("a", "PENDING")}, False) == (
         "TIMED_OUT",
         "max_wait_time reached with 1 job(s) still pending",
