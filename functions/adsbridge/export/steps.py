@@ -74,13 +74,15 @@ def prepare_run(job: JobSpec, source: SourceObject, services: Services) -> Prepa
     return prepared
 
 
-def chunk_pacer(concurrency: int, services: Services) -> Pacer:
+def chunk_pacer(concurrency: int, chunks: int, services: Services) -> Pacer:
     """This invocation's share of the per-connection limit, enforced per minute.
 
-    Per minute, not per hour: a chunk's Lambda knows nothing of the chunks that ran before it in the same
-    slot, so each must keep a steady rate rather than spend an hour's budget in a burst.
+    Shared by the chunks that can run at once: the Map's MaxConcurrency, or fewer when fewer chunks are
+    planned (a gzip file is one chunk and gets the whole budget). Per minute, not per hour: a chunk's Lambda
+    knows nothing of the chunks that ran before it in the same slot, so each must keep a steady rate rather
+    than spend an hour's budget in a burst.
     """
-    per_minute = RECORDS_PER_HOUR_LIMIT * services.pacer_budget / max(concurrency, 1) / 60
+    per_minute = RECORDS_PER_HOUR_LIMIT * services.pacer_budget / max(min(concurrency, chunks), 1) / 60
     return Pacer(max(int(per_minute), 1), window=PACING_WINDOW_SECONDS, sleep=services.sleep)
 
 
@@ -103,6 +105,7 @@ def upload_chunk(
     offset = int(progress["offset"]) if progress else 0
     counters = Counters.restore(progress) if progress else Counters()
     target = Target(audience_id=int(run.audience_id), connection_id=run.connection_id, to_dsp=run.to_dsp)
+    planned = len(Prepared.model_validate(store.load("prepared.json")).chunks)  # the Map item does not carry it
 
     def checkpoint(settled: Settled) -> None:
         store.save_progress(chunk.index, {"index": chunk.index, "offset": settled.offset, **asdict(settled.done())})
@@ -114,7 +117,7 @@ def upload_chunk(
             services.ads(job, settings),
             target,
             counters,
-            pacer=chunk_pacer(concurrency, services),
+            pacer=chunk_pacer(concurrency, planned, services),
             on_batch=checkpoint,
         )
     result = {"index": chunk.index, **asdict(counters)}

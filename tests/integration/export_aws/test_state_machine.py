@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from tests.integration.export_aws.conftest import STATE_BUCKET, ExportMachine
 
+from adsbridge.export import steps
 from adsbridge.export.handlers import runtime
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -215,3 +216,70 @@ def test_waiting_on_a_file_with_nothing_to_upload_succeeds(export_machine: Expor
     status, report = export_machine.run("incoming/crm/empty.csv", settings())
     assert (status, report["status"], report["reason"]) == ("SUCCEEDED", "SUCCEEDED", "no records to upload")
     assert report["uploaded_records"] == 0 and export_machine.records_posts() == 0
+
+
+@pytest.mark.parametrize("machine_config", [{"MaxConcurrency": "4"}])
+def test_chunks_are_paced_by_the_chunks_planned_when_fewer_than_the_concurrency(
+    export_machine: ExportMachine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paced: list[tuple[int, int]] = []
+    pacer = steps.chunk_pacer
+    monkeypatch.setattr(steps, "chunk_pacer", lambda *args: paced.append(args[:2]) or pacer(*args))
+    export_machine.put_input("incoming/crm/c.csv", SAMPLE)
+    status, report = export_machine.run("incoming/crm/c.csv", settings(), chunk_bytes=1_000)
+    assert status == "SUCCEEDED", report["reason"]
+    planned = report["chunks_planned"]
+    assert 1 < planned < 4 and paced == [(4, planned)] * planned
+
+
+def big_csv(rows: int) -> bytes:
+    return ("externalUserId,email\n" + "".join(f"u{i},user{i}@example.com\n" for i in range(rows))).encode()
+
+
+def test_an_upload_chunk_near_its_timeout_stops_after_a_batch_and_the_retry_resumes(
+    export_machine: ExportMachine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+    from tests.integration.export_aws.conftest import REGION
+
+    from adsbridge.local_lambda import LocalContext
+
+    rows = 14_500  # one chunk, three batches
+    export_machine.put_input("incoming/crm/big.csv", big_csv(rows))
+    services = runtime.services()
+    services.ads = runtime.ads_clients(boto3.client("secretsmanager", region_name=REGION), runtime.POLICY)
+
+    def remaining_millis(context: Any) -> int:  # the first UploadChunk runs short of time after one batch
+        short = export_machine.invocations.count("UploadChunk") == 1 and export_machine.records_posts() >= 1
+        return 30_000 if short else 600_000
+
+    monkeypatch.setattr(LocalContext, "get_remaining_time_in_millis", remaining_millis, raising=False)
+    status, report = export_machine.run("incoming/crm/big.csv", settings())
+    assert (status, report["status"]) == ("SUCCEEDED", "SUCCEEDED"), report["reason"]
+    assert export_machine.invocations.count("UploadChunk") == 2
+    posts = [r for r in export_machine.emulator.request_log() if r.path == "/amc/audiences/records"]
+    assert [r.status for r in posts] == [202, 202, 202]  # the second batch was never sent by the stopped one
+    assert report["uploaded_records"] == rows == len(export_machine.emulator.audience_members(report["audience_id"]))
+
+
+class TimeoutAfter(StormAfter):
+    """``StormAfter`` whose Lambda is killed by its timeout (errorType ``Sandbox.Timedout``) after ``batches``."""
+
+    def upload_records(self, *args: Any) -> str:
+        if self._left == 0:
+            self._left = -1
+            raise type("Sandbox.Timedout", (Exception,), {})("Task timed out after 900.00 seconds")
+        job_id: str = self._client.upload_records(*args)
+        self._left -= 1
+        return job_id
+
+
+def test_an_upload_chunk_lambda_timeout_is_retried_and_resumes(export_machine: ExportMachine) -> None:
+    rows = 14_500
+    export_machine.put_input("incoming/crm/big.csv", big_csv(rows))
+    services = runtime.services()
+    services.ads = TimeoutAfter(services.ads, export_machine.emulator, batches=1)
+    status, report = export_machine.run("incoming/crm/big.csv", settings())
+    assert (status, report["status"]) == ("SUCCEEDED", "SUCCEEDED"), report["reason"]
+    assert export_machine.invocations.count("UploadChunk") == 2
+    assert report["uploaded_records"] == rows and export_machine.records_posts() == 3
