@@ -109,11 +109,18 @@ def _check_and_update(settings: ExportSettings, client: AudiencesClient, audienc
         if exc.status == 404:
             raise PrepareError(f"audience_id: audience {audience_id} does not exist for this login") from None
         raise
-    metadata = _metadata(settings)
+    # Only what the job's settings give: a default (13-month TTL, empty description) must not overwrite what
+    # the audience was created with.
+    given = settings.model_fields_set
+    update: dict[str, Any] = {}
+    if "audience_description" in given and current.get("description", "") != settings.audience_description:
+        update["description"] = settings.audience_description
+    wanted = _metadata(settings)
+    if "time_to_live" not in given:
+        del wanted["ttl"]
     now = current.get("metadata") or {}
-    if (
-        current.get("description", "") != settings.audience_description
-        or now.get("ttl") != metadata["ttl"]
-        or (now.get("audienceFees") or None) != metadata.get("audienceFees")
-    ):
-        client.update_audience(audience_id, {"description": settings.audience_description, "metadata": metadata})
+    changed = {name: value for name, value in wanted.items() if now.get(name) != value}
+    if changed:
+        update["metadata"] = changed
+    if update:
+        client.update_audience(audience_id, update)

@@ -229,3 +229,16 @@ def test_waiting_on_a_file_whose_rows_are_all_skipped_succeeds(emulator_env: Emu
     assert code == 0
     assert (report["status"], report["reason"]) == ("SUCCEEDED", "no records to upload")
     assert report["skipped_records"] == 1 and report["job_request_ids"] == []
+
+
+def test_update_keeps_the_audience_fields_its_settings_leave_out(emulator_env: Emulator, tmp_path: Path) -> None:
+    _, created = export(tmp_path, SAMPLE, time_to_live=604800)
+    audience_id = created["audience_id"]
+    code, _ = export(tmp_path, SAMPLE, action="UPDATE", audience_id=audience_id, upload_mode="DELETE",
+                     time_to_live=None, audience_description=None, audience_fee=None)  # fmt: skip
+    assert code == 0
+    stored = emulator_env.audience(audience_id)
+    assert stored["metadata"]["ttl"] == 604800
+    assert stored["description"] == "Customers from the bundled sample file"
+    assert stored["metadata"]["audienceFees"] == [{"currency": "USD", "cpmCents": 150}]
+    assert not [r for r in emulator_env.request_log() if r.method == "PUT"]
