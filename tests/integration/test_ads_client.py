@@ -13,6 +13,7 @@ from adsbridge.ads import (
     AudiencesClient,
     AuthError,
     LwaCredentials,
+    RetryPolicy,
     TokenProvider,
     audiences_client,
 )
@@ -176,3 +177,44 @@ def _wait_terminal(client: AudiencesClient, job_id: str) -> Any:
             return status
         time.sleep(0.05)
     raise AssertionError("job never finished")
+
+
+def test_no_response_is_a_retryable_error(emulator: Emulator, credentials: LwaCredentials, sleeps: Sleeps) -> None:
+    with Emulator() as gone:
+        dead_url = gone.url
+    session = AdsSession(dead_url, TokenProvider(credentials, emulator.token_url), sleep=sleeps)
+    with pytest.raises(ApiError) as info:
+        AudiencesClient(session).connections()
+    assert info.value.status == 0 and info.value.retryable
+
+
+class Clock:
+    """A caller's deadline that the recorded sleeps run down."""
+
+    def __init__(self, left: float, sleeps: Sleeps) -> None:
+        self.left = left
+        self.sleeps = sleeps
+
+    def __call__(self) -> float:
+        return self.left - sum(self.sleeps.calls)
+
+
+def test_a_retry_wait_past_the_deadline_reserve_raises_the_retryable_error_instead(
+    emulator: Emulator, credentials: LwaCredentials, sleeps: Sleeps
+) -> None:
+    emulator.faults.throttle_next(5, retry_after=20)
+    policy = RetryPolicy(deadline=Clock(100.0, sleeps), reserve=45.0)
+    session = AdsSession(emulator.url, TokenProvider(credentials, emulator.token_url), policy=policy, sleep=sleeps)
+    with pytest.raises(ApiError) as info:
+        AudiencesClient(session).connections()
+    assert info.value.status == 429 and info.value.retryable
+    assert sleeps.calls == [20.0, 20.0]  # a third wait would leave 40 s, inside the 45 s reserve
+    assert len(calls(emulator, "/amc")) == 3
+
+
+def test_no_attempt_starts_inside_the_deadline_reserve(emulator: Emulator, credentials: LwaCredentials) -> None:
+    policy = RetryPolicy(deadline=lambda: 44.0, reserve=45.0)
+    session = AdsSession(emulator.url, TokenProvider(credentials, emulator.token_url), policy=policy)
+    with pytest.raises(ApiError, match="deadline") as info:
+        AudiencesClient(session).connections()
+    assert info.value.retryable and calls(emulator, "/amc") == []

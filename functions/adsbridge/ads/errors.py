@@ -24,6 +24,6 @@ class ApiError(AdsError):
         self.status = status
         self.api_message = message
         self.request_id = request_id
-        retryable = status == 429 or status >= 500
+        retryable = status in (0, 429) or status >= 500  # 0: no response (connection error, timeout)
         suffix = f" (request id {request_id})" if request_id else ""
         super().__init__(f"{method} {path} -> HTTP {status}: {message}{suffix}", retryable=retryable)

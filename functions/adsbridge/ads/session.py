@@ -2,7 +2,9 @@
 
 Retry policy (API notes §3.8): 429 waits for ``Retry-After`` when given; 429 without it, 5xx and connection
 errors back off exponentially with full jitter, capped; a 401 refreshes the token once; other 4xx fail at
-once. Responses are parsed with ``parse_float=Decimal`` and Python ints, so 18-digit ids survive intact.
+once. With a ``deadline`` (a Lambda's remaining time) the session neither starts an attempt nor sleeps
+into the last ``reserve`` seconds: it raises the retryable error instead, so Step Functions does the waiting
+rather than the Lambda timing out. Responses are parsed with ``parse_float=Decimal`` and Python ints, so 18-digit ids survive intact.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class RetryPolicy:
     max_delay: float = 60.0
     max_retry_after: float = 300.0
     timeout: tuple[float, float] = (5.0, 30.0)  # connect, read
+    deadline: Callable[[], float] | None = None  # seconds the caller has left; None: no limit
+    reserve: float = 45.0  # kept before the deadline: one attempt's timeouts plus the caller's bookkeeping
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Full-jitter exponential backoff for the given (1-based) failed attempt."""
@@ -104,6 +108,8 @@ class AdsSession:
         refreshed = False
         attempt = 0
         while True:
+            if not self._has_time(0.0):
+                raise ApiError(method, path, 0, "not sent: too close to the caller's deadline")
             attempt += 1
             token = self.tokens.token()
             sent = {
@@ -120,27 +126,29 @@ class AdsSession:
                     method, self.base_url + path, data=data, params=params, headers=sent, timeout=self.policy.timeout
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt >= self.policy.max_attempts:
-                    raise ApiError(
-                        method, path, 0, f"no response after {attempt} attempts ({type(exc).__name__})"
-                    ) from None
-                self._wait(self.policy.backoff(attempt, self._rng))
-                continue
-            status = response.status_code
-            if status < 300:
-                return _parse(response)
-            if status == 401 and not refreshed:
-                self.stats.unauthorized += 1
-                self.tokens.invalidate(token)
-                refreshed = True
-                attempt -= 1  # a token refresh is not a failed attempt
-                continue
-            retryable = status == 429 or status >= 500
-            if not retryable or attempt >= self.policy.max_attempts:
-                raise ApiError(method, path, status, _message(response), response.headers.get("x-amzn-RequestId"))
-            if status == 429:
+                error = ApiError(method, path, 0, f"no response after {attempt} attempts ({type(exc).__name__})")
+                delay = self.policy.backoff(attempt, self._rng)
+            else:
+                status = response.status_code
+                if status < 300:
+                    return _parse(response)
+                if status == 401 and not refreshed:
+                    self.stats.unauthorized += 1
+                    self.tokens.invalidate(token)
+                    refreshed = True
+                    attempt -= 1  # a token refresh is not a failed attempt
+                    continue
+                error = ApiError(method, path, status, _message(response), response.headers.get("x-amzn-RequestId"))
+                delay = self._delay(response, attempt)
+            if not error.retryable or attempt >= self.policy.max_attempts or not self._has_time(delay):
+                raise error from None
+            if error.status == 429:
                 self.stats.throttled += 1
-            self._wait(self._delay(response, attempt))
+            self._wait(delay)
+
+    def _has_time(self, seconds: float) -> bool:
+        """Whether waiting ``seconds`` still leaves the policy's reserve before the caller's deadline."""
+        return self.policy.deadline is None or self.policy.deadline() - seconds >= self.policy.reserve
 
     def _delay(self, response: requests.Response, attempt: int) -> float:
         retry_after = response.headers.get("Retry-After")

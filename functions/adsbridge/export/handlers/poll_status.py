@@ -24,7 +24,7 @@ class PollEvent(BaseModel):
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = PollEvent.model_validate(event)
     logger.append_keys(job=request.job.name, run_id=request.run.run_id)
-    with runtime.retry_later():
+    with runtime.retry_later(context):
         state = poll_run(request.job, request.run, request.poll, runtime.services())
     logger.info("polled", extra=state.model_dump())
     return state.model_dump()

@@ -23,7 +23,7 @@ class PrepareEvent(BaseModel):
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = PrepareEvent.model_validate(event)
     logger.append_keys(job=request.job.name)
-    with runtime.retry_later():
+    with runtime.retry_later(context):
         prepared = prepare_run(request.job, request.source, runtime.services())
     logger.info("prepared", extra={"run_id": prepared.run.run_id, "chunks": len(prepared.chunks)})
     return prepared.model_dump(mode="json")

@@ -1,11 +1,15 @@
 """What every export handler shares: Powertools logger/metrics/tracer and the services built from the environment.
 
 ``services()`` is cached so a warm Lambda reuses its clients (and its LwA access token); tests replace it.
+Those clients outlive an invocation, so they read its deadline through ``DEADLINE``, which ``retry_later``
+points at the running invocation's context.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -35,14 +39,42 @@ class AdsRetryable(Exception):
     """
 
 
+class Deadline:
+    """The running invocation's remaining time: Ads retries and pacing waits stop short of it (``POLICY``)."""
+
+    def __init__(self) -> None:
+        self.context: Any = None
+
+    def remaining(self) -> float:
+        """Seconds until the Lambda times out; unlimited outside an invocation or with a context without a clock."""
+        millis = getattr(self.context, "get_remaining_time_in_millis", None)
+        return math.inf if millis is None else float(millis()) / 1000
+
+
+DEADLINE = Deadline()
+POLICY = RetryPolicy(deadline=DEADLINE.remaining)
+
+
 @contextmanager
-def retry_later() -> Iterator[None]:
+def retry_later(context: Any) -> Iterator[None]:
+    """Run a step within ``context``'s deadline; a retryable Ads error leaves as AdsRetryable."""
+    DEADLINE.context = context
     try:
         yield
     except AdsError as exc:
         if exc.retryable:
             raise AdsRetryable(f"{type(exc).__name__}: {exc}") from exc
         raise
+    finally:
+        DEADLINE.context = None
+
+
+def paced_sleep(seconds: float) -> None:
+    """A pacing wait (between batches, after the last one's checkpoint) that would pass the deadline's reserve
+    ends the invocation instead: Step Functions retries it and the chunk resumes from its checkpoint."""
+    if DEADLINE.remaining() - seconds < POLICY.reserve:
+        raise AdsRetryable(f"pacing wait of {seconds:.0f}s would run into the Lambda timeout")
+    time.sleep(seconds)
 
 
 def ads_clients(
@@ -68,5 +100,6 @@ def services() -> Services:
     return Services(
         s3=boto3.client("s3"),
         state_bucket=os.environ[STATE_BUCKET_ENV],
-        ads=ads_clients(boto3.client("secretsmanager")),
+        ads=ads_clients(boto3.client("secretsmanager"), POLICY),
+        sleep=paced_sleep,
     )

@@ -27,7 +27,7 @@ class UploadChunkEvent(BaseModel):
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = UploadChunkEvent.model_validate(event)
     logger.append_keys(job=request.job.name, run_id=request.run.run_id, chunk=request.chunk.index)
-    with runtime.retry_later():
+    with runtime.retry_later(context):
         summary = upload_chunk(
             request.job, request.source, request.run, request.chunk, request.concurrency, runtime.services()
         )
