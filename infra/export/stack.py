@@ -31,7 +31,10 @@ from infra.constructs.function import AdsbridgeFunction
 from infra.export.config import ExportConfig, JobConfig
 
 QUERY_RESULTS = "athena-results/"  # scheduled jobs' query results: row data, so in the input bucket and expiring
-UPLOAD_TIMEOUT = Duration.minutes(15)  # a chunk's batches, paced; the other tasks make a few API calls each
+# UploadChunk: a chunk's batches, paced. Prepare: reads a CSV once to cut chunks outside quoted fields, so its
+# limit is file size / S3 read speed. The other tasks make a few API calls each.
+LONG_TASKS = {"UploadChunk", "Prepare"}
+LONG_TIMEOUT = Duration.minutes(15)
 TASK_TIMEOUT = Duration.minutes(2)
 
 
@@ -61,7 +64,7 @@ class ExportStack(Stack):
                 name,
                 handler=handler,
                 service="export",
-                timeout=UPLOAD_TIMEOUT if name == "UploadChunk" else TASK_TIMEOUT,
+                timeout=LONG_TIMEOUT if name in LONG_TASKS else TASK_TIMEOUT,
                 description=f"adsbridge export: {name}",
                 environment={STATE_BUCKET_ENV: self.state_bucket.bucket_name},
             )

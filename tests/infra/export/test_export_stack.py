@@ -170,3 +170,13 @@ def test_a_job_needs_a_prefix_or_a_schedule() -> None:
     bad["jobs"][1]["trigger"] = {}
     with pytest.raises(ConfigError, match=r"job 'nightly': trigger: needs a prefix, a schedule or both"):
         parse_export_config(bad)
+
+
+def test_prepare_and_upload_chunk_may_run_fifteen_minutes(template: Template) -> None:
+    """Prepare reads a whole CSV to cut chunks outside quoted fields; UploadChunk paces a chunk's batches."""
+    timeouts = {
+        f["Properties"]["Handler"].split(".")[-2]: f["Properties"]["Timeout"]
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if "adsbridge.export.handlers" in f["Properties"].get("Handler", "")
+    }
+    assert timeouts == {"prepare": 900, "upload_chunk": 900, "poll_status": 120, "report": 120}
