@@ -14,6 +14,8 @@ import json
 from typing import Any
 
 CHECKPOINT_PREFIX = "checkpoints"
+# A conditional PUT that lost: the object exists or changed (412), or a concurrent conditional write to it is in flight (409)
+_LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict"}
 
 
 def run_id(bucket: str, key: str, etag: str, settings: dict[str, Any]) -> str:
@@ -37,11 +39,40 @@ class RunStore:
         return json.loads(body.read())
 
     def save(self, name: str, document: Any) -> None:
+        self._put(name, document)
+
+    def create(self, name: str, document: Any) -> bool:
+        """Write ``name`` only if it does not exist; False when another writer has it (or is writing it)."""
+        return self._put_if(name, document, IfNoneMatch="*")
+
+    def replace(self, name: str, document: Any, etag: str) -> bool:
+        """Overwrite ``name`` only if it is still the version ``etag``; False when someone changed it first."""
+        return self._put_if(name, document, IfMatch=etag)
+
+    def load_versioned(self, name: str) -> tuple[Any, str] | None:
+        """A document with its ETag, for ``replace``."""
+        try:
+            found = self._s3.get_object(Bucket=self.bucket, Key=self.prefix + name)
+        except self._s3.exceptions.NoSuchKey:
+            return None
+        return json.loads(found["Body"].read()), str(found["ETag"])
+
+    def _put_if(self, name: str, document: Any, **condition: str) -> bool:
+        try:
+            self._put(name, document, **condition)
+        except self._s3.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _LOST_RACE:
+                return False
+            raise
+        return True
+
+    def _put(self, name: str, document: Any, **condition: str) -> None:
         self._s3.put_object(
             Bucket=self.bucket,
             Key=self.prefix + name,
             Body=json.dumps(document, separators=(",", ":")).encode(),
             ContentType="application/json",
+            **condition,
         )
 
     def chunk(self, index: int) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ from adsbridge.export.upload import RECORDS_PER_HOUR_LIMIT, Pacer, Settled, uplo
 from adsbridge.settings import ExportSettings, parse_settings
 
 REPORT_PREFIX = "reports"
+CLAIM = "claim.json"  # the execution that owns the run (``claim_run``)
 PACING_WINDOW_SECONDS = 60.0
 REASON_MAX = 500
 
@@ -44,12 +45,24 @@ class Services:
     pacer_budget: float = field(default=0.9)  # share of Amazon's hourly limit all chunks together may use
 
 
-def prepare_run(job: JobSpec, source: SourceObject, services: Services) -> Prepared:
-    """Validate settings, plan chunks and make the audience ready; a re-run (same input, same settings) reuses it."""
+class RunInProgress(Exception):
+    """Another execution owns this run: a duplicate S3 event or a re-drop while the run is still going.
+
+    Not retryable: the execution fails at once and its failure report names the owner.
+    """
+
+
+def prepare_run(job: JobSpec, source: SourceObject, execution: str, services: Services) -> Prepared:
+    """Validate settings, plan chunks and make the audience ready; a re-run (same input, same settings) reuses it.
+
+    The run is claimed for ``execution`` before anything else (``claim_run``), so two executions of one run
+    never both create an audience or upload the same chunks.
+    """
     settings = parse_settings(job.settings)
     head = services.s3.head_object(Bucket=source.bucket, Key=source.key)
     run = run_id(source.bucket, source.key, head["ETag"], job.settings)
     store = _store(services, job, run)
+    claim_run(store, job, run, execution, services)
     done = store.load("prepared.json")
     if done is not None:
         return Prepared.model_validate(done)
@@ -72,6 +85,30 @@ def prepare_run(job: JobSpec, source: SourceObject, services: Services) -> Prepa
     )
     store.save("prepared.json", prepared.model_dump(mode="json"))
     return prepared
+
+
+def claim_run(store: RunStore, job: JobSpec, run: str, execution: str, services: Services) -> None:
+    """Make ``execution`` the run's owner in ``claim.json`` (conditional PUTs), else raise ``RunInProgress``.
+
+    The owner is superseded only once it has ended: every execution ends by writing its report (Report or
+    FailureReport), so a claim whose owner's report exists is taken over with a PUT conditional on that claim's
+    ETag: a re-run after a crash resumes, and of two such re-runs one wins. A Prepare retried within the owner
+    keeps its claim. An execution stopped before its report (aborted, timed out) leaves its claim: delete
+    ``claim.json`` to re-run.
+    """
+    while not store.create(CLAIM, {"execution": execution}):
+        found = store.load_versioned(CLAIM)
+        if found is None:
+            continue  # deleted (by an operator) or still being written (409) when we read it: try again
+        claim, etag = found
+        owner = str(claim["execution"])
+        if owner == execution:
+            return
+        if not _report_exists(services, job, owner):
+            raise RunInProgress(f"run {run} is already being exported by execution {owner}")
+        if store.replace(CLAIM, {"execution": execution}, etag):
+            return
+        # another re-run took the ended owner's claim first: the next round names it
 
 
 def chunk_pacer(concurrency: int, chunks: int, services: Services) -> Pacer:
@@ -191,7 +228,7 @@ def report_run(
         "chunks_planned": len(prepared.chunks) if prepared else 0,
         "chunks": [_chunk_summary(result, resumed=False) for result in results],
     }
-    key = f"{REPORT_PREFIX}/{job.name}/{execution}.json"
+    key = _report_key(job, execution)
     services.s3.put_object(
         Bucket=services.state_bucket, Key=key, Body=json.dumps(document, indent=2).encode(),
         ContentType="application/json",
@@ -204,6 +241,20 @@ _SUMMARY_DEFAULTS = {"action": "CREATE", "upload_mode": "APPEND", "target": "AMC
 
 def _store(services: Services, job: JobSpec, run: str) -> RunStore:
     return RunStore(services.s3, services.state_bucket, job.name, run)
+
+
+def _report_key(job: JobSpec, execution: str) -> str:
+    return f"{REPORT_PREFIX}/{job.name}/{execution}.json"
+
+
+def _report_exists(services: Services, job: JobSpec, execution: str) -> bool:
+    try:
+        services.s3.head_object(Bucket=services.state_bucket, Key=_report_key(job, execution))
+    except services.s3.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            return False
+        raise
+    return True
 
 
 def _chunk_summary(result: dict[str, Any], *, resumed: bool) -> dict[str, Any]:

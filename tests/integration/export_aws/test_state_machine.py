@@ -283,3 +283,41 @@ def test_an_upload_chunk_lambda_timeout_is_retried_and_resumes(export_machine: E
     assert (status, report["status"]) == ("SUCCEEDED", "SUCCEEDED"), report["reason"]
     assert export_machine.invocations.count("UploadChunk") == 2
     assert report["uploaded_records"] == rows and export_machine.records_posts() == 3
+
+
+class StartsAnotherExecutionFirst:
+    """``Services.ads`` that, on Prepare's first call (about to create the audience), first runs ``other`` to
+    its end: a second execution of the same run, as a duplicate S3 event or an operator's re-drop starts one."""
+
+    def __init__(self, clients: Any, other: Any) -> None:
+        self._clients, self._other = clients, other
+        self.outcome: tuple[str, dict[str, Any]] | None = None
+
+    def __call__(self, job: Any, settings: Any) -> Any:
+        if self.outcome is None:
+            self.outcome = ("running", {})
+            self.outcome = self._other()
+        return self._clients(job, settings)
+
+
+def test_a_second_execution_of_a_run_in_progress_fails_fast_and_creates_nothing(
+    export_machine: ExportMachine,
+) -> None:
+    export_machine.put_input("incoming/crm/c.csv", SAMPLE)
+    services = runtime.services()
+    other = StartsAnotherExecutionFirst(
+        services.ads, lambda: export_machine.run("incoming/crm/c.csv", settings(), chunk_bytes=700)
+    )
+    services.ads = other
+    status, first = export_machine.run("incoming/crm/c.csv", settings(), chunk_bytes=700)
+    assert (status, first["status"]) == ("SUCCEEDED", "SUCCEEDED"), first["reason"]
+    assert other.outcome is not None
+    status, second = other.outcome
+    assert (status, second["status"]) == ("FAILED", "FAILED")
+    assert second["reason"] == (
+        f"RunInProgress: run {first['run_id']} is already being exported by execution {first['execution']}"
+    )
+    log = export_machine.emulator.request_log()
+    assert sum(1 for r in log if r.method == "POST" and r.path == "/amc/audiences/metadata") == 1
+    assert export_machine.records_posts() == first["total_batches"]  # nothing uploaded twice
+    assert len(export_machine.emulator.audience_members(first["audience_id"])) == 18

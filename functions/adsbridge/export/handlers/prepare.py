@@ -1,4 +1,4 @@
-"""Prepare: validate settings, plan chunks, make the audience ready. Event: ``{job, source}``."""
+"""Prepare: validate settings, plan chunks, make the audience ready. Event: ``{job, source, execution}``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from adsbridge.export.steps import prepare_run
 class PrepareEvent(BaseModel):
     job: JobSpec
     source: SourceObject
+    execution: str  # the execution's name: it claims the run
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -24,6 +25,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     request = PrepareEvent.model_validate(event)
     logger.append_keys(job=request.job.name)
     with runtime.retry_later(context):
-        prepared = prepare_run(request.job, request.source, runtime.services())
+        prepared = prepare_run(request.job, request.source, request.execution, runtime.services())
     logger.info("prepared", extra={"run_id": prepared.run.run_id, "chunks": len(prepared.chunks)})
     return prepared.model_dump(mode="json")
