@@ -21,6 +21,15 @@ def poll_once(client: AudiencesClient, job_ids: Iterable[str], known: dict[str, 
     return updated
 
 
+def due_jobs(job_ids: Iterable[str], known: dict[str, JobStatus], rounds: dict[str, int], round_: int) -> list[str]:
+    """The jobs round ``round_`` has still to poll (not terminal, not yet polled in it), least recently polled
+    first and otherwise in upload order, so slices of a round reach every job."""
+    due = [job_id for job_id in job_ids if not (job_id in known and known[job_id].terminal)]
+    return sorted(
+        (job_id for job_id in due if rounds.get(job_id, 0) < round_), key=lambda job_id: rounds.get(job_id, 0)
+    )
+
+
 def all_terminal(job_ids: Iterable[str], jobs: dict[str, JobStatus]) -> bool:
     return all(job_id in jobs and jobs[job_id].terminal for job_id in job_ids)
 

@@ -56,6 +56,8 @@ class PollState(_State):
     done: bool = False
     timed_out: bool = False
     pending: int = 0
+    more: bool = False  # the round has jobs left to poll: poll again without waiting
+    round: int = 0  # the polling round, counted from 1; a slice continues it while ``more``
 
 
 class TaskError(_State):

@@ -8,6 +8,7 @@ results in S3 through ``RunStore`` and returns small JSON. ``adsbridge export`` 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -18,7 +19,7 @@ from adsbridge.ads.audiences import AudiencesClient, JobStatus
 from adsbridge.export.checkpoint import RunStore, run_id
 from adsbridge.export.chunks import Chunk, open_chunk, plan_chunks, s3_range_reader
 from adsbridge.export.job import outcome
-from adsbridge.export.poll import all_terminal, poll_once
+from adsbridge.export.poll import all_terminal, due_jobs
 from adsbridge.export.prepare import Target, prepare
 from adsbridge.export.records import RecordBuilder
 from adsbridge.export.report import Counters, ExportReport
@@ -30,6 +31,8 @@ from adsbridge.settings import ExportSettings, parse_settings
 REPORT_PREFIX = "reports"
 CLAIM = "claim.json"  # the execution that owns the run (``claim_run``)
 PACING_WINDOW_SECONDS = 60.0
+POLL_SLICE = 300  # job GETs per PollStatus invocation at most: well inside its 2 minutes
+POLL_RESERVE_SECONDS = 20.0  # a slice stops this short of the Lambda timeout, to save the states it got
 REASON_MAX = 500
 
 
@@ -162,19 +165,47 @@ def upload_chunk(
     return _chunk_summary(result, resumed=False)
 
 
-def poll_run(job: JobSpec, run: RunInfo, poll: PollState, services: Services) -> PollState:
-    """One polling round over jobs not yet terminal; sets the deadline from ``max_wait_time`` on the first."""
+def poll_run(
+    job: JobSpec,
+    run: RunInfo,
+    poll: PollState,
+    services: Services,
+    *,
+    remaining: Callable[[], float] = lambda: math.inf,
+) -> PollState:
+    """Poll one slice of the round's pending jobs; sets the deadline from ``max_wait_time`` on the first call.
+
+    One GET per job: a 10M-row file has ~1,700 jobs, more than PollStatus's 2 minutes allow. So an invocation
+    polls at most ``POLL_SLICE`` jobs and stops ``POLL_RESERVE_SECONDS`` short of its timeout (``remaining``),
+    jobs polled longest ago first, and saves their states even when a GET fails. A round polls every pending
+    job once: ``more`` says it has jobs left, and the state machine calls again without its poll interval.
+    """
     settings = parse_settings(job.settings)
     store = _store(services, job, run.run_id)
     now = services.clock()
     deadline = poll.deadline or now + (settings.max_wait_time or 0) * 60
+    round_ = poll.round if poll.more else poll.round + 1
     job_ids = [job_id for result in store.chunks() for job_id in result["job_request_ids"]]
-    known = {job_id: JobStatus(**status) for job_id, status in (store.load("jobs.json") or {}).items()}
-    jobs = poll_once(services.ads(job, settings), job_ids, known)
-    store.save("jobs.json", {job_id: asdict(status) for job_id, status in jobs.items()})
+    jobs = {job_id: JobStatus(**status) for job_id, status in (store.load("jobs.json") or {}).items()}
+    rounds: dict[str, int] = store.load("polled.json") or {}  # job id -> the last round that polled it
+    due = due_jobs(job_ids, jobs, rounds, round_)
+    client = services.ads(job, settings)
+    polled = 0
+    try:
+        for job_id in due[:POLL_SLICE]:
+            jobs[job_id], rounds[job_id] = client.job_status(job_id), round_
+            polled += 1
+            if remaining() < POLL_RESERVE_SECONDS:
+                break
+    finally:
+        store.save("jobs.json", {job_id: asdict(status) for job_id, status in jobs.items()})
+        store.save("polled.json", rounds)
     done = all_terminal(job_ids, jobs)
-    pending = sum(1 for job_id in job_ids if not jobs[job_id].terminal)
-    return PollState(deadline=deadline, done=done, timed_out=not done and now >= deadline, pending=pending)
+    pending = sum(1 for job_id in job_ids if job_id not in jobs or not jobs[job_id].terminal)
+    return PollState(
+        deadline=deadline, done=done, timed_out=not done and now >= deadline, pending=pending,
+        more=not done and polled < len(due), round=round_,
+    )  # fmt: skip
 
 
 def report_run(

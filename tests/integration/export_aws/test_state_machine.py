@@ -321,3 +321,18 @@ def test_a_second_execution_of_a_run_in_progress_fails_fast_and_creates_nothing(
     assert sum(1 for r in log if r.method == "POST" and r.path == "/amc/audiences/metadata") == 1
     assert export_machine.records_posts() == first["total_batches"]  # nothing uploaded twice
     assert len(export_machine.emulator.audience_members(first["audience_id"])) == 18
+
+
+def test_polling_many_jobs_takes_slices_that_follow_each_other(
+    export_machine: ExportMachine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(steps, "POLL_SLICE", 1)
+    export_machine.put_input("incoming/crm/c.csv", SAMPLE)
+    status, report = export_machine.run("incoming/crm/c.csv", settings(), chunk_bytes=700)
+    assert (status, report["status"]) == ("SUCCEEDED", "SUCCEEDED"), report["reason"]
+    jobs = len(report["job_request_ids"])
+    assert jobs >= 3 and set(report["job_states"].values()) == {"SUCCEEDED"}
+    polls = [event["poll"] for name, event in export_machine.invocations.calls if name == "PollStatus"]
+    assert len(polls) >= jobs
+    assert [poll["more"] for poll in polls[1:jobs]] == [True] * (jobs - 1)  # the slices of the first round
+    assert {poll["round"] for poll in polls[1:jobs]} == {1}

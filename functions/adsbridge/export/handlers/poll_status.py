@@ -1,4 +1,4 @@
-"""PollStatus: one round of job-status polling, bounded by max_wait_time. Event: ``{job, run, poll}``."""
+"""PollStatus: one slice of a job-status polling round, bounded by max_wait_time. Event: ``{job, run, poll}``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     request = PollEvent.model_validate(event)
     logger.append_keys(job=request.job.name, run_id=request.run.run_id)
     with runtime.retry_later(context):
-        state = poll_run(request.job, request.run, request.poll, runtime.services())
+        state = poll_run(
+            request.job, request.run, request.poll, runtime.services(), remaining=runtime.DEADLINE.remaining
+        )
     logger.info("polled", extra=state.model_dump())
     return state.model_dump()
