@@ -274,7 +274,12 @@ class ExportStack(Stack):
             for job in config.jobs
         ]
         grants = {
-            "Prepare": [(["s3:GetObject"], input_objects), (["s3:GetObject", "s3:PutObject"], [checkpoints])],
+            # Prepare reads reports too: a run's claim passes to a new execution only once its owner has reported
+            "Prepare": [
+                (["s3:GetObject"], input_objects),
+                (["s3:GetObject", "s3:PutObject"], [checkpoints]),
+                (["s3:GetObject"], [reports]),
+            ],
             "UploadChunk": [(["s3:GetObject"], input_objects), (["s3:GetObject", "s3:PutObject"], [checkpoints])],
             "PollStatus": [(["s3:GetObject", "s3:PutObject"], [checkpoints])],
             "Report": [(["s3:GetObject"], [checkpoints]), (["s3:PutObject"], [reports])],

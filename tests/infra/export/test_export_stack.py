@@ -180,3 +180,16 @@ def test_prepare_and_upload_chunk_may_run_fifteen_minutes(template: Template) ->
         if "adsbridge.export.handlers" in f["Properties"].get("Handler", "")
     }
     assert timeouts == {"prepare": 900, "upload_chunk": 900, "poll_status": 120, "report": 120}
+
+
+def test_prepare_may_read_reports_to_take_over_an_ended_runs_claim(template: Template) -> None:
+    [prepare_role] = [
+        name for name, role in template.find_resources("AWS::IAM::Role").items() if name.startswith("Prepare")
+    ]
+    [policy] = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if json.dumps(p["Properties"]["Roles"]).count(prepare_role)
+    ]
+    reads = [s for s in policy if s["Action"] == "s3:GetObject" and "/reports/*" in json.dumps(s["Resource"])]
+    assert len(reads) == 1
