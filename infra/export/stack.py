@@ -77,6 +77,7 @@ class ExportStack(Stack):
         self.state_machine = sfn.StateMachine(
             self,
             "Machine",
+            state_machine_name=self.machine_name,
             definition_body=sfn.DefinitionBody.from_file(str(ASL_FILE)),
             definition_substitutions={
                 **{f"{name}FunctionArn": fn.function.function_arn for name, fn in self.functions.items()},
@@ -260,6 +261,11 @@ class ExportStack(Stack):
         }
         return [known[resource] for resource in resources if resource in known]
 
+    @property
+    def machine_name(self) -> str:
+        """Named, so Prepare's role can name its executions without depending on the machine (a cycle)."""
+        return f"{self.stack_name}-export"
+
     def _grant(self, config: ExportConfig) -> None:
         input_objects = [self.input_bucket.arn_for_objects(prefix + "*") for prefix in (INCOMING, QUERY_RESULTS)]
         checkpoints = self.state_bucket.arn_for_objects(CHECKPOINT_PREFIX + "/*")
@@ -285,6 +291,15 @@ class ExportStack(Stack):
             "Report": [(["s3:GetObject"], [checkpoints]), (["s3:PutObject"], [reports])],
         }
         prefix_reason = "object access is limited to this one prefix of this stack's bucket"
+        executions = self.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.machine_name}:*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        executions_finding = (
+            f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{self.machine_name}:*"
+        )
         for name, statements in grants.items():
             role = self.functions[name].role
             acknowledged = {
@@ -295,6 +310,10 @@ class ExportStack(Stack):
             acknowledged["AwsSolutions::AwsSolutions-IAM5[Resource::*]"] = (
                 "X-Ray trace writes cannot be scoped to a resource"
             )
+            if name == "Prepare":
+                acknowledged[f"AwsSolutions::AwsSolutions-IAM5[Resource::{executions_finding}]"] = (
+                    "any execution of this stack's own export state machine (execution names are generated)"
+                )
             role.node.add_metadata(cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY, acknowledged)
             for actions, resources in statements:
                 role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
@@ -304,6 +323,10 @@ class ExportStack(Stack):
             role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.state_bucket.bucket_arn])
             )
+            if name == "Prepare":  # is a run's owner still running? (an execution stopped by hand leaves no report)
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions])
+                )
             if name != "Report" and secrets:
                 role.add_to_principal_policy(
                     iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)

@@ -46,6 +46,7 @@ class Services:
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     pacer_budget: float = field(default=0.9)  # share of Amazon's hourly limit all chunks together may use
+    executions: Any = None  # Step Functions: whether a run's owner still runs (None: only its report tells)
 
 
 class RunInProgress(Exception):
@@ -55,7 +56,9 @@ class RunInProgress(Exception):
     """
 
 
-def prepare_run(job: JobSpec, source: SourceObject, execution: str, services: Services) -> Prepared:
+def prepare_run(
+    job: JobSpec, source: SourceObject, execution: str, services: Services, *, execution_arn: str | None = None
+) -> Prepared:
     """Validate settings, plan chunks and make the audience ready; a re-run (same input, same settings) reuses it.
 
     The run is claimed for ``execution`` before anything else (``claim_run``), so two executions of one run
@@ -65,7 +68,7 @@ def prepare_run(job: JobSpec, source: SourceObject, execution: str, services: Se
     head = services.s3.head_object(Bucket=source.bucket, Key=source.key)
     run = run_id(source.bucket, source.key, head["ETag"], job.settings)
     store = _store(services, job, run)
-    claim_run(store, job, run, execution, services)
+    claim_run(store, job, run, execution, services, execution_arn)
     done = store.load("prepared.json")
     if done is not None:
         return Prepared.model_validate(done)
@@ -90,16 +93,18 @@ def prepare_run(job: JobSpec, source: SourceObject, execution: str, services: Se
     return prepared
 
 
-def claim_run(store: RunStore, job: JobSpec, run: str, execution: str, services: Services) -> None:
+def claim_run(
+    store: RunStore, job: JobSpec, run: str, execution: str, services: Services, execution_arn: str | None = None
+) -> None:
     """Make ``execution`` the run's owner in ``claim.json`` (conditional PUTs), else raise ``RunInProgress``.
 
-    The owner is superseded only once it has ended: every execution ends by writing its report (Report or
-    FailureReport), so a claim whose owner's report exists is taken over with a PUT conditional on that claim's
-    ETag: a re-run after a crash resumes, and of two such re-runs one wins. A Prepare retried within the owner
-    keeps its claim. An execution stopped before its report (aborted, timed out) leaves its claim: delete
-    ``claim.json`` to re-run.
+    The owner is superseded only once it has ended: it wrote its report (Report or FailureReport), or Step
+    Functions says it no longer runs (stopped by hand or timed out, which leaves no report). The claim is then
+    taken over with a PUT conditional on that claim's ETag: a re-run after a crash resumes, and of two such
+    re-runs one wins. A Prepare retried within the owner keeps its claim.
     """
-    while not store.create(CLAIM, {"execution": execution}):
+    mine = {"execution": execution, "execution_arn": execution_arn}
+    while not store.create(CLAIM, mine):
         found = store.load_versioned(CLAIM)
         if found is None:
             continue  # deleted (by an operator) or still being written (409) when we read it: try again
@@ -107,9 +112,9 @@ def claim_run(store: RunStore, job: JobSpec, run: str, execution: str, services:
         owner = str(claim["execution"])
         if owner == execution:
             return
-        if not _report_exists(services, job, owner):
+        if not (_report_exists(services, job, owner) or _stopped(services, claim.get("execution_arn"))):
             raise RunInProgress(f"run {run} is already being exported by execution {owner}")
-        if store.replace(CLAIM, {"execution": execution}, etag):
+        if store.replace(CLAIM, mine, etag):
             return
         # another re-run took the ended owner's claim first: the next round names it
 
@@ -276,6 +281,13 @@ def _store(services: Services, job: JobSpec, run: str) -> RunStore:
 
 def _report_key(job: JobSpec, execution: str) -> str:
     return f"{REPORT_PREFIX}/{job.name}/{execution}.json"
+
+
+def _stopped(services: Services, execution_arn: str | None) -> bool:
+    """Whether Step Functions says the execution no longer runs (unknown without a client or an ARN)."""
+    if services.executions is None or not execution_arn:
+        return False
+    return str(services.executions.describe_execution(executionArn=execution_arn)["status"]) != "RUNNING"
 
 
 def _report_exists(services: Services, job: JobSpec, execution: str) -> bool:

@@ -193,3 +193,16 @@ def test_prepare_may_read_reports_to_take_over_an_ended_runs_claim(template: Tem
     ]
     reads = [s for s in policy if s["Action"] == "s3:GetObject" and "/reports/*" in json.dumps(s["Resource"])]
     assert len(reads) == 1
+
+
+def test_prepare_may_ask_whether_a_runs_owner_still_runs(template: Template) -> None:
+    """An execution stopped by hand writes no report; Prepare asks Step Functions about that machine's executions."""
+    [machine] = template.find_resources("AWS::StepFunctions::StateMachine").values()
+    name = machine["Properties"]["StateMachineName"]
+    statements = [
+        s
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "states:DescribeExecution"
+    ]
+    assert len(statements) == 1 and f":execution:{name}:*" in json.dumps(statements[0]["Resource"])

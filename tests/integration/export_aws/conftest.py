@@ -117,6 +117,7 @@ def export_machine(
             state_bucket=STATE_BUCKET,
             ads=runtime.ads_clients(secrets, RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)),
             sleep=lambda _: None,
+            executions=boto3.client("stepfunctions", region_name=REGION),
         )
         monkeypatch.setattr(runtime, "services", lambda: services)
         arn = create_machine(lambda service: boto3.client(service, region_name=REGION), "export", config)

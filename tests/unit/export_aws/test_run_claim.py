@@ -1,5 +1,5 @@
 """The run claim: one execution owns a run; its own retries keep it, a later execution takes it once the owner
-has written its report, and of two such takers one wins.
+has written its report or Step Functions says it stopped, and of two such takers one wins.
 """
 
 from __future__ import annotations
@@ -69,3 +69,26 @@ def test_of_two_takers_of_an_ended_claim_one_wins(services: Services, monkeypatc
     with pytest.raises(RunInProgress, match=r"execution b$"):  # names the winner, not the ended owner
         claim_run(loser, JOB, "run1", "c", services)
     assert owner(services) == "b"
+
+
+class Executions:
+    """Step Functions' DescribeExecution, as far as the claim asks it."""
+
+    def __init__(self, statuses: dict[str, str]) -> None:
+        self.statuses = statuses
+
+    def describe_execution(self, *, executionArn: str) -> dict[str, str]:
+        return {"executionArn": executionArn, "status": self.statuses[executionArn]}
+
+
+@pytest.mark.parametrize(("status", "taken"), [("ABORTED", True), ("TIMED_OUT", True), ("RUNNING", False)])
+def test_an_owner_stopped_without_a_report_is_superseded(services: Services, status: str, taken: bool) -> None:
+    """Stopped by hand or by its timeout, an execution writes no report; Step Functions still knows it ended."""
+    services.executions = Executions({"arn:execution:a": status})
+    claim_run(store(services), JOB, "run1", "a", services, "arn:execution:a")
+    if taken:
+        claim_run(store(services), JOB, "run1", "b", services, "arn:execution:b")
+        assert owner(services) == "b"
+    else:
+        with pytest.raises(RunInProgress, match=r"execution a$"):
+            claim_run(store(services), JOB, "run1", "b", services, "arn:execution:b")

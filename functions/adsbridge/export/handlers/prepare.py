@@ -17,6 +17,7 @@ class PrepareEvent(BaseModel):
     job: JobSpec
     source: SourceObject
     execution: str  # the execution's name: it claims the run
+    execution_arn: str | None = None  # lets a later execution see that this one stopped without a report
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -25,6 +26,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     request = PrepareEvent.model_validate(event)
     logger.append_keys(job=request.job.name)
     with runtime.retry_later(context):
-        prepared = prepare_run(request.job, request.source, request.execution, runtime.services())
+        prepared = prepare_run(
+            request.job, request.source, request.execution, runtime.services(), execution_arn=request.execution_arn
+        )
     logger.info("prepared", extra={"run_id": prepared.run.run_id, "chunks": len(prepared.chunks)})
     return prepared.model_dump(mode="json")

@@ -102,4 +102,5 @@ def services() -> Services:
         state_bucket=os.environ[STATE_BUCKET_ENV],
         ads=ads_clients(boto3.client("secretsmanager"), POLICY),
         sleep=paced_sleep,
+        executions=boto3.client("stepfunctions"),
     )
