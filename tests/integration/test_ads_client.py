@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+import requests
+import urllib3.exceptions
 
 from adsbridge.ads import (
     AdsSession,
@@ -218,3 +220,86 @@ def test_no_attempt_starts_inside_the_deadline_reserve(emulator: Emulator, crede
     with pytest.raises(ApiError, match="deadline") as info:
         AudiencesClient(session).connections()
     assert info.value.retryable and calls(emulator, "/amc") == []
+
+
+class LosesResponse(requests.Session):
+    """A transport whose first ``method`` request to ``path`` reaches the API but whose answer is lost."""
+
+    def __init__(self, method: str, path: str, exc: Exception) -> None:
+        super().__init__()
+        self.target = (method, path)
+        self.exc: Exception | None = exc
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        response = super().request(method, url, *args, **kwargs)
+        if self.exc is not None and method == self.target[0] and str(url).endswith(self.target[1]):
+            exc, self.exc = self.exc, None
+            raise exc
+        return response
+
+
+def session_over(emulator: Emulator, credentials: LwaCredentials, sleeps: Sleeps, http: requests.Session) -> AdsSession:
+    return AdsSession(emulator.url, TokenProvider(credentials, emulator.token_url), http=http, sleep=sleeps)
+
+
+def test_audience_create_is_not_resent_after_a_5xx(emulator: Emulator, client: AudiencesClient, sleeps: Sleeps) -> None:
+    emulator.faults.fail_next(1, status=503, path_prefix="/amc/audiences/metadata")
+    with pytest.raises(ApiError, match="may have been created — look it up") as info:
+        new_audience(client)
+    assert info.value.status == 503 and not info.value.retryable
+    assert "ext-1" in str(info.value)
+    assert len(calls(emulator, "/amc/audiences/metadata")) == 1 and sleeps.calls == []
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        requests.ReadTimeout("read timed out"),
+        requests.ConnectionError(urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError())),
+    ],
+    ids=["read-timeout", "reset-after-send"],
+)
+def test_audience_create_is_not_resent_when_the_answer_is_lost(
+    emulator: Emulator, credentials: LwaCredentials, sleeps: Sleeps, lost: Exception
+) -> None:
+    http = LosesResponse("POST", "/amc/audiences/metadata", lost)
+    client = AudiencesClient(session_over(emulator, credentials, sleeps, http))
+    with pytest.raises(ApiError, match=r"no answer .*; the audience .* may have been created") as info:
+        new_audience(client)
+    assert not info.value.retryable
+    assert len(calls(emulator, "/amc/audiences/metadata")) == 1  # the one that created it; no 'already exists'
+
+
+def test_audience_create_is_retried_when_provably_not_processed(
+    emulator: Emulator, client: AudiencesClient, credentials: LwaCredentials, sleeps: Sleeps
+) -> None:
+    emulator.faults.throttle_next(1, retry_after=0.01, path_prefix="/amc/audiences/metadata")
+    assert new_audience(client) > 0  # a throttled request was not processed
+    with Emulator() as gone:
+        dead_url = gone.url
+    session = AdsSession(dead_url, TokenProvider(credentials, emulator.token_url), sleep=sleeps)
+    with pytest.raises(ApiError, match="no response after 8 attempts"):  # connection refused: never sent
+        AudiencesClient(session).create_audience({"metadata": {"externalAudienceId": "x"}})
+
+
+def test_records_batch_is_retried_after_a_lost_answer_and_membership_is_unchanged(
+    emulator: Emulator, client: AudiencesClient, credentials: LwaCredentials, sleeps: Sleeps
+) -> None:
+    audience_id = new_audience(client)
+    emulator.faults.fail_next(1, status=503, path_prefix="/amc/audiences/records")
+    first = client.upload_records(audience_id, [record("u1")], None)
+    http = LosesResponse("POST", "/amc/audiences/records", requests.ReadTimeout("read timed out"))
+    lossy = AudiencesClient(session_over(emulator, credentials, sleeps, http))
+    second = lossy.upload_records(audience_id, [record("u2"), record("u3")], None)
+    assert len([r for r in calls(emulator, "/amc/audiences/records") if r.method == "POST"]) == 4
+    assert _wait_terminal(client, first).state == "SUCCEEDED"
+    assert _wait_terminal(client, second).state == "SUCCEEDED"
+    _wait_terminal(client, client.upload_records(audience_id, [record("u3", "DELETE")], None))
+    assert emulator.audience_members(audience_id) == {"u1", "u2"}  # the duplicated batch added nobody twice
+
+
+def test_get_is_still_retried_after_a_5xx(emulator: Emulator, client: AudiencesClient, sleeps: Sleeps) -> None:
+    audience_id = new_audience(client)
+    emulator.faults.fail_next(2, status=500, path_prefix="/amc/audiences/metadata")
+    assert client.get_audience(audience_id)["audienceId"] == audience_id
+    assert len(sleeps.calls) == 2

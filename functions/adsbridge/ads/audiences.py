@@ -81,7 +81,22 @@ class AudiencesClient:
 
     # -- audience metadata -----------------------------------------------------------------------------------
     def create_audience(self, body: Mapping[str, Any]) -> int:
-        response = self.session.call("POST", "/amc/audiences/metadata", media_type=AUDIENCES_TYPE, body=body)
+        """Create one audience; never re-sent once it may have reached Amazon.
+
+        A re-send after a lost response would fail with "externalAudienceId ... already exists" and the id of
+        the audience the first request created would never be recorded, so a read timeout or 5xx ends the
+        call with a non-retryable error that says so (429, 401 and refused connections are still retried).
+        """
+        external_id = (body.get("metadata") or {}).get("externalAudienceId")
+        response = self.session.call(
+            "POST",
+            "/amc/audiences/metadata",
+            media_type=AUDIENCES_TYPE,
+            body=body,
+            idempotent=False,
+            if_processed=f"the audience (externalAudienceId {external_id!r}) may have been created — look it up "
+            "in Amazon Ads before re-running, or the re-run fails with 'already exists'",
+        )
         return _audience_id(response["audienceId"])
 
     def get_audience(self, audience_id: int) -> dict[str, Any]:
@@ -94,7 +109,17 @@ class AudiencesClient:
     def upload_records(
         self, audience_id: int, encoded_records: Sequence[bytes], target_resource: Mapping[str, Any] | None
     ) -> str:
-        """POST one batch of already JSON-encoded records; ``audienceId`` goes out as a JSON number."""
+        """POST one batch of already JSON-encoded records; ``audienceId`` goes out as a JSON number.
+
+        Retried after a read timeout or 5xx like an idempotent call, by choice: a batch is a list of CREATE /
+        DELETE actions keyed by ``externalUserId`` (API notes §3.4, §3.6): membership is a set of users, so
+        applying the same batch twice leaves the same members as applying it once. The batch is
+        re-sent before the next one goes out, so no later action is overtaken. The cost is quota (records
+        count against the 15M/hour/connection guidance, §3.7) and, when the lost request was processed, one
+        extra job whose ``jobRequestId`` is never recorded or polled. Refusing the retry would not avoid the
+        duplicate anyway: the upload step fails, and Step Functions re-runs it from the last checkpoint,
+        re-sending the same batch.
+        """
         head: dict[str, Any] = {"audienceId": audience_id}
         if target_resource:
             head["targetResource"] = target_resource

@@ -18,12 +18,22 @@ class AuthError(AdsError):
 class ApiError(AdsError):
     """The Ads API answered with an error status after any retries."""
 
-    def __init__(self, method: str, path: str, status: int, message: str, request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        message: str,
+        request_id: str | None = None,
+        *,
+        retryable: bool | None = None,
+    ) -> None:
         self.method = method
         self.path = path
         self.status = status
         self.api_message = message
         self.request_id = request_id
-        retryable = status in (0, 429) or status >= 500  # 0: no response (connection error, timeout)
+        if retryable is None:  # 0: no response (connection error, timeout)
+            retryable = status in (0, 429) or status >= 500
         suffix = f" (request id {request_id})" if request_id else ""
         super().__init__(f"{method} {path} -> HTTP {status}: {message}{suffix}", retryable=retryable)

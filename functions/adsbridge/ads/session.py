@@ -2,7 +2,11 @@
 
 Retry policy (API notes §3.8): 429 waits for ``Retry-After`` when given; 429 without it, 5xx and connection
 errors back off exponentially with full jitter, capped; a 401 refreshes the token once; other 4xx fail at
-once. With a ``deadline`` (a Lambda's remaining time) the session neither starts an attempt nor sleeps
+once. A call marked ``idempotent=False`` (one whose re-send could do the work twice, such as creating an
+audience) is re-sent only when the request provably was not processed: a 429, a 401, or a connection that
+was never established; after a read timeout, a dropped connection or a 5xx it raises a non-retryable error that
+says what may have happened.
+With a ``deadline`` (a Lambda's remaining time) the session neither starts an attempt nor sleeps
 into the last ``reserve`` seconds: it raises the retryable error instead, so Step Functions does the waiting
 rather than the Lambda timing out. Responses are parsed with ``parse_float=Decimal`` and Python ints, so 18-digit ids survive intact.
 """
@@ -19,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 import requests
+import urllib3.exceptions
 
 from adsbridge.ads.auth import TokenProvider
 from adsbridge.ads.errors import ApiError
@@ -93,10 +98,14 @@ class AdsSession:
         raw_body: bytes | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+        if_processed: str = "the request may have been processed",
     ) -> Any:
         """Send one call; ``raw_body`` is pre-encoded JSON (the records path builds it once, without a re-dump).
 
-        ``headers`` adds per-call headers such as the profile or DSP account scope.
+        ``headers`` adds per-call headers such as the profile or DSP account scope. ``idempotent=False`` keeps a
+        request that may have reached the API from being sent twice; ``if_processed`` then tells the operator
+        what may have happened (e.g. "the audience may have been created — look it up before re-running").
         """
         data = (
             raw_body
@@ -126,12 +135,24 @@ class AdsSession:
                     method, self.base_url + path, data=data, params=params, headers=sent, timeout=self.policy.timeout
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
+                if not idempotent and not _not_sent(exc):
+                    what = "read timeout" if isinstance(exc, requests.ReadTimeout) else type(exc).__name__
+                    raise ApiError(method, path, 0, f"no answer ({what}); {if_processed}", retryable=False) from None
                 error = ApiError(method, path, 0, f"no response after {attempt} attempts ({type(exc).__name__})")
                 delay = self.policy.backoff(attempt, self._rng)
             else:
                 status = response.status_code
                 if status < 300:
                     return _parse(response)
+                if status >= 500 and not idempotent:
+                    raise ApiError(
+                        method,
+                        path,
+                        status,
+                        f"{_message(response)}; {if_processed}",
+                        response.headers.get("x-amzn-RequestId"),
+                        retryable=False,
+                    )
                 if status == 401 and not refreshed:
                     self.stats.unauthorized += 1
                     self.tokens.invalidate(token)
@@ -162,6 +183,24 @@ class AdsSession:
     def _wait(self, seconds: float) -> None:
         self.stats.retries += 1
         self._sleep(seconds)
+
+
+def _not_sent(exc: requests.RequestException) -> bool:
+    """Whether a transport error provably happened before the request reached the API.
+
+    requests raises ``ConnectTimeout`` (a ``ConnectionError`` and a ``Timeout``) when no connection was
+    made, and ``ConnectionError`` wrapping urllib3's ``MaxRetryError(NewConnectionError)`` for a refused or
+    unresolvable host. ``ReadTimeout``, and ``ConnectionError`` wrapping a ``ProtocolError`` (connection
+    reset or closed after the request went out), may follow a request the API processed.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ReadTimeout) or not isinstance(exc, requests.ConnectionError):
+        return False
+    cause = exc.args[0] if exc.args else None
+    return isinstance(cause, urllib3.exceptions.MaxRetryError) and isinstance(
+        cause.reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+    )
 
 
 def _parse(response: requests.Response) -> Any:
