@@ -303,3 +303,43 @@ def test_get_is_still_retried_after_a_5xx(emulator: Emulator, client: AudiencesC
     emulator.faults.fail_next(2, status=500, path_prefix="/amc/audiences/metadata")
     assert client.get_audience(audience_id)["audienceId"] == audience_id
     assert len(sleeps.calls) == 2
+
+
+def test_a_token_endpoint_failing_once_is_retried(emulator: Emulator, client: AudiencesClient, sleeps: Sleeps) -> None:
+    emulator.faults.fail_next(1, status=503, path_prefix="/auth/o2/token")
+    assert "agreementToken" in client.terms()
+    assert len(calls(emulator, "/auth/o2/token")) == 2 and len(sleeps.calls) == 1
+    assert len(calls(emulator, "/amc")) == 1
+
+
+def test_a_token_connection_reset_mid_run_is_retried(
+    emulator: Emulator, credentials: LwaCredentials, sleeps: Sleeps
+) -> None:
+    class ResetOnce(requests.Session):
+        resets = 1
+
+        def post(self, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+            if self.resets:
+                self.resets -= 1
+                raise requests.ConnectionError("Connection reset by peer")
+            return super().post(url, *args, **kwargs)
+
+    tokens = TokenProvider(credentials, emulator.token_url, http=ResetOnce())
+    assert AudiencesClient(AdsSession(emulator.url, tokens, sleep=sleeps)).connections() == []
+    assert len(sleeps.calls) == 1
+
+
+def test_a_revoked_refresh_token_is_not_retried(emulator: Emulator, client: AudiencesClient, sleeps: Sleeps) -> None:
+    emulator.revoke_refresh_token()
+    with pytest.raises(AuthError, match="invalid_grant") as info:
+        client.terms()
+    assert not info.value.retryable and sleeps.calls == []
+
+
+def test_token_failures_give_up_after_max_attempts(emulator: Emulator, client: AudiencesClient, sleeps: Sleeps) -> None:
+    emulator.faults.fail_next(10, status=503, path_prefix="/auth/o2/token")
+    with pytest.raises(AuthError) as info:
+        client.terms()
+    assert info.value.retryable  # Step Functions may try again later
+    assert len(calls(emulator, "/auth/o2/token")) == client.session.policy.max_attempts
+    assert calls(emulator, "/amc") == []

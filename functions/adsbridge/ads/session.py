@@ -5,7 +5,8 @@ errors back off exponentially with full jitter, capped; a 401 refreshes the toke
 once. A call marked ``idempotent=False`` (one whose re-send could do the work twice, such as creating an
 audience) is re-sent only when the request provably was not processed: a 429, a 401, or a connection that
 was never established; after a read timeout, a dropped connection or a 5xx it raises a non-retryable error that
-says what may have happened.
+says what may have happened. A retryable Login with Amazon failure while fetching the token (a connection
+reset, an LwA 5xx) is retried like a connection error; ``invalid_grant`` and bad client credentials are not.
 With a ``deadline`` (a Lambda's remaining time) the session neither starts an attempt nor sleeps
 into the last ``reserve`` seconds: it raises the retryable error instead, so Step Functions does the waiting
 rather than the Lambda timing out. Responses are parsed with ``parse_float=Decimal`` and Python ints, so 18-digit ids survive intact.
@@ -26,7 +27,7 @@ import requests
 import urllib3.exceptions
 
 from adsbridge.ads.auth import TokenProvider
-from adsbridge.ads.errors import ApiError
+from adsbridge.ads.errors import ApiError, AuthError
 from adsbridge.regions import Region
 
 API_HOSTS = {
@@ -120,7 +121,14 @@ class AdsSession:
             if not self._has_time(0.0):
                 raise ApiError(method, path, 0, "not sent: too close to the caller's deadline")
             attempt += 1
-            token = self.tokens.token()
+            try:
+                token = self.tokens.token()
+            except AuthError as exc:  # an LwA blip at refresh time: back off like a connection error
+                delay = self.policy.backoff(attempt, self._rng)
+                if not exc.retryable or attempt >= self.policy.max_attempts or not self._has_time(delay):
+                    raise
+                self._wait(delay)
+                continue
             sent = {
                 **(headers or {}),
                 "Authorization": f"Bearer {token}",
