@@ -6,6 +6,7 @@ poll_once) one state at a time.
 
 from __future__ import annotations
 
+import csv
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,7 +72,7 @@ def run_export(
                 sleep=options.sleep,
             )
             status, reason = outcome(jobs, finished)
-    except (AdsError, PrepareError, OSError, ValueError) as exc:
+    except (AdsError, PrepareError, OSError, ValueError, csv.Error) as exc:
         status, reason = "FAILED", str(exc)
     return ExportReport.build(
         status=status,

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from adsbridge.identity import PII_FIELDS
+
 _GZIP_MAGIC = b"\x1f\x8b"
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
@@ -95,55 +97,106 @@ def read_rows(stream: IO[bytes], *, json_lines: bool, start: int = 0) -> RowRead
     return RowReader(stream, json_lines=json_lines, start=start)
 
 
+EXTERNAL_USER_ID_COLUMN = "externaluserid"
+NOT_UTF8 = "not UTF-8"
+SPANS_LINES = "a quoted field spans lines (an unclosed quote?)"
+_SINGLE_LINE = frozenset({EXTERNAL_USER_ID_COLUMN, "countrycode", *PII_FIELDS} - {"address"})
+
+
 class RowReader(Iterator[Row | MalformedRow]):
     """Yields rows and knows how far into the input they reach, so an upload can resume after a row.
 
     ``offset`` is ``start`` plus the bytes of data (after a CSV header line) consumed through the last row
     yielded: always a line boundary, a quoted CSV field's newlines included. Bytes are counted exactly by
     re-encoding each line: text is decoded with ``surrogateescape`` so undecodable bytes encode back as they
-    were (rows still read them as U+FFFD), and a UTF-8 BOM is counted, then dropped.
+    were, and a UTF-8 BOM is counted, then dropped. A line holding undecodable bytes (Latin-1, cp1252, ...)
+    is never a row: its values would hash wrongly (``Müller`` as ``mller``), so it is a ``MalformedRow``
+    ("not UTF-8").
     """
 
     def __init__(self, stream: IO[bytes], *, json_lines: bool, start: int = 0) -> None:
         self.offset = start
         self._start = start
+        self._undecodable: set[int] = set()  # numbers of lines read with bytes that are not UTF-8
         text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
         lines = self._counted(text)
-        self._rows = self._json_rows(lines) if json_lines else self._csv_rows(lines)
+        if json_lines:
+            self._rows = self._json_rows(lines)
+            return
+        reader = csv.reader(lines)
+        header = next(reader, None)
+        self.offset = start  # offsets count data only: a chunk's byte range has no header line
+        names = [name.strip().lower() for name in header] if header is not None else []
+        self._undecodable.clear()  # the header's: not a row
+        self._rows = self._csv_rows(reader, names)
 
     def __next__(self) -> Row | MalformedRow:
         return next(self._rows)
 
     def _counted(self, text: io.TextIOWrapper) -> Iterator[str]:
-        for number, line in enumerate(text):
+        for number, line in enumerate(text, start=1):
             try:
                 self.offset += len(line.encode("utf-8"))
             except UnicodeEncodeError:
-                raw = line.encode("utf-8", "surrogateescape")
-                self.offset += len(raw)
-                line = raw.decode("utf-8", "replace")
-            yield line.removeprefix("\ufeff") if number == 0 else line
+                self.offset += len(line.encode("utf-8", "surrogateescape"))
+                self._undecodable.add(number)
+            yield line.removeprefix("\ufeff") if number == 1 else line
 
-    def _csv_rows(self, lines: Iterator[str]) -> Iterator[Row | MalformedRow]:
-        reader = csv.reader(lines)
-        header = next(reader, None)
-        self.offset = self._start  # offsets count data only: a chunk's byte range has no header line
-        if header is None:
-            return
-        names = [name.strip().lower() for name in header]
+    def _csv_rows(self, reader: Any, names: list[str]) -> Iterator[Row | MalformedRow]:
+        """Rows of the CSV after its header; every physical line is counted, as a row's or a malformed one.
+
+        An id, an email, a name, a phone, a city, a state, a postal or a country code never holds a line
+        break, so a record where one does is not a real row: mostly a stray ``"`` (``u1,"Big Jim,jim@x.com``
+        never closed) that ran the field on to the next quote, swallowing the lines between and giving ``u1``
+        another row's values. A record that spans lines with the wrong number of columns is the same (the
+        stray quote in another column). Every physical line of such a record is counted as one malformed
+        row, so totals stay line-based (what a customer counts with ``wc -l``) and nothing vanishes
+        uncounted; the swallowed lines are not guessed at. A quoted line break in an address or a column
+        the export does not use (a note) is legitimate CSV and stays one row. A ``csv.Error`` (such a run
+        past the field size limit, ...) is the same as a broken record: the lines read are malformed and
+        reading goes on with the next line.
+
+        The chunk planner cuts at newlines after an even number of ``"`` since the file's start: for RFC 4180
+        input exactly where this reader is between records, so a chunk reads as the whole file does. A
+        stray quote makes that count odd, so the planner cuts no more until another unpaired quote: the rest
+        is one chunk, read here as the whole file reads it.
+        """
         width = len(names)
-        for values in reader:
-            if not values:  # blank line
+        single_line = [i for i, name in enumerate(names) if name in _SINGLE_LINE]
+        while True:
+            first = reader.line_num + 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                yield from self._malformed(first, reader.line_num, "not CSV")
                 continue
-            if len(values) != width:
-                yield MalformedRow(reader.line_num, f"expected {width} columns, found {len(values)}")
+            last = reader.line_num
+            broken = any("\n" in values[i] or "\r" in values[i] for i in single_line if i < len(values))
+            if broken or (last > first and len(values) != width):  # or a quote left open at the end
+                yield from self._malformed(first, last, SPANS_LINES)
+            elif self._undecodable:
+                yield from self._malformed(first, last, NOT_UTF8)
+            elif not values:  # blank line
                 continue
-            yield dict(zip(names, values, strict=True))
+            elif len(values) != width:
+                yield MalformedRow(last, f"expected {width} columns, found {len(values)}")
+            else:
+                yield dict(zip(names, values, strict=True))
 
-    @staticmethod
-    def _json_rows(lines: Iterator[str]) -> Iterator[Row | MalformedRow]:
+    def _malformed(self, first: int, last: int, reason: str) -> Iterator[MalformedRow]:
+        for number in range(first, last + 1):
+            yield MalformedRow(number, NOT_UTF8 if number in self._undecodable else reason)
+        self._undecodable.clear()
+
+    def _json_rows(self, lines: Iterator[str]) -> Iterator[Row | MalformedRow]:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
+                continue
+            if number in self._undecodable:
+                self._undecodable.discard(number)
+                yield MalformedRow(number, NOT_UTF8)
                 continue
             try:
                 obj = json.loads(line)

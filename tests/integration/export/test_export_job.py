@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _csv
 import csv
 import gzip
 import json
@@ -242,3 +243,48 @@ def test_update_keeps_the_audience_fields_its_settings_leave_out(emulator_env: E
     assert stored["description"] == "Customers from the bundled sample file"
     assert stored["metadata"]["audienceFees"] == [{"currency": "USD", "cpmCents": 150}]
     assert not [r for r in emulator_env.request_log() if r.method == "PUT"]
+
+
+def stray_quote_csv(path: Path, rows: int) -> Path:
+    """``u1,"Big Jim,...`` never closed: csv would run the field on to the next quote (``u{rows},"Al"``)."""
+    lines = ["externalUserId,firstname,email", 'u1,"Big Jim,jim@x.com']
+    lines += [f"u{i},Bob,bob{i}@example.com" for i in range(2, rows)]
+    lines += [f'u{rows},"Al",al@x.com', f"u{rows + 1},Cy,cy@x.com"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("rows", [500, 6_000], ids=["short run", "run past the csv field limit"])
+def test_a_stray_quote_counts_every_line_and_still_reports(emulator_env: Emulator, tmp_path: Path, rows: int) -> None:
+    code, report = export(tmp_path, stray_quote_csv(tmp_path / "quote.csv", rows), country_code="US")
+    assert code == 0 and report["status"] == "SUCCEEDED", report.get("reason")
+    assert report["total_records"] == rows + 1 == report["uploaded_records"] + report["skipped_records"]
+    assert report["skipped_by_reason"]["malformed_row"] >= 1
+    members = emulator_env.audience_members(report["audience_id"])
+    assert len(members) == report["uploaded_records"] >= 1  # u{rows+1} at least
+    assert "jim" not in json.dumps(report).lower()
+
+
+def test_latin1_lines_are_counted_as_malformed_not_hashed_without_their_accents(
+    emulator_env: Emulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("externalUserId,lastname,email\nu1,Müller,josé@x.com\nu2,Smith,s@x.com\n".encode("latin-1"))
+    code, report = export(tmp_path, path, country_code="US")
+    assert code == 0 and report["status"] == "SUCCEEDED", report.get("reason")
+    assert report["total_records"] == 2 and report["uploaded_records"] == 1
+    assert report["skipped_by_reason"] == {"malformed_row": 1}
+
+
+def test_a_csv_error_while_reading_still_ends_in_a_report(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adsbridge.export import job, source
+
+    class Broken(source.RowReader):
+        def __next__(self) -> source.Row | source.MalformedRow:
+            raise _csv.Error("field larger than field limit (131072)")
+
+    monkeypatch.setattr(job, "read_rows", lambda stream, json_lines: Broken(stream, json_lines=json_lines))
+    code, report = export(tmp_path, SAMPLE)
+    assert code == 1 and report["status"] == "FAILED" and "field limit" in report["reason"]

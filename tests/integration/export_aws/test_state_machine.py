@@ -336,3 +336,17 @@ def test_polling_many_jobs_takes_slices_that_follow_each_other(
     assert len(polls) >= jobs
     assert [poll["more"] for poll in polls[1:jobs]] == [True] * (jobs - 1)  # the slices of the first round
     assert {poll["round"] for poll in polls[1:jobs]} == {1}
+
+
+def test_a_stray_quote_is_counted_line_by_line_in_chunks(export_machine: ExportMachine) -> None:
+    lines = ["externalUserId,firstname,email,countrycode"]
+    lines += [f'v{i},"Dee, Jr",dee{i}@example.com,US' for i in range(40)]
+    lines += ['u1,"Big Jim,jim@x.com,US'] + [f"u{i},Bob,bob{i}@example.com,US" for i in range(2, 60)]
+    lines += ['u60,"Al",al@x.com,US', "u61,Cy,cy@x.com,US"]
+    export_machine.put_input("incoming/crm/quote.csv", ("\n".join(lines) + "\n").encode())
+    status, report = export_machine.run("incoming/crm/quote.csv", settings(), chunk_bytes=700)
+    assert (status, report["status"]) == ("SUCCEEDED", "SUCCEEDED"), report["reason"]
+    assert report["chunks_planned"] >= 2
+    assert report["total_records"] == len(lines) - 1 == 101
+    assert report["skipped_by_reason"] == {"malformed_row": 60}  # u1 through u60: one a line
+    assert report["uploaded_records"] == 41 == len(export_machine.emulator.audience_members(report["audience_id"]))

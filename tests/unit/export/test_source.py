@@ -2,7 +2,16 @@ import gzip
 import io
 from pathlib import Path
 
-from adsbridge.export.source import MalformedRow, is_json_lines, open_input, read_rows
+from adsbridge.export.chunks import plan_chunks
+from adsbridge.export.source import (
+    NOT_UTF8,
+    SPANS_LINES,
+    MalformedRow,
+    PrefixedStream,
+    is_json_lines,
+    open_input,
+    read_rows,
+)
 
 CSV = 'ExternalUserId,EMAIL,Phone\r\nu1,a@example.com,123\r\n\r\nu2,"b,c@example.com",456\r\nu3,only-two\r\n'
 
@@ -64,7 +73,7 @@ DATA = [
     "u3,c@example.com,日本語 🙂\r\n".encode(),
     b"u4,only-two\r\n",
     b'u5,d@example.com,"x\ny\n"\n',
-    b"u6,e@example.com,bad\xff\xe2\x82 bytes\n",  # not UTF-8: read as U+FFFD, counted as the bytes they are
+    b"u6,e@example.com,bad\xff\xe2\x82 bytes\n",  # not UTF-8: malformed, counted as the bytes they are
 ]
 
 
@@ -79,7 +88,7 @@ def test_csv_offsets_are_the_data_bytes_through_each_row() -> None:
     assert [offset for _, offset in read] == ends[:2] + ends[3:]
     assert read[1][0] == {"externaluserid": "u2", "email": "b@example.com", "note": "two\r\nlines, ünïcødé"}
     assert isinstance(read[3][0], MalformedRow)
-    assert read[5][0] == {"externaluserid": "u6", "email": "e@example.com", "note": "bad\ufffd\ufffd bytes"}
+    assert read[5][0] == MalformedRow(11, NOT_UTF8)  # the file's line: the header and quoted breaks count
 
 
 def resumes(header: bytes, data: bytes, *, json_lines: bool = False) -> None:
@@ -106,3 +115,71 @@ def test_json_lines_offsets_count_a_bom_blank_lines_and_multibyte_text() -> None
     assert read[0] == ({"externaluserid": "ü1"}, len(lines[0].encode()))
     assert [offset for _, offset in read[1:]] == [len("".join(lines[: i + 1]).encode()) for i in (2, 3, 4)]
     resumes(b"", data, json_lines=True)
+
+
+def stray_quote_file(rows: int) -> tuple[bytes, list[str]]:
+    lines = ["externaluserid,firstname,email", 'u1,"Big Jim,jim@x.com']
+    lines += [f"u{i},Bob,bob{i}@example.com" for i in range(2, rows)]
+    lines += [f'u{rows},"Al",al@x.com', f"u{rows + 1},Cy,cy@x.com"]
+    return ("\n".join(lines) + "\n").encode(), lines
+
+
+def test_a_stray_quote_counts_every_line_it_swallows_and_joins_no_rows() -> None:
+    data, lines = stray_quote_file(500)
+    reader = read_rows(io.BytesIO(data), json_lines=False)
+    rows = list(reader)
+    assert len(rows) == len(lines) - 1  # one item a data line: nothing vanishes uncounted
+    assert rows[:-1] == [MalformedRow(n, SPANS_LINES) for n in range(2, 502)]
+    assert rows[-1] == {"externaluserid": "u501", "firstname": "Cy", "email": "cy@x.com"}
+    assert reader.offset == len(data) - len(lines[0]) - 1
+    assert not any("@" in row.reason for row in rows if isinstance(row, MalformedRow))
+
+
+def test_a_stray_quote_past_the_csv_field_limit_is_counted_and_reading_goes_on() -> None:
+    data, lines = stray_quote_file(6_000)  # ~180 KB inside one field: _csv.Error "field larger than field limit"
+    reader = read_rows(io.BytesIO(data), json_lines=False)
+    rows = list(reader)
+    assert len(rows) == len(lines) - 1
+    assert rows[0] == MalformedRow(2, "not CSV")
+    assert rows[-1] == {"externaluserid": "u6001", "firstname": "Cy", "email": "cy@x.com"}
+    assert reader.offset == len(data) - len(lines[0]) - 1
+
+
+def test_a_line_break_in_an_identifier_makes_every_line_of_the_record_malformed() -> None:
+    data = b'externaluserid,email,address\nu1,"a@\nexample.com",x\nu2,b@example.com,"1 Main St\nApt 5"\n'
+    assert rows_of(data) == [
+        MalformedRow(2, SPANS_LINES),
+        MalformedRow(3, SPANS_LINES),
+        {"externaluserid": "u2", "email": "b@example.com", "address": "1 Main St\nApt 5"},  # an address may
+    ]
+    stray_note = b'externaluserid,email,note\nu1,a@example.com,"oops\nu2,b@example.com,x\nu3,c@example.com,"y",z\n'
+    assert rows_of(stray_note) == [MalformedRow(n, SPANS_LINES) for n in (2, 3, 4)]  # wrong width: all counted
+
+
+def test_a_quote_left_open_at_the_end_of_the_file_is_a_malformed_line() -> None:
+    rows = rows_of(b'externaluserid,email\nu1,a@example.com\nu2,"b@example.com\n')
+    assert rows == [{"externaluserid": "u1", "email": "a@example.com"}, MalformedRow(3, SPANS_LINES)]
+
+
+def test_chunks_read_a_stray_quote_file_as_the_whole_file_does() -> None:
+    stray, _ = stray_quote_file(300)
+    data = stray[:31] + b"".join(f'v{i},"Dee, Jr",dee{i}@example.com\n'.encode() for i in range(300)) + stray[31:]
+    whole = [row if isinstance(row, dict) else row.reason for row in rows_of(data)]
+    plan = plan_chunks("in.csv", len(data), lambda start, end: data[start:end], chunk_bytes=500)
+    assert len(plan.chunks) > 1
+    chunked: list[object] = []
+    for chunk in plan.chunks:
+        body = io.BytesIO(data[chunk.start : chunk.end])
+        stream = io.BufferedReader(PrefixedStream(plan.layout.header.encode(), body))
+        chunked += [row if isinstance(row, dict) else row.reason for row in read_rows(stream, json_lines=False)]
+    assert chunked == whole and len(whole) == 601
+
+
+def test_latin1_lines_are_malformed_not_rows_with_bytes_dropped() -> None:
+    data = "externaluserid,lastname,email\nu1,Müller,josé@x.com\nu2,Smith,s@x.com\n".encode("latin-1")
+    assert rows_of(data) == [
+        MalformedRow(2, NOT_UTF8),
+        {"externaluserid": "u2", "lastname": "Smith", "email": "s@x.com"},
+    ]
+    cp1252 = '{"externalUserId": "u1", "lastname": "Müller"}\n{"externalUserId": "u2"}\n'.encode("cp1252")
+    assert rows_of(cp1252, json_lines=True) == [MalformedRow(1, NOT_UTF8), {"externaluserid": "u2"}]
