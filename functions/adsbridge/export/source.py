@@ -10,6 +10,7 @@ import csv
 import gzip
 import io
 import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -101,6 +102,7 @@ EXTERNAL_USER_ID_COLUMN = "externaluserid"
 NOT_UTF8 = "not UTF-8"
 SPANS_LINES = "a quoted field spans lines (an unclosed quote?)"
 _SINGLE_LINE = frozenset({EXTERNAL_USER_ID_COLUMN, "countrycode", *PII_FIELDS} - {"address"})
+_IDENTIFIERS = frozenset({EXTERNAL_USER_ID_COLUMN, *PII_FIELDS})
 
 
 class RowReader(Iterator[Row | MalformedRow]):
@@ -206,6 +208,12 @@ class RowReader(Iterator[Row | MalformedRow]):
             if not isinstance(obj, dict):
                 yield MalformedRow(number, "not a JSON object")
                 continue
+            if any(
+                isinstance(v, float) and not _integral(v) and str(k).lower() in _IDENTIFIERS for k, v in obj.items()
+            ):
+                # 4138714499.5 is no phone, id or postal code: a broken export, not a value to round
+                yield MalformedRow(number, "a non-integral number in an identifier field")
+                continue
             yield {str(k).lower(): _text(v) for k, v in obj.items()}
 
 
@@ -216,4 +224,10 @@ def _text(value: Any) -> str:
         return value
     if isinstance(value, bool | dict | list):
         return json.dumps(value)
+    if isinstance(value, float) and _integral(value):
+        return str(int(value))  # pandas writes an int column with a gap as floats: 4138714499.0 is 4138714499
     return str(value)
+
+
+def _integral(value: float) -> bool:
+    return math.isfinite(value) and value.is_integer()

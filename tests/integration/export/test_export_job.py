@@ -288,3 +288,14 @@ def test_a_csv_error_while_reading_still_ends_in_a_report(
     monkeypatch.setattr(job, "read_rows", lambda stream, json_lines: Broken(stream, json_lines=json_lines))
     code, report = export(tmp_path, SAMPLE)
     assert code == 1 and report["status"] == "FAILED" and "field limit" in report["reason"]
+
+
+def test_json_lines_floats_from_pandas_are_integers(emulator_env: Emulator, tmp_path: Path) -> None:
+    path = tmp_path / "floats.jsonl"
+    path.write_text(
+        '{"externalUserId": "u1", "phone": 4138714499.0, "countrycode": "US"}\n'
+        '{"externalUserId": "u2", "phone": 4138714499.5, "countrycode": "US"}\n'
+    )
+    code, report = export(tmp_path, path)
+    assert code == 0 and report["uploaded_records"] == 1
+    assert report["skipped_by_reason"] == {"malformed_row": 1}

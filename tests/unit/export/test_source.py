@@ -183,3 +183,11 @@ def test_latin1_lines_are_malformed_not_rows_with_bytes_dropped() -> None:
     ]
     cp1252 = '{"externalUserId": "u1", "lastname": "Müller"}\n{"externalUserId": "u2"}\n'.encode("cp1252")
     assert rows_of(cp1252, json_lines=True) == [MalformedRow(1, NOT_UTF8), {"externaluserid": "u2"}]
+
+
+def test_json_integral_floats_are_integers_and_fractional_identifiers_are_malformed() -> None:
+    data = b'{"externalUserId": "u1", "phone": 4138714499.0, "zip": 2134.0, "score": 0.5}\n{"phone": 41387.5}\n'
+    assert rows_of(data, json_lines=True) == [
+        {"externaluserid": "u1", "phone": "4138714499", "zip": "2134", "score": "0.5"},
+        MalformedRow(2, "a non-integral number in an identifier field"),
+    ]
