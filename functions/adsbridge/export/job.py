@@ -19,7 +19,7 @@ from adsbridge.export.poll import poll_until_done
 from adsbridge.export.prepare import PrepareError, prepare
 from adsbridge.export.records import RecordBuilder
 from adsbridge.export.report import Counters, ExportReport
-from adsbridge.export.source import is_json_lines, open_input, read_rows
+from adsbridge.export.source import check_columns, is_json_lines, open_input, read_rows
 from adsbridge.export.upload import Pacer, Settled, upload_rows
 from adsbridge.settings import ExportSettings
 
@@ -48,11 +48,14 @@ def run_export(
     status, reason = "UPLOADED", None
     try:
         # open the input first: a missing file must fail before an audience is created
+        # and so must input that cannot be exported at all (a header without the columns needed)
         with open_input(source, s3_client=options.s3_client) as stream:
+            rows = read_rows(stream, json_lines=is_json_lines(source))
+            check_columns(rows.columns)
             target = prepare(settings, client, accept_terms=options.accept_terms)
             audience_id = target.audience_id
             upload_rows(
-                read_rows(stream, json_lines=is_json_lines(source)),
+                rows,
                 RecordBuilder(settings),
                 client,
                 target,
@@ -72,7 +75,7 @@ def run_export(
                 sleep=options.sleep,
             )
             status, reason = outcome(jobs, finished)
-    except (AdsError, PrepareError, OSError, ValueError, csv.Error) as exc:
+    except (AdsError, PrepareError, OSError, ValueError, csv.Error) as exc:  # InputError is a ValueError
         status, reason = "FAILED", str(exc)
     return ExportReport.build(
         status=status,

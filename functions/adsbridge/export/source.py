@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,10 +100,55 @@ def read_rows(stream: IO[bytes], *, json_lines: bool, start: int = 0) -> RowRead
 
 
 EXTERNAL_USER_ID_COLUMN = "externaluserid"
+_NAMES_MAX = 30
+_NAME_MAX = 64
 NOT_UTF8 = "not UTF-8"
 SPANS_LINES = "a quoted field spans lines (an unclosed quote?)"
 _SINGLE_LINE = frozenset({EXTERNAL_USER_ID_COLUMN, "countrycode", *PII_FIELDS} - {"address"})
 _IDENTIFIERS = frozenset({EXTERNAL_USER_ID_COLUMN, *PII_FIELDS})
+_BINARY = re.compile("[\x00\ufffd\udc80-\udcff]")  # NUL, a replaced or an undecodable byte
+
+
+class InputError(ValueError):
+    """The input cannot be exported at all (e.g. its header lacks a needed column): fails before any upload."""
+
+
+def header_columns(line: str) -> list[str]:
+    """A CSV header line's column names as rows use them: stripped and lower-cased."""
+    try:
+        names = next(csv.reader([line.removeprefix("\ufeff")]), [])
+    except csv.Error as exc:
+        raise InputError(f"input: the header line is not CSV ({exc})") from None
+    return [name.strip().lower() for name in names]
+
+
+def check_columns(columns: list[str] | None) -> None:
+    """Raise ``InputError`` unless a CSV header has ``externaluserid`` and at least one PII column.
+
+    Without them every row would be skipped after the audience was created; this fails first, naming the
+    problem. Names are matched as rows use them (stripped, lower-cased). ``None`` (JSON lines: no header)
+    and an empty input (no header line) pass. The names found are echoed (header names are not PII) unless
+    the line looks like data rather than a header (a headerless file: none of the expected columns, and an
+    ``@`` or a digit in a name), which is never echoed.
+    """
+    if not columns:
+        return
+    if any(_BINARY.search(name) for name in columns):
+        raise InputError("input: the header line is not UTF-8 text (save the file as UTF-8)")
+    known = {EXTERNAL_USER_ID_COLUMN, *PII_FIELDS}
+    missing = []
+    if EXTERNAL_USER_ID_COLUMN not in columns:
+        missing.append(f"no {EXTERNAL_USER_ID_COLUMN} column")
+    if not set(columns) & set(PII_FIELDS):
+        missing.append(f"no PII column ({', '.join(PII_FIELDS)})")
+    if not missing:
+        return
+    if not set(columns) & known and any("@" in name or any(c.isdigit() for c in name) for name in columns):
+        found = "the first line looks like data, not a header: is the header row missing?"
+    else:
+        shown = [name[:_NAME_MAX] for name in columns[:_NAMES_MAX]]
+        found = "found: " + ", ".join(shown) + (", …" if len(columns) > _NAMES_MAX else "")
+    raise InputError(f"input: {'; '.join(missing)} ({found})")
 
 
 class RowReader(Iterator[Row | MalformedRow]):
@@ -114,6 +160,9 @@ class RowReader(Iterator[Row | MalformedRow]):
     were, and a UTF-8 BOM is counted, then dropped. A line holding undecodable bytes (Latin-1, cp1252, ...)
     is never a row: its values would hash wrongly (``Müller`` as ``mller``), so it is a ``MalformedRow``
     ("not UTF-8").
+
+    ``columns`` is the CSV header's column names (read at once, so a caller can check them with
+    ``check_columns`` before creating anything), ``None`` for JSON lines.
     """
 
     def __init__(self, stream: IO[bytes], *, json_lines: bool, start: int = 0) -> None:
@@ -122,15 +171,19 @@ class RowReader(Iterator[Row | MalformedRow]):
         self._undecodable: set[int] = set()  # numbers of lines read with bytes that are not UTF-8
         text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
         lines = self._counted(text)
+        self.columns: list[str] | None = None
         if json_lines:
             self._rows = self._json_rows(lines)
             return
         reader = csv.reader(lines)
-        header = next(reader, None)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise InputError(f"input: the header line is not CSV ({exc})") from None
         self.offset = start  # offsets count data only: a chunk's byte range has no header line
-        names = [name.strip().lower() for name in header] if header is not None else []
-        self._undecodable.clear()  # the header's: not a row
-        self._rows = self._csv_rows(reader, names)
+        self.columns = [name.strip().lower() for name in header] if header is not None else []
+        self._undecodable.clear()  # the header's: check_columns names it
+        self._rows = self._csv_rows(reader, self.columns)
 
     def __next__(self) -> Row | MalformedRow:
         return next(self._rows)

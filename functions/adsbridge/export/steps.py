@@ -23,7 +23,7 @@ from adsbridge.export.poll import all_terminal, due_jobs
 from adsbridge.export.prepare import Target, prepare
 from adsbridge.export.records import RecordBuilder
 from adsbridge.export.report import Counters, ExportReport
-from adsbridge.export.source import read_rows
+from adsbridge.export.source import check_columns, header_columns, read_rows
 from adsbridge.export.state import JobSpec, PollState, Prepared, RunInfo, SourceObject, TaskError
 from adsbridge.export.upload import RECORDS_PER_HOUR_LIMIT, Pacer, Settled, upload_rows
 from adsbridge.settings import ExportSettings, parse_settings
@@ -76,6 +76,8 @@ def prepare_run(
         source.key, head["ContentLength"], s3_range_reader(services.s3, source.bucket, source.key),
         chunk_bytes=job.chunk_bytes,
     )  # fmt: skip
+    if not plan.layout.json_lines:  # before prepare() creates anything: InputError fails the run (not retried)
+        check_columns(header_columns(plan.layout.header))
     target = prepare(settings, services.ads(job, settings), accept_terms=job.accept_terms)
     prepared = Prepared(
         run=RunInfo(

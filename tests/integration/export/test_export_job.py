@@ -276,6 +276,17 @@ def test_latin1_lines_are_counted_as_malformed_not_hashed_without_their_accents(
     assert report["skipped_by_reason"] == {"malformed_row": 1}
 
 
+def test_a_header_without_the_columns_fails_before_creating_an_audience(emulator_env: Emulator, tmp_path: Path) -> None:
+    path = tmp_path / "hdr.csv"
+    path.write_text("External User ID,E-mail\nu1,a@example.com\nu2,c@example.com\n")
+    code, report = export(tmp_path, path)
+    assert code == 1 and report["status"] == "FAILED"
+    assert report["reason"].startswith("input: no externaluserid column; no PII column (email, phone,")
+    assert report["reason"].endswith("(found: external user id, e-mail)")
+    assert report["audience_id"] is None and report["total_records"] == 0
+    assert not [r for r in emulator_env.request_log() if r.path.startswith("/amc")]
+
+
 def test_a_csv_error_while_reading_still_ends_in_a_report(
     emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

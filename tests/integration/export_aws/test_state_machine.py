@@ -350,3 +350,16 @@ def test_a_stray_quote_is_counted_line_by_line_in_chunks(export_machine: ExportM
     assert report["total_records"] == len(lines) - 1 == 101
     assert report["skipped_by_reason"] == {"malformed_row": 60}  # u1 through u60: one a line
     assert report["uploaded_records"] == 41 == len(export_machine.emulator.audience_members(report["audience_id"]))
+
+
+def test_a_header_without_the_columns_ends_in_a_failure_report_before_any_audience(
+    export_machine: ExportMachine,
+) -> None:
+    export_machine.put_input("incoming/crm/hdr.csv", b"External User ID,E-mail\nu1,a@example.com\nu2,c@example.com\n")
+    status, report = export_machine.run("incoming/crm/hdr.csv", settings(), chunk_bytes=700)
+    assert (status, report["status"]) == ("FAILED", "FAILED")
+    assert report["reason"].startswith("InputError: input: no externaluserid column; no PII column (email,")
+    assert report["reason"].endswith("(found: external user id, e-mail)")
+    assert report["audience_id"] is None and report["total_records"] == 0
+    assert not [r for r in export_machine.emulator.request_log() if r.path.startswith("/amc")]
+    assert export_machine.invocations.count("UploadChunk") == 0

@@ -2,12 +2,17 @@ import gzip
 import io
 from pathlib import Path
 
+import pytest
+
 from adsbridge.export.chunks import plan_chunks
 from adsbridge.export.source import (
     NOT_UTF8,
     SPANS_LINES,
+    InputError,
     MalformedRow,
     PrefixedStream,
+    check_columns,
+    header_columns,
     is_json_lines,
     open_input,
     read_rows,
@@ -191,3 +196,30 @@ def test_json_integral_floats_are_integers_and_fractional_identifiers_are_malfor
         {"externaluserid": "u1", "phone": "4138714499", "zip": "2134", "score": "0.5"},
         MalformedRow(2, "a non-integral number in an identifier field"),
     ]
+
+
+def test_a_header_needs_an_external_user_id_and_a_pii_column() -> None:
+    check_columns(header_columns("ExternalUserId, EMAIL ,note\r\n"))  # matched as rows are: stripped, lower-cased
+    check_columns(None)  # JSON lines: no header
+    check_columns([])  # an empty input
+    with pytest.raises(InputError) as caught:
+        check_columns(header_columns("External User ID,E-mail\n"))
+    assert str(caught.value) == (
+        "input: no externaluserid column; no PII column (email, phone, firstname, lastname, address, city, state,"
+        " postal) (found: external user id, e-mail)"
+    )
+    with pytest.raises(InputError, match=r"^input: no PII column \(email, .*\(found: externaluserid, e-mail\)$"):
+        check_columns(header_columns("externalUserId,E-mail\n"))
+
+
+def test_a_missing_header_row_is_named_without_echoing_the_data() -> None:
+    with pytest.raises(InputError) as caught:
+        check_columns(header_columns("u1,Jim,jim@x.com,4138714499\n"))
+    assert "header row missing" in str(caught.value)
+    assert "jim" not in str(caught.value).lower() and "4138" not in str(caught.value)
+
+
+def test_a_header_that_is_not_utf8_is_named() -> None:
+    reader = read_rows(io.BytesIO("externaluserid,email\nu1,a@b.com\n".encode("utf-16")), json_lines=False)
+    with pytest.raises(InputError, match="not UTF-8"):
+        check_columns(reader.columns)
