@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TextIO, cast
 
 from adsbridge.countries import normalize_country
+from adsbridge.export.source import column_names
 from adsbridge.identity import PII_FIELDS, Normalizer, normalizer_for
 from adsbridge.identity.normalizer import UNKNOWN_COUNTRY
 
@@ -66,7 +67,7 @@ class _RowHasher:
 
     def __init__(self, header: list[str], country: str, normalized_only: bool) -> None:
         self.header, self.country = header, country
-        names = [name.strip().lower() for name in header]
+        names = column_names(header)
         self.columns = [(index, name) for index, name in enumerate(names) if name in PII_FIELDS]
         self.country_index = names.index(COUNTRY_COLUMN) if COUNTRY_COLUMN in names else -1
         self.needed = max((index for index, _ in self.columns), default=-1) + 1

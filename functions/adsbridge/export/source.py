@@ -113,13 +113,18 @@ class InputError(ValueError):
     """The input cannot be exported at all (e.g. its header lacks a needed column): fails before any upload."""
 
 
+def column_names(header: list[str]) -> list[str]:
+    """Header cells as rows match them: stripped and lower-cased (``Email `` is ``email``)."""
+    return [name.strip().lower() for name in header]
+
+
 def header_columns(line: str) -> list[str]:
-    """A CSV header line's column names as rows use them: stripped and lower-cased."""
+    """A CSV header line's column names as rows use them."""
     try:
         names = next(csv.reader([line.removeprefix("\ufeff")]), [])
     except csv.Error as exc:
         raise InputError(f"input: the header line is not CSV ({exc})") from None
-    return [name.strip().lower() for name in names]
+    return column_names(names)
 
 
 def check_columns(columns: list[str] | None) -> None:
@@ -181,7 +186,7 @@ class RowReader(Iterator[Row | MalformedRow]):
         except csv.Error as exc:
             raise InputError(f"input: the header line is not CSV ({exc})") from None
         self.offset = start  # offsets count data only: a chunk's byte range has no header line
-        self.columns = [name.strip().lower() for name in header] if header is not None else []
+        self.columns = column_names(header) if header is not None else []
         self._undecodable.clear()  # the header's: check_columns names it
         self._rows = self._csv_rows(reader, self.columns)
 
