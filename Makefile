@@ -7,14 +7,31 @@ BIN := $(VENV)/bin
 export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup demo test unit integration infra-tests lint format build bench sample-export emulator clean
+# Python dependencies are locked by uv (uv.lock, with hashes): the venv is synced from the lock, never resolved anew.
+UV := $(BIN)/uv
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_PYTHON_DOWNLOADS := never
 
-setup: $(VENV)/.installed node_modules/.installed  ## create .venv and node_modules from nothing
+.PHONY: setup lock demo test unit integration infra-tests lint format build bench sample-export emulator clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+setup: $(VENV)/.installed node_modules/.installed  ## create .venv and node_modules from nothing, from the lock files
+
+# uv itself comes hash-checked from requirements-bootstrap.txt; it installs everything else from uv.lock
+# (--locked: fails instead of re-resolving when uv.lock is out of date with pyproject.toml).
+$(UV): requirements-bootstrap.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-bootstrap.txt
 	touch $@
+
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml
+	$(UV) sync --locked --quiet --python $(BIN)/python
+	touch $@
+
+lock: $(UV)  ## re-resolve uv.lock after editing pyproject.toml (UPGRADE=1: newest allowed versions), re-export requirements.txt
+	$(UV) lock $(if $(UPGRADE),--upgrade)
+	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt --quiet -o requirements.txt
+	$(UV) sync --locked --quiet --python $(BIN)/python
+	touch $(VENV)/.installed
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

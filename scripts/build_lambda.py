@@ -1,8 +1,10 @@
 """Fill ``.build/lambda`` with the adsbridge package and its runtime dependencies for AWS Lambda, without Docker.
 
-pip downloads manylinux wheels for the Lambda platform (arm64, CPython 3.14) and installs them into the
-folder; the package is copied beside them. boto3/botocore are left out (the Lambda runtime has them).
-A stamp of the inputs' hash makes a second run with nothing changed a no-op.
+uv installs the locked runtime dependencies (``requirements.txt``, exported from ``uv.lock`` with hashes, so the
+very versions the tests ran with) as manylinux wheels for the Lambda platform (arm64, CPython 3.14) into the
+folder; the package is copied beside them. boto3/botocore are bundled too: the runtime's own copies are
+whatever AWS last shipped, not what was tested. A stamp of the inputs' hash makes a second run with nothing
+changed a no-op.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = ROOT / ".build/lambda"
 PACKAGE = ROOT / "functions/adsbridge"
 PYTHON_VERSION = "3.14"
-PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
-IN_RUNTIME = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six")
+PLATFORM = "aarch64-manylinux2014"
+UV = Path(sys.executable).with_name("uv")
 
 
 def _sources() -> list[Path]:
@@ -42,22 +44,13 @@ def build(target: Path = BUILD_DIR) -> Path:
         return target
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    requirements = [
-        line.split("#")[0].strip()
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line.split("#")[0].strip() and not line.strip().lower().startswith(IN_RUNTIME)
-    ]
-    platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-         "--only-binary=:all:", "--implementation", "cp", "--python-version", PYTHON_VERSION, *platforms,
-         "--target", str(target), *requirements],
+        [str(UV), "pip", "install", "--quiet", "--no-config", "--require-hashes", "--no-deps",
+         "--only-binary", ":all:", "--python-platform", PLATFORM, "--python-version", PYTHON_VERSION,
+         "--target", str(target), "-r", str(ROOT / "requirements.txt")],
         check=True,
     )  # fmt: skip
     shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts are of no use in Lambda
-    for skipped in IN_RUNTIME:  # pulled in transitively; the runtime's own copies win anyway
-        for path in target.glob(f"{skipped.replace('-', '_')}*"):
-            shutil.rmtree(path, ignore_errors=True)
     shutil.copytree(PACKAGE, target / "adsbridge", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     stamp.write_text(digest)
     return target
