@@ -19,6 +19,7 @@ from aws_cdk import aws_sqs as sqs
 
 from adsbridge.stream import datasets
 from adsbridge.stream.datasets import Dataset, Realm
+from adsbridge.stream.partition import DT_PROJECTION_RANGE
 from adsbridge.stream.queues import QueueSettings, amazon_statements
 from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
@@ -225,7 +226,7 @@ class StreamStack(cdk.Stack):
                     "projection.enabled": "true",
                     "projection.dt.type": "date",
                     "projection.dt.format": "yyyy-MM-dd",
-                    "projection.dt.range": "2022-01-01,NOW",
+                    "projection.dt.range": DT_PROJECTION_RANGE,  # ingest refuses records outside it
                     "projection.hour.type": "integer",
                     "projection.hour.range": "0,23",
                     "projection.hour.digits": "2",

@@ -34,3 +34,34 @@ def test_others_by_arrival() -> None:
     fields = {"time_window_start": "2022-02-01T10:00:00-08:00"}  # ignored outside metric datasets
     assert partition_of(datasets.get("campaigns"), fields, ARRIVAL) == ("2024-03-01", "07")
     assert partition_of(datasets.get("budget-usage"), {}, ARRIVAL) == ("2024-03-01", "07")
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        "2021-12-31T15:59:59-08:00",  # 23:59 UTC on the day before the projection starts
+        "2024-03-02T00:00:00Z",  # after the day the message was sent: a day Athena's NOW has not reached
+        "2099-01-01T00:00:00+00:00",
+        "9999-12-31T23:00:00-08:00",  # past the last datetime once in UTC
+        "0001-01-01T00:00:00+01:00",  # before the first datetime once in UTC
+    ],
+)
+def test_window_outside_the_projection_range_is_refused(window: str) -> None:
+    with pytest.raises(MalformedMessage, match="partition projection"):
+        partition_of(datasets.get("sp-traffic"), {"time_window_start": window}, ARRIVAL)
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        ("2021-12-31T16:00:00-08:00", ("2022-01-01", "00")),  # the projection's first hour
+        ("2024-03-01T23:00:00Z", ("2024-03-01", "23")),  # later on the day it was sent: read once NOW reaches it
+    ],
+)
+def test_window_at_the_edges_of_the_projection_is_kept(window: str, expected: tuple[str, str]) -> None:
+    assert partition_of(datasets.get("sp-traffic"), {"time_window_start": window}, ARRIVAL) == expected
+
+
+def test_arrival_before_the_projection_is_refused() -> None:
+    with pytest.raises(MalformedMessage, match="partition projection"):
+        partition_of(datasets.get("campaigns"), {}, datetime(2021, 12, 31, 23, tzinfo=UTC))
