@@ -2,11 +2,17 @@
 
 Amazon never says whether its SNS subscriptions deliver raw (marketing-stream.md §4.4), so both forms are
 read. A body that is none of these is malformed and must reach the DLQ; its text is never echoed.
+
+JSON here means RFC 8259: Python's reader also takes ``NaN``/``Infinity`` (and reads ``1e999`` as infinity),
+which would be written back out as non-standard JSON that Athena's SerDe cannot read. Such a body fails to the
+DLQ whole rather than landing with the value nulled: Amazon documents no such value, so it is corrupt or forged,
+and the DLQ keeps it verbatim for inspection and redrive, where a null would silently change a SUM.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +33,7 @@ class Record:
 class Confirmation:
     topic_arn: str
     token: str
+    subscribe_url: str  # checked against the topic and token (confirm.py), never fetched
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,7 @@ def parse(body: str) -> Message:
     document = _object(body, "body")
     kind = document.get("Type")
     if kind == "SubscriptionConfirmation":
-        return Confirmation(_text(document, "TopicArn"), _text(document, "Token"))
+        return Confirmation(_text(document, "TopicArn"), _text(document, "Token"), _text(document, "SubscribeURL"))
     if kind == "UnsubscribeConfirmation":
         return Ignored(kind)
     if kind == "Notification" and "Message" in document and "dataset_id" not in document:
@@ -63,11 +70,22 @@ def _record(fields: dict[str, Any]) -> Record:
 
 def _object(text: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except ValueError as exc:  # JSONDecodeError's message gives a position, never the text
         raise MalformedMessage(f"{what} is not JSON: {exc}") from None
     if not isinstance(value, dict):
         raise MalformedMessage(f"{what} is JSON {type(value).__name__}, not an object")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError("a number beyond a double's range")  # the literal is never echoed
     return value
 
 

@@ -23,7 +23,11 @@ def test_sns_envelope_yields_the_same_record() -> None:
 
 def test_confirmation() -> None:
     parsed = envelope.parse(text("sns-subscription-confirmation.json"))
-    assert parsed == envelope.Confirmation("arn:aws:sns:us-west-2:123456789012:MyTopic", "2336412f37...")
+    assert parsed == envelope.Confirmation(
+        "arn:aws:sns:us-west-2:123456789012:MyTopic",
+        "2336412f37...",
+        record("sns-subscription-confirmation.json")["SubscribeURL"],
+    )
 
 
 def test_unknown_fields_are_kept() -> None:
@@ -48,6 +52,12 @@ def test_unsubscribe_confirmation_is_ignored() -> None:
         ('{"dataset_id": "retail-sales-metrics"}', "unknown dataset_id"),
         ('{"Type": "Notification", "Message": "{oops"}', "SNS Message is not JSON"),
         ('{"Type": "SubscriptionConfirmation", "TopicArn": "arn:aws:sns:us-east-1:1:t"}', "without Token"),
+        ('{"Type": "SubscriptionConfirmation", "TopicArn": "arn:aws:sns:us-east-1:1:t", "Token": "t"}', "SubscribeURL"),
+        # JSON has no NaN or Infinity (RFC 8259); Python reads them, and 1e999 as inf, then writes them back out
+        ('{"dataset_id": "sp-traffic", "cost": NaN}', "NaN"),
+        ('{"dataset_id": "sp-traffic", "cost": -Infinity}', "Infinity"),
+        ('{"dataset_id": "sp-traffic", "cost": 1e999}', "beyond a double"),
+        (json.dumps({"Type": "Notification", "Message": '{"dataset_id": "sp-traffic", "clicks": Infinity}'}), "SNS"),
     ],
 )
 def test_malformed(body: str, reason: str) -> None:
