@@ -1,20 +1,27 @@
 """Confirm Amazon's SNS subscription to one of our queues, and nobody else's.
 
-The topic must belong to Amazon's account for the queue's dataset, in the realm's region. Confirmation
-goes through the SNS ``ConfirmSubscription`` API in the topic's region; ``SubscribeURL`` is never fetched
-(it is attacker-controlled text until the topic is proven to be Amazon's).
+The topic must belong to Amazon's account for the queue's dataset, in the realm's region, and the message must
+be what SNS writes for that topic: a ``SubscribeURL`` on the region's SNS endpoint naming the same topic and
+token. Confirmation goes through the SNS ``ConfirmSubscription`` API in the topic's region; ``SubscribeURL`` is
+never fetched (it is attacker-controlled text until the message is proven to be Amazon's).
+
+Anything else raises ``UntrustedTopic``: the message is not confirmed and goes to the DLQ, where the DLQ alarm
+shows it to an operator and a genuine one can still be redriven within its token's lifetime. Reasons name what
+disagreed, never the token or the URL's text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from adsbridge.stream import datasets
+from adsbridge.stream.envelope import Confirmation
 
 
 class UntrustedTopic(ValueError):
-    """A confirmation from a topic that is not Amazon's for this queue; left for the DLQ, never confirmed."""
+    """A confirmation that is not Amazon's for this queue; left for the DLQ, never confirmed."""
 
 
 def check_topic(topic_arn: str, *, realm: datasets.Realm, dataset: datasets.Dataset) -> str:
@@ -27,6 +34,27 @@ def check_topic(topic_arn: str, *, realm: datasets.Realm, dataset: datasets.Data
         raise UntrustedTopic(f"topic region {region} is not the {realm} realm's {realm.aws_region}")
     if dataset.accounts.get(realm) != account:
         raise UntrustedTopic(f"topic account {account} is not Amazon's {dataset.id} publisher in {region}")
+    return region
+
+
+def check_confirmation(confirmation: Confirmation, *, realm: datasets.Realm, dataset: datasets.Dataset) -> str:
+    """The topic's region, once the topic is Amazon's and the ``SubscribeURL`` is SNS's own for it."""
+    region = check_topic(confirmation.topic_arn, realm=realm, dataset=dataset)
+    host = f"sns.{region}.amazonaws.com"
+    try:
+        url = urlsplit(confirmation.subscribe_url)
+        query = parse_qs(url.query, keep_blank_values=True)
+    except ValueError:
+        raise UntrustedTopic("SubscribeURL is not a URL") from None
+    # netloc equality also refuses a user part (sns…@elsewhere) and a port
+    if (url.scheme, url.netloc, url.path, url.fragment) != ("https", host, "/", ""):
+        raise UntrustedTopic(f"SubscribeURL is not on {host}")
+    if query.get("Action") != ["ConfirmSubscription"]:
+        raise UntrustedTopic("SubscribeURL is not a ConfirmSubscription")
+    if query.get("TopicArn") != [confirmation.topic_arn]:
+        raise UntrustedTopic("SubscribeURL names another TopicArn than the message")
+    if query.get("Token") != [confirmation.token]:
+        raise UntrustedTopic("SubscribeURL names another Token than the message")
     return region
 
 

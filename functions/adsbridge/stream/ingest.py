@@ -4,6 +4,10 @@
 batch of thousands of messages makes a handful of objects, and a failed write fails only its own messages.
 The object key is a digest of its messages' ids: a redelivered group overwrites itself instead of
 duplicating. Every field Amazon sends is kept; ``_received_at``, ``_message_id`` and ``_realm`` are added.
+
+A message fails alone, to its queue's DLQ, whenever landing it would hide it: a record whose ``dataset_id``
+is not its queue's dataset (it would be filed where nobody subscribed to it), a record outside the tables'
+partition projection (partition.py), a confirmation that is not Amazon's (confirm.py).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from adsbridge.stream import datasets, envelope
-from adsbridge.stream.confirm import check_topic
+from adsbridge.stream.confirm import UntrustedTopic, check_confirmation
 from adsbridge.stream.partition import partition_of, prefix
 
 TRUNCATED_MARKER = "PAYLOAD_TRUNCATED"  # Amazon's filler for fields cut to fit SQS's 256 KB (§3.10)
@@ -92,11 +96,18 @@ class Ingestor:
 
     def _confirm(self, confirmation: envelope.Confirmation, queue_arn: str) -> None:
         dataset = self.dataset_of_queue(queue_arn)
-        region = check_topic(confirmation.topic_arn, realm=self._realm, dataset=dataset)
+        try:
+            region = check_confirmation(confirmation, realm=self._realm, dataset=dataset)
+        except UntrustedTopic:
+            self.counts["ConfirmationsRefused"] += 1
+            raise
         self._confirmer.confirm(region, confirmation.topic_arn, confirmation.token)
         self.counts["SubscriptionsConfirmed"] += 1
 
     def _stage_record(self, record: envelope.Record, message: QueueMessage) -> None:
+        queue_dataset = self.dataset_of_queue(message.queue_arn)
+        if record.dataset.id != queue_dataset.id:
+            raise envelope.MalformedMessage(f"{record.dataset.id} record on the {queue_dataset.id} queue")
         received_at = message.sent_at or self._clock()
         dt, hour = partition_of(record.dataset, record.fields, received_at)
         line = json.dumps(
@@ -108,6 +119,7 @@ class Ingestor:
             },
             separators=(",", ":"),
             ensure_ascii=False,
+            allow_nan=False,  # never non-standard JSON; the parser already refuses such bodies (envelope.py)
         ).encode(errors="backslashreplace")  # a lone surrogate (half an emoji) becomes its JSON escape, \ud83d
         if TRUNCATED_MARKER.encode() in line:
             self.counts["TruncatedPayloads"] += 1

@@ -5,8 +5,9 @@ from typing import Any
 import pytest
 
 from adsbridge.stream import datasets
-from adsbridge.stream.confirm import SnsConfirmer, UntrustedTopic, check_topic
+from adsbridge.stream.confirm import SnsConfirmer, UntrustedTopic, check_confirmation, check_topic
 from adsbridge.stream.datasets import Realm
+from adsbridge.stream.envelope import Confirmation
 
 SP_TRAFFIC = datasets.get("sp-traffic")
 
@@ -29,6 +30,61 @@ def test_amazons_topic_is_trusted() -> None:
 def test_other_topics_are_refused(arn: str, why: str) -> None:
     with pytest.raises(UntrustedTopic, match=why):
         check_topic(arn, realm=Realm.NA, dataset=SP_TRAFFIC)
+
+
+AMAZON_TOPIC = "arn:aws:sns:us-east-1:906013806264:AmazonMarketingStream"  # sp-traffic's NA account
+TOKEN = "2336412f37fb687f5d51e6e2425f004a"
+SNS_HOST = "https://sns.us-east-1.amazonaws.com/"
+
+
+def confirmation(url: str, topic: str = AMAZON_TOPIC, token: str = TOKEN) -> Confirmation:
+    return Confirmation(topic, token, url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{SNS_HOST}?Action=ConfirmSubscription&TopicArn={AMAZON_TOPIC}&Token={TOKEN}",  # as SNS writes it
+        f"{SNS_HOST}?Token={TOKEN}&Action=ConfirmSubscription&TopicArn={AMAZON_TOPIC.replace(':', '%3A')}",
+    ],
+)
+def test_confirmation_as_sns_writes_it_is_trusted(url: str) -> None:
+    assert check_confirmation(confirmation(url), realm=Realm.NA, dataset=SP_TRAFFIC) == "us-east-1"
+
+
+QUERY = f"?Action=ConfirmSubscription&TopicArn={AMAZON_TOPIC}&Token={TOKEN}"
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        (f"https://sns.example.com/{QUERY}", "not on sns.us-east-1.amazonaws.com"),
+        (f"https://sns.us-east-1.amazonaws.com.example.com/{QUERY}", "not on sns.us-east-1.amazonaws.com"),
+        (f"https://sns.us-east-1.amazonaws.com@example.com/{QUERY}", "not on sns.us-east-1.amazonaws.com"),
+        (f"https://sns.us-east-1.amazonaws.com:8443/{QUERY}", "not on sns.us-east-1.amazonaws.com"),
+        (f"https://sns.us-west-2.amazonaws.com/{QUERY}", "not on sns.us-east-1.amazonaws.com"),
+        (f"http://sns.us-east-1.amazonaws.com/{QUERY}", "not on sns.us-east-1.amazonaws.com"),
+        (f"https://sns.us-east-1.amazonaws.com/confirm{QUERY}", "not on sns.us-east-1.amazonaws.com"),
+        (f"{SNS_HOST}?Action=ConfirmSubscription&TopicArn={AMAZON_TOPIC}x&Token={TOKEN}", "another TopicArn"),
+        (f"{SNS_HOST}?Action=ConfirmSubscription&Token={TOKEN}", "another TopicArn"),
+        (f"{SNS_HOST}?Action=ConfirmSubscription&TopicArn={AMAZON_TOPIC}&Token=0{TOKEN}", "another Token"),
+        (f"{QUERY.replace('?', SNS_HOST + '?')}&TopicArn=arn:aws:sns:us-east-1:1:t", "another TopicArn"),
+        (f"{SNS_HOST}?Action=Subscribe&TopicArn={AMAZON_TOPIC}&Token={TOKEN}", "not a ConfirmSubscription"),
+        (f"{SNS_HOST}{QUERY}#fragment", "not on sns.us-east-1.amazonaws.com"),
+        ("https://[::1/", "not a URL"),
+    ],
+)
+def test_confirmation_whose_url_disagrees_is_refused(url: str, why: str) -> None:
+    with pytest.raises(UntrustedTopic, match=why) as caught:
+        check_confirmation(confirmation(url), realm=Realm.NA, dataset=SP_TRAFFIC)
+    assert TOKEN not in str(caught.value) and "example" not in str(caught.value)  # no secret, no attacker text
+
+
+def test_confirmation_checks_the_topic_first() -> None:
+    url = f"https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=x&Token={TOKEN}"
+    with pytest.raises(UntrustedTopic, match="region"):
+        check_confirmation(confirmation(url, "arn:aws:sns:us-west-2:123456789012:MyTopic"), realm=Realm.NA,
+                           dataset=SP_TRAFFIC)  # fmt: skip
 
 
 class FakeSns:

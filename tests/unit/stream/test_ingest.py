@@ -129,11 +129,23 @@ def test_truncated_payloads_are_kept_and_counted() -> None:
     assert rows[0]["appTargets"] == "PAYLOAD_TRUNCATED"
 
 
+AMAZON_TOPIC = "arn:aws:sns:us-east-1:906013806264:AmazonTopic"  # sp-traffic's NA publisher
+
+
+def amazon_confirmation(**changes: str) -> dict[str, str]:
+    """Amazon's documented confirmation, for sp-traffic's NA topic as SNS would write it (``changes`` forge it)."""
+    body: dict[str, str] = json.loads(text("sns-subscription-confirmation.json"))
+    body["TopicArn"] = AMAZON_TOPIC
+    body["SubscribeURL"] = (
+        f"https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn={AMAZON_TOPIC}&Token={body['Token']}"
+    )
+    return {**body, **changes}
+
+
 def test_confirms_amazons_topic_for_the_queues_dataset() -> None:
     confirmer = FakeConfirmer()
     ing = ingestor(FakeS3(), confirmer)
-    body = json.loads(text("sns-subscription-confirmation.json"))
-    body["TopicArn"] = "arn:aws:sns:us-east-1:906013806264:AmazonTopic"
+    body = amazon_confirmation()
     ing.stage(message(1, json.dumps(body), "sp-traffic"))
     assert confirmer.calls == [("us-east-1", body["TopicArn"], body["Token"])]
     with pytest.raises(UntrustedTopic):  # same topic arriving on the sd-traffic queue
@@ -150,3 +162,36 @@ def test_message_from_an_unknown_queue_is_refused() -> None:
         ing.stage(QueueMessage("m", body, "arn:aws:sqs:us-east-1:1:other-sp-traffic", SENT))
     with pytest.raises(MalformedMessage, match="no known dataset"):
         ing.stage(QueueMessage("m", body, "arn:aws:sqs:us-east-1:1:ams-nope", SENT))
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"SubscribeURL": f"https://sns.example.net/?Action=ConfirmSubscription&TopicArn={AMAZON_TOPIC}&Token=x"},
+        {"SubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:"
+         "us-east-1:906013806264:OtherTopic&Token=2336412f37..."},
+    ],
+)  # fmt: skip
+def test_a_genuine_topic_with_a_foreign_subscribe_url_is_not_confirmed(forged: dict[str, str]) -> None:
+    confirmer = FakeConfirmer()
+    ing = ingestor(FakeS3(), confirmer)
+    with pytest.raises(UntrustedTopic, match="SubscribeURL"):
+        ing.stage(message(1, json.dumps(amazon_confirmation(**forged)), "sp-traffic"))
+    assert confirmer.calls == [] and ing.counts["ConfirmationsRefused"] == 1
+
+
+def test_a_record_on_another_datasets_queue_is_refused() -> None:
+    """Filed under its own dataset_id it would land where nobody subscribed to it; the DLQ shows it instead."""
+    s3 = FakeS3()
+    ing = ingestor(s3)
+    with pytest.raises(MalformedMessage, match="sp-traffic record on the sd-traffic queue"):
+        ing.stage(message(1, text("sp-traffic.synthesized.json"), "sd-traffic"))
+    assert ing.flush() == {} and s3.objects == {}
+
+
+def test_a_record_outside_the_projection_is_refused() -> None:
+    s3 = FakeS3()
+    ing = ingestor(s3)
+    with pytest.raises(MalformedMessage, match="partition projection"):
+        ing.stage(message(1, with_window("2099-02-01T10:00:00-08:00")))
+    assert ing.flush() == {} and s3.objects == {}
