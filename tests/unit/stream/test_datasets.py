@@ -55,9 +55,9 @@ def test_unknown_dataset() -> None:
         datasets.get("retail-sales-metrics")
 
 
-# The top-level fields of each entity dataset's field table in Amazon's guide (datasets/sponsored-ads-campaign-
-# management and datasets/dsp-campaign-management, as crawled 2025-09-16; targets' per-type objects from its
-# sample). A dotted field such as budget.budgetCap.monetaryBudget.amount is kept as its top-level JSON object.
+# The top-level fields of each entity, budget and recommendation dataset's field table in Amazon's guide
+# (datasets/sponsored-ads-campaign-management, dsp-campaign-management, budget-usage and sponsored-ads-campaign-
+# diagnostics-recommendations, as crawled 2025-09-16; targets' per-type objects from its sample). A dotted field such as budget.budgetCap.monetaryBudget.amount is kept as its top-level JSON object.
 DOCUMENTED = {
     "campaigns": "dataset_id advertiser_id marketplace_id campaignId accountId portfolioId adProduct productLocation "
     "version name startDateTime endDateTime state tags targetingSettings budget bidSetting audit",
@@ -79,11 +79,16 @@ DOCUMENTED = {
     "adsp-adgroup-targets": "dataset_id advertiser_id marketplace_id dspEntityId campaignId adgroupId version "
     "creationDateTime lastUpdatedDateTime geoLocationTargets daypartTargets deviceTargets audienceTargets "
     "appTargets thirdPartyTargets",
+    "budget-usage": "advertiser_id marketplace_id dataset_id budget_scope_id budget_scope_type "
+    "advertising_product_type budget budget_usage_percentage usage_updated_timestamp",
+    "sponsored-ads-campaign-diagnostics-recommendations": "recommendation_id advertiser_id marketplace_id dataset_id "
+    "group_id apply_endpoint type published_date expiry_date explanation campaign_name campaign_id ad_product "
+    "current_campaign_settings recommended_campaign_settings",
 }
 
 
 @pytest.mark.parametrize("dataset_id", sorted(DOCUMENTED))
-def test_entity_tables_carry_every_documented_field(dataset_id: str) -> None:
+def test_tables_carry_every_documented_field(dataset_id: str) -> None:
     """Not only the fields in the sample message: campaigns' sample lacks accountId and productLocation."""
     spelled = {key.lower() for column in datasets.get(dataset_id).columns for key in column.keys}
     assert set(DOCUMENTED[dataset_id].lower().split()) - spelled == set()
