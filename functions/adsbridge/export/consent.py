@@ -1,7 +1,9 @@
 """UK/EEA consent: optional row columns become the record's ``userConsent`` block (API notes §3.4).
 
 Columns (case-insensitive): ``amznadstorage`` and ``amznuserdata`` (Amazon's consent signals, GRANTED or
-DENIED, also true/false/yes/no/1/0), ``tcf`` (IAB TCF string) and ``gpp`` (IAB GPP string).
+DENIED, also true/false/yes/no/1/0), ``tcf`` (IAB TCF v2 TC string) and ``gpp`` (IAB GPP string). A value
+that is none of these is refused, so the row is skipped rather than sent as if it were consent;
+:mod:`.consent_strings` says what makes a TCF or GPP string well-formed.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from adsbridge.export.consent_strings import is_gpp_string, is_tcf_string
+
 CONSENT_VALUES = frozenset({"DENIED", "GRANTED", "NOT_APPLICABLE", "UNKNOWN"})
 _SYNONYMS = {"TRUE": "GRANTED", "YES": "GRANTED", "Y": "GRANTED", "1": "GRANTED",
              "FALSE": "DENIED", "NO": "DENIED", "N": "DENIED", "0": "DENIED"}  # fmt: skip
 AMZN_COLUMNS = {"amznadstorage": "amznAdStorage", "amznuserdata": "amznUserData"}
+STRING_COLUMNS = {"tcf": is_tcf_string, "gpp": is_gpp_string}
 
 
 class InvalidConsent(ValueError):
@@ -32,9 +37,11 @@ def consent_block(row: Mapping[str, str], country: str) -> dict[str, Any] | None
             amzn[key] = value
     if amzn:
         consent["amzn"] = amzn
-    for column in ("tcf", "gpp"):
+    for column, well_formed in STRING_COLUMNS.items():
         value = (row.get(column) or "").strip()
         if value:
+            if not well_formed(value):
+                raise InvalidConsent(column)
             consent[column] = value
     if not consent:
         return None

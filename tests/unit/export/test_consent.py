@@ -28,3 +28,77 @@ def test_unknown_value_is_refused_naming_the_column_not_the_value() -> None:
     with pytest.raises(InvalidConsent) as info:
         consent_block({"amznuserdata": "maybe"}, "DE")
     assert str(info.value) == "amznuserdata"
+
+
+TCF = "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA"  # IAB's example TC string (core segment only)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        TCF,
+        TCF + ".IAAA",  # + disclosed vendors segment (type 1)
+        TCF + ".QAAA.YAAAAAAAAAA",  # + allowed vendors (type 2) and publisher TC (type 3)
+    ],
+)
+def test_well_formed_tcf_strings_are_sent(value: str) -> None:
+    block = consent_block({"tcf": f" {value} "}, "DE")
+    assert block is not None and block["consent"] == {"tcf": value}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "DBABMA~" + TCF,  # GPP example 1: one section, EU TCF v2
+        "DBACNYA~" + TCF + "~1YNN",  # example 2: ids 2 and 6 (single ids, the second an offset from the first)
+        "DBACNY~" + TCF + "~1YNN",  # the same header as first published, without the last padding character
+        "DBABjw~BPXuQIAPXuQIAAfKABENB-CgAAAAAAAAAAAAAAAA~1---",  # example 3: the range 5-6
+    ],
+)
+def test_well_formed_gpp_strings_are_sent(value: str) -> None:
+    block = consent_block({"gpp": value}, "GB")
+    assert block is not None and block["consent"] == {"gpp": value}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "no",
+        "yes",
+        "GRANTED",
+        "jane.doe@example.com",
+        "BOEFEAyOEFEAyAHABDENAI4AAAB9vABAASA",  # TCF v1: version 1
+        TCF[:30],  # too short for the core's fixed fields
+        TCF + "=",  # padding is not base64url
+        TCF + ".",  # an empty segment
+        TCF + ".AAAA",  # segment type 0
+        TCF + ".gAAA",  # segment type 4
+        "DBABMA~" + TCF,  # a GPP string in the tcf column
+    ],
+)
+def test_malformed_tcf_is_refused(value: str) -> None:
+    with pytest.raises(InvalidConsent) as info:
+        consent_block({"tcf": value, "amznadstorage": "GRANTED"}, "DE")
+    assert str(info.value) == "tcf"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "no",
+        "jane.doe@example.com",
+        TCF,  # a TC string in the gpp column: type 2, not the GPP header's 3
+        "DBABMA",  # a header with no section
+        "DBABMA~",  # an empty section
+        "DBACNYA~" + TCF,  # two ids, one section
+        "DBABMA~" + TCF + "~1YNN",  # one id, two sections
+        "DBABMA~1Y NN",  # a space is not URL-safe
+        "DCABMA~" + TCF,  # version 2 of the header
+        "DBA",  # too short for a section count
+        "DBAB~" + TCF,  # one id announced, the bits end before it
+    ],
+)
+def test_malformed_gpp_is_refused(value: str) -> None:
+    with pytest.raises(InvalidConsent) as info:
+        consent_block({"gpp": value}, "FR")
+    assert str(info.value) == "gpp"

@@ -1,0 +1,94 @@
+"""Is a ``tcf`` or ``gpp`` consent value an IAB consent string at all?
+
+Amazon takes these strings as they come, so a value that is not one (``no``, ``yes``, an e-mail address
+pasted into the wrong column) would be sent and counted as consent. Only the structure is checked — what
+the user consented to is Amazon's to read:
+
+* TCF: an IAB Europe TCF v2 TC string — base64url segments (no padding) joined by ``.``; the first (core)
+  segment's first 6 bits are its version, 2, and it is long enough for the core's fixed fields (213 bits:
+  version to publisher country code); each further segment's first 3 bits are a segment type, 1-3
+  (disclosed vendors, allowed vendors, publisher TC).
+* GPP: an IAB GPP v1 string — a header and sections joined by ``~``; the header is base64url whose first 6
+  bits are the type, 3, the next 6 the version, 1, then the section ids as a Fibonacci range; exactly one
+  non-empty section of URL-safe characters (base64url and ``.``) follows per id listed, and at least one.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_BASE64URL = re.compile("[A-Za-z0-9_-]+")
+_SECTION = re.compile("[A-Za-z0-9_.-]+")
+TCF_VERSION = 2
+TCF_CORE_BITS = 213  # Version(6) Created(36) LastUpdated(36) CmpId(12) CmpVersion(12) ConsentScreen(6)
+# ConsentLanguage(12) VendorListVersion(12) TcfPolicyVersion(6) IsServiceSpecific(1) UseNonStandardTexts(1)
+# SpecialFeatureOptIns(12) PurposesConsent(24) PurposesLITransparency(24) PurposeOneTreatment(1) PublisherCC(12)
+TCF_SEGMENT_TYPES = range(1, 4)
+GPP_HEADER_TYPE, GPP_VERSION = 3, 1
+
+
+def is_tcf_string(value: str) -> bool:
+    """True when ``value`` is shaped like an IAB TCF v2 TC string (see the module docstring)."""
+    core, *others = value.split(".")
+    if not _BASE64URL.fullmatch(core) or len(core) * 6 < TCF_CORE_BITS or _bits(core, 0, 6) != TCF_VERSION:
+        return False
+    return all(_BASE64URL.fullmatch(segment) and _bits(segment, 0, 3) in TCF_SEGMENT_TYPES for segment in others)
+
+
+def is_gpp_string(value: str) -> bool:
+    """True when ``value`` is shaped like an IAB GPP v1 string (see the module docstring)."""
+    header, *sections = value.split("~")
+    if not _BASE64URL.fullmatch(header) or len(header) < 4:  # type, version and the range's 12-bit count
+        return False
+    if _bits(header, 0, 6) != GPP_HEADER_TYPE or _bits(header, 6, 12) != GPP_VERSION:
+        return False
+    count = _section_count(_bit_string(header)[12:])
+    return bool(sections) and count == len(sections) and all(_SECTION.fullmatch(s) for s in sections)
+
+
+def _bit_string(text: str) -> str:
+    """Base64url ``text`` as a string of "0"/"1", six per character."""
+    return "".join(format(_ALPHABET.index(c), "06b") for c in text)
+
+
+def _bits(text: str, start: int, end: int) -> int:
+    """The unsigned integer in bits ``start``..``end`` of base64url ``text`` (which is long enough)."""
+    return int(_bit_string(text[: (end + 5) // 6])[start:end], 2)
+
+
+def _section_count(bits: str) -> int | None:
+    """How many section ids a GPP header's range lists (ids are offsets from the previous one), or None."""
+    if len(bits) < 12:
+        return None
+    entries, position, count = int(bits[:12], 2), 12, 0
+    for _ in range(entries):
+        if position >= len(bits):
+            return None
+        is_range = bits[position] == "1"
+        found = _fibonacci(bits, position + 1)  # the first id
+        if found is None:
+            return None
+        position = found[1]
+        if is_range:
+            found = _fibonacci(bits, position)  # how far the range's last id is past its first
+            if found is None:
+                return None
+            position = found[1]
+            count += found[0]
+        count += 1
+    return count
+
+
+def _fibonacci(bits: str, position: int) -> tuple[int, int] | None:
+    """A Fibonacci-coded integer starting at ``position`` (weights 1, 2, 3, 5, …; ends at "11"), and where
+    the next field starts; None when the bits run out first."""
+    value, weight, following, previous = 0, 1, 2, "0"
+    for index in range(position, len(bits)):
+        bit = bits[index]
+        if bit == "1" and previous == "1":
+            return value, index + 1
+        if bit == "1":
+            value += weight
+        weight, following, previous = following, weight + following, bit
+    return None
