@@ -12,12 +12,14 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
+from adsbridge.export.consent import AMZN_COLUMNS
 from adsbridge.identity import PII_FIELDS
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -50,24 +52,88 @@ def is_json_lines(name: str) -> bool:
 
 @contextmanager
 def open_input(uri: str, *, s3_client: Any = None) -> Iterator[IO[bytes]]:
-    """Open a local path or ``s3://bucket/key`` as a binary stream, transparently gunzipping it."""
+    """Open a local path or ``s3://bucket/key`` as a binary stream, transparently gunzipping it.
+
+    What can go wrong with the input itself (an S3 object that cannot be read, a truncated or corrupt gzip)
+    raises ``InputError`` naming the problem, when opening or later while reading: a reader that is cut short
+    has still yielded the rows before the damage.
+    """
     if uri.startswith("s3://"):
         bucket, _, key = uri.removeprefix("s3://").partition("/")
         if not bucket or not key:
             raise ValueError(f"input: {uri!r} is not s3://bucket/key")
-        if s3_client is None:
-            import boto3
-
-            s3_client = boto3.client("s3")
-        raw: IO[bytes] = s3_client.get_object(Bucket=bucket, Key=key)["Body"]
+        raw: IO[bytes] = _s3_body(uri, bucket, key, s3_client)
     else:
         raw = Path(uri).open("rb")  # noqa: SIM115 - closed below
     try:
         head = raw.read(2)
         stream: IO[bytes] = io.BufferedReader(PrefixedStream(head, raw), buffer_size=1 << 16)
-        yield gzip.GzipFile(fileobj=stream) if head == _GZIP_MAGIC else stream  # type: ignore[misc]
+        if head == _GZIP_MAGIC:
+            gunzipped = gzip.GzipFile(fileobj=stream)
+            stream = io.BufferedReader(_gzip_errors(gunzipped, uri), buffer_size=1 << 16)
+        yield stream
     finally:
         raw.close()
+
+
+def _s3_body(uri: str, bucket: str, key: str, s3_client: Any) -> IO[bytes]:
+    """The object's body, reads included, with S3 and credential errors as ``InputError`` naming the cause."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    def reason(exc: Exception) -> str:
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            return f"{error.get('Code', 'error')} ({error.get('Message') or 'no message'})"
+        return str(exc)  # NoCredentialsError: "Unable to locate credentials", EndpointConnectionError, ...
+
+    try:
+        if s3_client is None:
+            import boto3
+
+            s3_client = boto3.client("s3")
+        body = s3_client.get_object(Bucket=bucket, Key=key)["Body"]
+    except (BotoCoreError, ClientError) as exc:
+        raise InputError(f"input: cannot read {uri}: {reason(exc)}") from None
+    read_error = _ReadErrors(
+        body, (BotoCoreError, ClientError), lambda exc: f"input: reading {uri} failed: {reason(exc)}"
+    )
+    return cast(IO[bytes], read_error)
+
+
+class _ReadErrors(io.RawIOBase):
+    """A raw stream over ``body.read`` that turns the given errors into ``InputError(message(exc))``."""
+
+    def __init__(self, body: Any, errors: tuple[type[Exception], ...], message: Callable[[Exception], str]) -> None:
+        self._body = body
+        self._errors = errors
+        self._message = message
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        try:
+            data = self._body.read(len(view))
+        except self._errors as exc:
+            raise InputError(self._message(exc)) from None
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()
+
+
+def _gzip_errors(gunzipped: gzip.GzipFile, uri: str) -> _ReadErrors:
+    """Gzip damage as ``InputError``: the end cut off (EOFError), or bytes that do not inflate or fail the CRC."""
+
+    def message(exc: Exception) -> str:
+        if isinstance(exc, EOFError):
+            return f"input: {uri} is a truncated gzip file (it ends before the gzip end marker)"
+        return f"input: {uri} is a corrupt gzip file ({exc})"
+
+    return _ReadErrors(gunzipped, (EOFError, zlib.error, gzip.BadGzipFile), message)
 
 
 class PrefixedStream(io.RawIOBase):
@@ -103,9 +169,11 @@ EXTERNAL_USER_ID_COLUMN = "externaluserid"
 _NAMES_MAX = 30
 _NAME_MAX = 64
 NOT_UTF8 = "not UTF-8"
+NUL_BYTE = "a NUL byte (binary data, not text)"
 SPANS_LINES = "a quoted field spans lines (an unclosed quote?)"
 _SINGLE_LINE = frozenset({EXTERNAL_USER_ID_COLUMN, "countrycode", *PII_FIELDS} - {"address"})
 _IDENTIFIERS = frozenset({EXTERNAL_USER_ID_COLUMN, *PII_FIELDS})
+_ECHOABLE = frozenset({*_IDENTIFIERS, "countrycode", *AMZN_COLUMNS})
 _BINARY = re.compile("[\x00\ufffd\udc80-\udcff]")  # NUL, a replaced or an undecodable byte
 
 
@@ -128,19 +196,27 @@ def header_columns(line: str) -> list[str]:
 
 
 def check_columns(columns: list[str] | None) -> None:
-    """Raise ``InputError`` unless a CSV header has ``externaluserid`` and at least one PII column.
+    """Raise ``InputError`` unless a CSV header has ``externaluserid``, at least one PII column and no name twice.
 
-    Without them every row would be skipped after the audience was created; this fails first, naming the
-    problem. Names are matched as rows use them (stripped, lower-cased). ``None`` (JSON lines: no header)
-    and an empty input (no header line) pass. The names found are echoed (header names are not PII) unless
-    the line looks like data rather than a header (a headerless file: none of the expected columns, and an
-    ``@`` or a digit in a name), which is never echoed.
+    Without those columns every row would be skipped after the audience was created, and a name given twice
+    (``Email`` and ``email ``) would have one value silently replace the other: this fails first, naming the
+    problem. Names are matched as rows use them (``column_names``). ``None`` (JSON lines: no header) and an
+    empty input (no header line) pass.
+
+    A header line cannot be told from a data line (``Jim,Lee,Seattle`` reads as either), so a name is echoed
+    only when it is, but for case and punctuation, a column the export reads (``E-mail``, ``External User
+    ID``); the rest are only counted, and none recognised suggests a missing header row. Data is never echoed.
     """
     if not columns:
         return
     if any(_BINARY.search(name) for name in columns):
         raise InputError("input: the header line is not UTF-8 text (save the file as UTF-8)")
-    known = {EXTERNAL_USER_ID_COLUMN, *PII_FIELDS}
+    seen: dict[str, int] = {}
+    for number, name in enumerate(columns, start=1):
+        if name and name in seen:
+            what = f"column {name}" if _echoable(name) else f"column {number}"
+            raise InputError(f"input: the header names {what} twice (columns {seen[name]} and {number})")
+        seen.setdefault(name, number)
     missing = []
     if EXTERNAL_USER_ID_COLUMN not in columns:
         missing.append(f"no {EXTERNAL_USER_ID_COLUMN} column")
@@ -148,12 +224,18 @@ def check_columns(columns: list[str] | None) -> None:
         missing.append(f"no PII column ({', '.join(PII_FIELDS)})")
     if not missing:
         return
-    if not set(columns) & known and any("@" in name or any(c.isdigit() for c in name) for name in columns):
-        found = "the first line looks like data, not a header: is the header row missing?"
+    shown = [name[:_NAME_MAX] for name in columns if _echoable(name)][:_NAMES_MAX]
+    if not shown:
+        found = f"{len(columns)} column(s), none a known name: is the header row missing?"
     else:
-        shown = [name[:_NAME_MAX] for name in columns[:_NAMES_MAX]]
-        found = "found: " + ", ".join(shown) + (", …" if len(columns) > _NAMES_MAX else "")
+        others = len(columns) - len(shown)
+        found = "found: " + ", ".join(shown) + (f" and {others} other column(s)" if others else "")
     raise InputError(f"input: {'; '.join(missing)} ({found})")
+
+
+def _echoable(name: str) -> bool:
+    """Whether a header name is, but for case and punctuation, a column the export reads (so not data)."""
+    return re.sub(r"[^a-z]", "", name) in _ECHOABLE
 
 
 class RowReader(Iterator[Row | MalformedRow]):
@@ -164,7 +246,7 @@ class RowReader(Iterator[Row | MalformedRow]):
     re-encoding each line: text is decoded with ``surrogateescape`` so undecodable bytes encode back as they
     were, and a UTF-8 BOM is counted, then dropped. A line holding undecodable bytes (Latin-1, cp1252, ...)
     is never a row: its values would hash wrongly (``Müller`` as ``mller``), so it is a ``MalformedRow``
-    ("not UTF-8").
+    ("not UTF-8"); so is a CSV record holding a NUL byte (binary data, not text).
 
     ``columns`` is the CSV header's column names (read at once, so a caller can check them with
     ``check_columns`` before creating anything), ``None`` for JSON lines.
@@ -238,6 +320,8 @@ class RowReader(Iterator[Row | MalformedRow]):
                 yield from self._malformed(first, last, SPANS_LINES)
             elif self._undecodable:
                 yield from self._malformed(first, last, NOT_UTF8)
+            elif any("\x00" in value for value in values):  # binary, not text: would hash as garbage
+                yield from self._malformed(first, last, NUL_BYTE)
             elif not values:  # blank line
                 continue
             elif len(values) != width:
