@@ -69,6 +69,14 @@ def test_sns_delivers_raw_and_enveloped_into_the_handler(aws: None, tmp_path: Pa
     assert bodies(dlq) == []
 
 
+def forged_confirmation() -> str:
+    """Amazon's sp-traffic topic in NA, but a SubscribeURL on another host."""
+    body = json.loads(sample("sns-subscription-confirmation.json"))
+    topic = "arn:aws:sns:us-east-1:906013806264:AmazonMarketingStream"
+    url = f"https://sns.us-east-1.example.net/?Action=ConfirmSubscription&TopicArn={topic}&Token={body['Token']}"
+    return json.dumps({**body, "TopicArn": topic, "SubscribeURL": url})
+
+
 def test_poison_messages_end_in_the_dlq_and_no_healthy_one_is_lost(aws: None) -> None:
     url, arn, dlq = make_queue("sp-traffic")
     sqs = boto3.client("sqs", region_name=REGION)
@@ -77,6 +85,10 @@ def test_poison_messages_end_in_the_dlq_and_no_healthy_one_is_lost(aws: None) ->
         '{"clicks": 1}',  # no dataset_id
         sample("sns-subscription-confirmation.json"),  # a topic that is not Amazon's
         json.dumps({**traffic(99), "time_window_start": "not a time"}),
+        json.dumps({**traffic(98), "dataset_id": "sd-traffic"}),  # not this queue's dataset
+        json.dumps({**traffic(97), "time_window_start": "2019-06-01T10:00:00-07:00"}),  # before the projection
+        json.dumps({**traffic(96), "cost": float("nan")}),  # Python writes NaN; JSON has none
+        forged_confirmation(),
     ]
     healthy = [json.dumps(traffic(i)) for i in range(25)]
     for body in healthy[:12] + poison + healthy[12:]:

@@ -70,3 +70,21 @@ def test_unreachable_queue_leaves_the_subscription_pending(emu: Emulator, stream
     """As on Amazon with a wrong queue policy: no confirmation arrives and the status stays pending (§6.5)."""
     sid = streams.create(PROFILE, "sp-traffic", f"arn:aws:sqs:{REGION}:123456789012:adsbridge-missing")
     assert streams.get(PROFILE, sid).status == "PENDING_CONFIRMATION"
+
+
+def test_genuine_token_with_a_foreign_subscribe_url_is_not_confirmed(emu: Emulator, streams: StreamsClient) -> None:
+    """Amazon's own topic and a live token, but a SubscribeURL elsewhere: refused, though the API call would work."""
+    url, arn, dlq = make_queue("sp-traffic")
+    sid = streams.create(PROFILE, "sp-traffic", arn)
+    [genuine] = bodies(url)
+    forged = json.loads(genuine)
+    forged["SubscribeURL"] = forged["SubscribeURL"].replace(f"sns.{REGION}.amazonaws.com", "sns.example.net")
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(forged))
+    drain(url, arn)
+    assert streams.get(PROFILE, sid).status == "PENDING_CONFIRMATION"
+    assert [json.loads(body)["SubscribeURL"] for body in bodies(dlq)] == [forged["SubscribeURL"]]
+
+    sqs.send_message(QueueUrl=url, MessageBody=genuine)  # the message as SNS wrote it still confirms
+    drain(url, arn)
+    assert streams.get(PROFILE, sid).status == "ACTIVE"
