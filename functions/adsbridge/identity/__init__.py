@@ -13,7 +13,7 @@ Deliberate differences from the reference, and why:
 * A value that already is a SHA-256 hex digest passes through lower-cased, in any case and with outer
   spaces ignored; the reference accepts only lower-case hex (``^[a-f0-9]{64}$``). Upper-case hex from other
   tools is still a hash, and hashing it again would make it unmatchable. A pre-hashed value is its own
-  normal form, so :func:`normalize` returns it too.
+  normal form, so :func:`normalize` returns it too — except ``sha256("")``, which is empty (None).
 * Phone follows the expected hashes of the reference *test data* (E.164 via ``phonenumbers`` with the row's
   country as default region), not the reference's phone code, which does not reproduce them.
 * Address for countries the reference rejects uses the default street suffixes (as CA/DE/JP/IN); address

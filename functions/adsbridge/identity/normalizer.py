@@ -26,6 +26,8 @@ UNKNOWN_COUNTRY = "ZZ"
 Rule = Callable[[str], "str | None"]
 
 _HEX64 = re.compile("[0-9a-fA-F]{64}")
+# sha256(""): what some tools write for a blank cell. It matches no one, so it counts as empty.
+EMPTY_SHA256 = sha256(b"").hexdigest()
 # Cache sizes (entries, ~250 bytes each): names and city are shared by all countries; state and postal are
 # per country, kept small because every country seen gets its own.
 _SHARED_CACHE = 32_768
@@ -33,7 +35,9 @@ _CACHE_PER_COUNTRY = {"state": 2_048, "postal": 8_192}
 
 
 def prehashed(value: str) -> str | None:
-    """The lower-cased hex when ``value`` already is a SHA-256 hex digest (any case, outer spaces ignored)."""
+    """The lower-cased hex when ``value`` already is a SHA-256 hex digest (any case, outer spaces ignored).
+
+    The digest of the empty string is returned too: callers treat it as empty (see :data:`EMPTY_SHA256`)."""
     if len(value) < 64:
         return None
     text = value.strip()
@@ -47,7 +51,7 @@ def _hasher(rule: Rule, cache: int = 0) -> Rule:
         if len(value) >= 64:
             done = prehashed(value)
             if done is not None:
-                return done
+                return None if done == EMPTY_SHA256 else done
         normal = rule(value)
         return sha256(normal.encode()).hexdigest() if normal else None
 
@@ -72,7 +76,7 @@ def _normalizer(rule: Rule) -> Rule:
         if len(value) >= 64:
             done = prehashed(value)
             if done is not None:
-                return done
+                return None if done == EMPTY_SHA256 else done
         return rule(value)
 
     return normal

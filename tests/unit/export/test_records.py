@@ -11,11 +11,12 @@ import pytest
 from adsbridge.export.records import RecordBuilder, Skip
 from adsbridge.settings import parse_settings
 
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 SETTINGS: dict[str, Any] = {
     "amc_instance_id": "amc1",
     "country_code": "US",
     "external_audience_id": "e",
-    "audience_name": "n",
+    "audience_name": "Records under test",
 }
 
 
@@ -56,6 +57,12 @@ def test_prehashed_values_pass_through_lowercased() -> None:
     assert isinstance(record, dict) and record["hashedPII"] == [{"email": digest}]
 
 
+def test_a_prehashed_empty_string_counts_as_empty() -> None:
+    # sha256("") is what some tools write for a blank cell: it matches no one, so the field is omitted
+    record = build({"externaluserid": "c-1", "email": "jane@example.com", "phone": f" {EMPTY_SHA256} "})
+    assert isinstance(record, dict) and set(record["hashedPII"][0]) == {"email"}
+
+
 def test_uk_eea_without_consent_is_sent_with_geo_when_allowed() -> None:
     record = build(
         {"externaluserid": "c-1", "email": "a@example.de", "countrycode": "DE"}, require_consent_for_uk_eea=False
@@ -78,6 +85,13 @@ def test_uk_eea_without_consent_is_sent_with_geo_when_allowed() -> None:
             {"externaluserid": "c-1", "email": "a@example.fr", "countrycode": "FR", "amznuserdata": "?"},
             "invalid_consent",
         ),
+        ({"externaluserid": "c-1", "email": "a@example.de", "countrycode": "DE", "tcf": "no"}, "invalid_consent"),
+        (
+            {"externaluserid": "c-1", "email": "a@example.de", "countrycode": "DE", "gpp": "jane@example.com"},
+            "invalid_consent",
+        ),
+        ({"externaluserid": "c-1", "email": EMPTY_SHA256}, "no_usable_identifier"),
+        ({"externaluserid": "c-1", "firstname": EMPTY_SHA256.upper(), "city": " "}, "no_usable_identifier"),
     ],
 )
 def test_skips_carry_a_reason_code(row: dict[str, str], reason: str) -> None:
