@@ -4,7 +4,9 @@ Columns whose header (case-insensitive) is one of :data:`~adsbridge.identity.PII
 their hash — or, with ``normalized_only``, by the normal form, to inspect what would be hashed. An empty or
 invalid value becomes an empty cell. A row's ``countrycode`` cell overrides the default country (a code
 that is not ISO 3166-1 alpha-2 falls back to the default and is counted). Every other column, including
-``externaluserid`` and ``countrycode``, passes through unchanged, in the same order.
+``externaluserid`` and ``countrycode``, passes through unchanged, in the same order. A header with no PII
+column, or with one under another name (``e-mail``, ``first_name``: it would pass through raw), is refused
+before anything is written; a named output file only appears once the whole input has been hashed.
 
 Streaming, with memory independent of the file size: rows go through :mod:`csv` one at a time and the
 normaliser caches are bounded. With ``workers`` > 1 (the command uses one per CPU) blocks of 4,000 records
@@ -26,14 +28,17 @@ import itertools
 import multiprocessing
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO, cast
 
 from adsbridge.countries import normalize_country
 from adsbridge.export.source import column_names
-from adsbridge.identity import PII_FIELDS, Normalizer, normalizer_for
-from adsbridge.identity.normalizer import UNKNOWN_COUNTRY
+from adsbridge.header_hint import describe_header, meant
+from adsbridge.identity import PII_FIELDS, Normalizer, normalizer_for, prehashed
+from adsbridge.identity.normalizer import EMPTY_SHA256, UNKNOWN_COUNTRY
 
 COUNTRY_COLUMN = "countrycode"
 
@@ -111,7 +116,7 @@ class _RowHasher:
                 if value:
                     result = rule(value)
                     if result is None:
-                        invalid[slot] += 1
+                        invalid[slot] += prehashed(value) != EMPTY_SHA256  # sha256("") is an empty cell
                         row[index] = ""
                     else:
                         row[index] = result
@@ -135,8 +140,9 @@ def hash_csv(src: TextIO, dst: TextIO, *, country: str, normalized_only: bool, w
         header = next(reader, None)
         if header is None:
             return stats
-        writer.writerow(header)
         hasher = _RowHasher(header, country, normalized_only)
+        _check_header(header, hasher)
+        writer.writerow(header)
         stats.pii_columns = tuple(name for _, name in hasher.columns)
         if workers <= 1:
             stats.rows = hasher.run(reader, writer.writerow)
@@ -160,6 +166,21 @@ def hash_csv(src: TextIO, dst: TextIO, *, country: str, normalized_only: bool, w
         stats.invalid[name] = stats.invalid.get(name, 0) + count
     stats.unknown_country += hasher.unknown_country
     return stats
+
+
+def _check_header(header: list[str], hasher: _RowHasher) -> None:
+    """Refuse a header that would let raw PII through: no PII column recognised (a ``;`` or tab delimiter,
+    JSON lines, no header row), or a PII column under another name (``e-mail``, ``first_name``), which would be
+    copied out unhashed. The message describes the line without quoting data (:mod:`adsbridge.header_hint`)."""
+    unhashed = [name for name in header if meant(name, PII_FIELDS)]
+    if hasher.columns and not unhashed:
+        return
+    problem = "a PII column under another name would be written out unhashed" if unhashed else "no PII column"
+    accepted = ", ".join(PII_FIELDS)
+    raise InputError(
+        f"input: {problem} ({describe_header(header, (*PII_FIELDS, COUNTRY_COLUMN))}); adsbridge hash reads"
+        f" comma-separated CSV whose header names PII columns {accepted} (any case), and {COUNTRY_COLUMN}"
+    )
 
 
 _BLOCK_ROWS = 4000  # records per block handed to a worker
@@ -315,14 +336,18 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         try:
             src = _open(stack, args.input, sys.stdin, "r", "utf-8-sig")  # -sig: a BOM must not rename column 1
-            dst = _open(stack, args.output, sys.stdout, "w", "utf-8")
+            dst, finish = _open_output(stack, args.output)
         except OSError as exc:
             print(f"adsbridge hash: cannot open {exc.filename}: {exc.strerror}", file=sys.stderr)
             return 1
         try:
             stats = hash_csv(src, dst, country=country, normalized_only=args.normalized_only, workers=_cpus())
+            finish()
         except InputError as exc:
             print(f"adsbridge hash: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            print(f"adsbridge hash: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
             return 1
     print(f"adsbridge hash: {stats.summary()}", file=sys.stderr)
     return 0
@@ -332,6 +357,31 @@ def _cpus() -> int:
     """CPUs this process may use (the CLI hashes with one worker per CPU, up to 8)."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(usable, 8))
+
+
+def _open_output(stack: contextlib.ExitStack, path: str | None) -> tuple[TextIO, Callable[[], None]]:
+    """Where to write, and what to call once everything is written.
+
+    A named output is written to a temporary file beside it that replaces it only then, so a run that fails
+    (a refused header, a malformed line, Ctrl-C) leaves no partial file — and ``--output`` may name the input.
+    """
+    if not path:
+        return _open(stack, None, sys.stdout, "w", "utf-8"), lambda: None
+    target = Path(path)
+    try:
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by the stack or by finish()
+            "w", encoding="utf-8", newline="", dir=target.parent, prefix=f".{target.name}.", delete=False
+        )
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, path) from None
+    stack.callback(Path(handle.name).unlink, missing_ok=True)  # after the close below: stacks unwind in reverse
+    stack.enter_context(handle)
+
+    def finish() -> None:
+        handle.close()
+        os.replace(handle.name, target)
+
+    return cast(TextIO, handle), finish
 
 
 def _open(stack: contextlib.ExitStack, path: str | None, std: TextIO, mode: str, encoding: str) -> TextIO:

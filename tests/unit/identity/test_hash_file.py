@@ -123,8 +123,46 @@ def test_quoted_fields_short_rows_and_no_pii_columns() -> None:
         [sha("9elmway")],
     ]
     assert stats.rows == 2
-    out, stats = run("id,score\n1,2\n")
-    assert out == "id,score\n1,2\n" and stats.pii_columns == () and "PII columns: none" in stats.summary()
+
+
+def test_a_prehashed_empty_string_is_an_empty_cell_not_an_invalid_one() -> None:
+    # sha256("") is what some tools write for a blank cell; passed through, it would match no one
+    out, stats = run(f"email,phone,city\n{sha('')},{sha('').upper()},{sha('')}\n")
+    assert rows(out)[1] == ["", "", ""]
+    assert set(stats.invalid.values()) == {0}
+    out, _ = run(f"email\n {sha('')} \n", normalized_only=True)
+    assert rows(out)[1] == [""]
+
+
+DATA = ("jane", "doe", "5551234", "seattle", "jim", "lee", "gold")  # no message may hold any of these
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("email;phone\njane@example.com;5551234567\n", ["semicolon-separated", "found: email, phone"]),
+        ("Email\tPhone\tFirst Name\njane@example.com\t5551234567\tJane\n", ["tab-separated", "First Name"]),
+        (
+            "e-mail,first_name,tier\njane@example.com,Jane,gold\n",
+            ["did you mean e-mail → email, first_name → firstname"],
+        ),
+        ("phone,E-Mail\n5551234567,jane@example.com\n", ["written out unhashed", "E-Mail → email"]),
+        ('{"email": "jane@example.com", "firstname": "Jane"}\n', ["looks like JSON"]),
+        ("u1,Jane,Doe,jane@example.com,5551234567\n", ["5 column(s), none a known name", "header row missing"]),
+        ("Jim,Lee,Seattle\n", ["3 column(s), none a known name"]),
+        ("id,tier\n1,gold\n", ["no PII column", "found: id and 1 other column(s)"]),
+    ],
+)
+def test_a_header_without_recognised_pii_columns_writes_nothing(text: str, said: list[str]) -> None:
+    out = io.StringIO()
+    with pytest.raises(InputError) as caught:
+        hash_csv(io.StringIO(text, newline=""), out, country="US", normalized_only=False)
+    message = str(caught.value)
+    assert out.getvalue() == ""
+    assert "read as comma-separated" in message and "email, phone, firstname, lastname" in message
+    for words in said:
+        assert words in message
+    assert not [word for word in DATA if word in message.lower()]
 
 
 def test_empty_input_gives_empty_output() -> None:
@@ -232,6 +270,25 @@ def test_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     err = capsys.readouterr().err
     assert "must be an ISO 3166-1" in err and "missing.csv" in err and "not UTF-8" in err
     assert "secret" not in err
+    assert list(tmp_path.iterdir()) == [bad]  # no partial output, no temporary file left behind
+
+
+def test_command_refusing_a_header_leaves_the_output_as_it_was(tmp_path: Path) -> None:
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("e-mail;phone\njane@example.com;5551234567\n", encoding="utf-8")
+    target.write_text("earlier output\n", encoding="utf-8")
+    args = parse(["hash", "--input", str(source), "--output", str(target)])
+    assert args.func(args) == 1
+    assert target.read_text(encoding="utf-8") == "earlier output\n"
+    assert sorted(tmp_path.iterdir()) == [source, target]
+
+
+def test_command_may_write_over_its_input(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("email\nA@B.co\n", encoding="utf-8")
+    args = parse(["hash", "--input", str(source), "--output", str(source)])
+    assert args.func(args) == 0
+    assert source.read_text(encoding="utf-8") == f"email\n{sha('a@b.co')}\n"
 
 
 def test_command_streams_stdin_to_stdout() -> None:
@@ -247,3 +304,8 @@ def test_command_streams_stdin_to_stdout() -> None:
     )
     assert done.stdout == b"email,phone\na@b.co,15714120599\n"
     assert b"1 rows" in done.stderr
+    refused = subprocess.run(
+        [sys.executable, "-c", code, "hash"], input=b"e-mail;phone\njane@example.com;5551234567\n", capture_output=True
+    )
+    assert (refused.returncode, refused.stdout) == (1, b"")
+    assert b"semicolon-separated" in refused.stderr and b"jane" not in refused.stderr
