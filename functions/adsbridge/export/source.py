@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
-from adsbridge.export.consent import AMZN_COLUMNS
+from adsbridge.export.consent import AMZN_COLUMNS, STRING_COLUMNS
 from adsbridge.identity import PII_FIELDS
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -174,6 +174,8 @@ SPANS_LINES = "a quoted field spans lines (an unclosed quote?)"
 _SINGLE_LINE = frozenset({EXTERNAL_USER_ID_COLUMN, "countrycode", *PII_FIELDS} - {"address"})
 _IDENTIFIERS = frozenset({EXTERNAL_USER_ID_COLUMN, *PII_FIELDS})
 _ECHOABLE = frozenset({*_IDENTIFIERS, "countrycode", *AMZN_COLUMNS})
+_READ_COLUMNS = frozenset({*_IDENTIFIERS, "countrycode", *AMZN_COLUMNS, *STRING_COLUMNS})  # what records use
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BINARY = re.compile("[\x00\ufffd\udc80-\udcff]")  # NUL, a replaced or an undecodable byte
 
 
@@ -344,28 +346,42 @@ class RowReader(Iterator[Row | MalformedRow]):
                 continue
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # JSONDecodeError; an int past 4300 digits; nesting too deep
                 yield MalformedRow(number, "not valid JSON")
                 continue
-            if not isinstance(obj, dict):
-                yield MalformedRow(number, "not a JSON object")
-                continue
-            if any(
-                isinstance(v, float) and not _integral(v) and str(k).lower() in _IDENTIFIERS for k, v in obj.items()
-            ):
-                # 4138714499.5 is no phone, id or postal code: a broken export, not a value to round
-                yield MalformedRow(number, "a non-integral number in an identifier field")
-                continue
-            yield {str(k).lower(): _text(v) for k, v in obj.items()}
+            row = _json_row(obj) if isinstance(obj, dict) else "not a JSON object"
+            yield MalformedRow(number, row) if isinstance(row, str) else row
 
 
-def _text(value: Any) -> str:
+def _json_row(obj: dict[str, Any]) -> Row | str:
+    """The columns of a JSON-lines object that the export reads, as text; or why the object is no row.
+
+    Other keys are dropped unread. A value must be text, a number or null: an object, an array or a boolean
+    in a read column is no identifier (stringified, it would be hashed as if it were one); nor is a string
+    holding a lone surrogate (``"\\ud800"`` is valid JSON but not text, and could not even be encoded to
+    hash), nor a fractional number in an identifier field (4138714499.5 is no phone, id or postal code: a
+    broken export, not a value to round).
+    """
+    row: Row = {}
+    for key, value in obj.items():
+        name = key.lower()
+        if name not in _READ_COLUMNS:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+            return "an object, array or boolean where text was expected"
+        if isinstance(value, str) and _SURROGATE.search(value):
+            return "a lone surrogate, not text"
+        if isinstance(value, float) and not _integral(value) and name in _IDENTIFIERS:
+            return "a non-integral number in an identifier field"
+        row[name] = _text(value)
+    return row
+
+
+def _text(value: str | float | None) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, bool | dict | list):
-        return json.dumps(value)
     if isinstance(value, float) and _integral(value):
         return str(int(value))  # pandas writes an int column with a gap as floats: 4138714499.0 is 4138714499
     return str(value)

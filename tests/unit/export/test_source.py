@@ -39,9 +39,9 @@ def test_utf8_bom_is_dropped() -> None:
 
 
 def test_json_lines_with_bad_lines() -> None:
-    data = b'{"externalUserId": "u1", "email": "a@example.com", "zip": 98101}\n\nnot json\n[1,2]\n{"EMAIL": null}\n'
+    data = b'{"externalUserId": "u1", "email": "a@example.com", "postal": 98101}\n\nnot json\n[1,2]\n{"EMAIL": null}\n'
     rows = rows_of(data, json_lines=True)
-    assert rows[0] == {"externaluserid": "u1", "email": "a@example.com", "zip": "98101"}
+    assert rows[0] == {"externaluserid": "u1", "email": "a@example.com", "postal": "98101"}
     assert rows[1] == MalformedRow(3, "not valid JSON")
     assert rows[2] == MalformedRow(4, "not a JSON object")
     assert rows[3] == {"email": ""}
@@ -191,10 +191,52 @@ def test_latin1_lines_are_malformed_not_rows_with_bytes_dropped() -> None:
 
 
 def test_json_integral_floats_are_integers_and_fractional_identifiers_are_malformed() -> None:
-    data = b'{"externalUserId": "u1", "phone": 4138714499.0, "zip": 2134.0, "score": 0.5}\n{"phone": 41387.5}\n'
+    data = (
+        b'{"externalUserId": "u1", "phone": 4138714499.0, "postal": 2134.0, "countrycode": 0.5}\n{"phone": 41387.5}\n'
+    )
     assert rows_of(data, json_lines=True) == [
-        {"externaluserid": "u1", "phone": "4138714499", "zip": "2134", "score": "0.5"},
+        {"externaluserid": "u1", "phone": "4138714499", "postal": "2134", "countrycode": "0.5"},
         MalformedRow(2, "a non-integral number in an identifier field"),
+    ]
+
+
+NOT_TEXT = "an object, array or boolean where text was expected"
+
+
+def test_json_objects_arrays_and_booleans_are_malformed_never_stringified() -> None:
+    data = (
+        b'{"externalUserId": "u1", "email": {"address": "a@example.com"}}\n'
+        b'{"externalUserId": "u2", "phone": [4138714499]}\n'
+        b'{"externalUserId": "u3", "firstname": true}\n'
+        b'{"externalUserId": ["u4"], "email": "a@example.com"}\n'
+        b'{"externalUserId": "u5", "tcf": false}\n'
+        b'{"externalUserId": "u6", "email": "a@example.com", "tags": ["vip"], "opt_in": true, "meta": {"a": 1}}\n'
+    )
+    assert rows_of(data, json_lines=True) == [
+        *(MalformedRow(number, NOT_TEXT) for number in range(1, 6)),
+        {"externaluserid": "u6", "email": "a@example.com"},  # columns the export does not read are dropped unread
+    ]
+
+
+def test_one_broken_json_record_is_one_malformed_row_and_reading_goes_on() -> None:
+    data = (
+        b'{"externalUserId": "u1", "email": "\\ud800@example.com"}\n'  # a lone surrogate: valid JSON, not text
+        b'{"externalUserId": "u2", "lastname": "M\\udc00ller"}\n'
+        + b'{"externalUserId": "u3", "phone": '
+        + b"9" * 5000
+        + b"}\n"  # past Python's int digit limit
+        + b'{"externalUserId": "u4", "note": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}\n"  # nested too deep
+        + b'{"externalUserId": "u5", "email": "\\ud83d\\ude00@example.com", "note": "\\udfff"}\n'  # a pair is text
+    )
+    assert rows_of(data, json_lines=True) == [
+        MalformedRow(1, "a lone surrogate, not text"),
+        MalformedRow(2, "a lone surrogate, not text"),
+        MalformedRow(3, "not valid JSON"),
+        MalformedRow(4, "not valid JSON"),
+        {"externaluserid": "u5", "email": "\U0001f600@example.com"},
     ]
 
 
