@@ -31,6 +31,7 @@ MAX_WAIT_MINUTES = 1_380  # 23 hours, TD's bound
 # it is UNVERIFIED, so only the documented maximum is enforced. Change here if Amazon confirms it.
 AUDIENCE_NAME_LENGTH = (1, 128)
 AUDIENCE_DESCRIPTION_MAX = 1_000
+MAX_FEE_CPM_CENTS = 100_000  # 1,000 per thousand impressions; real data fees are a few units (AudienceFee)
 FEE_CURRENCIES = frozenset(["AED", "AUD", "CAD", "CNY", "EUR", "GBP", "INR", "JPY", "MXN", "SAR", "SEK", "TRY", "USD"])
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 
@@ -44,7 +45,11 @@ class SettingsError(ValueError):
 
 
 class AudienceFee(BaseModel):
-    """One ``audienceFees`` entry; parsed from TD's ``CUR:cpmCents`` text (e.g. ``USD:150``)."""
+    """One ``audienceFees`` entry; parsed from TD's ``CUR:cpmCents`` text (e.g. ``USD:150``).
+
+    Amazon's model bounds cpmCents below only (an integer >= 0); the upper bound is adsbridge's: a fee above
+    it is a unit mistake (dollars typed as cents twice, micros), not a price anyone charges per thousand.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -53,12 +58,15 @@ class AudienceFee(BaseModel):
 
     @classmethod
     def parse(cls, text: str) -> AudienceFee:
+        """Raise ValueError naming what is wrong, never quoting ``text``."""
         currency, sep, cents = text.strip().partition(":")
-        currency = currency.strip().upper()
-        if not sep or not cents.strip().isdigit():
+        currency, cents = currency.strip().upper(), cents.strip()
+        if not sep or not (cents.isascii() and cents.isdigit()):  # isdigit alone takes "²" and "١٥٠"
             raise ValueError("must be 'CURRENCY:cpmCents', e.g. 'USD:150'")
         if currency not in FEE_CURRENCIES:
-            raise ValueError(f"currency {currency!r} is not one of {' '.join(sorted(FEE_CURRENCIES))}")
+            raise ValueError(f"the currency must be one of {' '.join(sorted(FEE_CURRENCIES))}")
+        if len(cents) > len(str(MAX_FEE_CPM_CENTS)) or int(cents) > MAX_FEE_CPM_CENTS:
+            raise ValueError(f"cpmCents must be at most {MAX_FEE_CPM_CENTS} (a CPM of 1,000 in the currency)")
         return cls(currency=currency, cpm_cents=int(cents))
 
     def to_api(self) -> dict[str, Any]:
@@ -138,7 +146,12 @@ class ExportSettings(BaseModel):
     @field_validator("audience_fee", mode="before")
     @classmethod
     def _fee(cls, value: Any) -> Any:
-        return AudienceFee.parse(value) if isinstance(value, str) else value
+        # TD's setting is text; a JSON number (150) or object would be guessing at the currency or the unit
+        if value is None or isinstance(value, AudienceFee):
+            return value
+        if not isinstance(value, str):
+            raise ValueError("must be a string 'CURRENCY:cpmCents', e.g. 'USD:150'")
+        return AudienceFee.parse(value) if value.strip() else None
 
     @field_validator("country_code", mode="before")
     @classmethod

@@ -74,7 +74,16 @@ def test_td_documented_workflow_example_parses() -> None:
         ({"time_to_live": "100"}, "time_to_live:"),
         ({"audience_fee": "USD150"}, "audience_fee: must be 'CURRENCY:cpmCents'"),
         ({"audience_fee": "USD:1.5"}, "audience_fee: must be 'CURRENCY:cpmCents'"),
-        ({"audience_fee": "XYZ:100"}, "audience_fee: currency 'XYZ' is not one of"),
+        ({"audience_fee": "XYZ:100"}, "audience_fee: the currency must be one of AED AUD"),
+        ({"audience_fee": "USD:-5"}, "audience_fee: must be 'CURRENCY:cpmCents'"),
+        ({"audience_fee": "USD:\u0661\u0665\u0660"}, "audience_fee: must be 'CURRENCY:cpmCents'"),  # Arabic-Indic 150
+        ({"audience_fee": "USD:\u00b2"}, "audience_fee: must be 'CURRENCY:cpmCents'"),  # a superscript 2
+        ({"audience_fee": "USD:100001"}, "audience_fee: cpmCents must be at most 100000"),
+        ({"audience_fee": "USD:" + "9" * 5000}, "audience_fee: cpmCents must be at most 100000"),
+        ({"audience_fee": 150}, "audience_fee: must be a string 'CURRENCY:cpmCents'"),
+        ({"audience_fee": 1.5}, "audience_fee: must be a string 'CURRENCY:cpmCents'"),
+        ({"audience_fee": True}, "audience_fee: must be a string 'CURRENCY:cpmCents'"),
+        ({"audience_fee": {"currency": "USD", "cpm_cents": 150}}, "audience_fee: must be a string 'CURRENCY:cpmCents'"),
         ({"country_code": "USA"}, "country_code: must be an ISO 3166-1 alpha-2 country code"),
         ({"country_code": "ZZ"}, "country_code: must be an ISO 3166-1 alpha-2 country code"),
         ({"wait_until_finish": True}, "max_wait_time: required (1-1380 minutes) when wait_until_finish is true"),
@@ -123,6 +132,18 @@ def test_error_never_echoes_values() -> None:
     secret_like = "jane.doe@example.com"
     found = problems(audience_name=secret_like * 10)
     assert all(secret_like not in p for p in found)
+    found = problems(audience_fee=f"{secret_like}:150")
+    assert found and all("jane" not in p.lower() for p in found)
+
+
+@pytest.mark.parametrize(("text", "fee"), [("USD:0", 0), (" usd : 100000 ", 100_000), ("JPY:150", 150)])
+def test_fee_bounds_are_inclusive(text: str, fee: int) -> None:
+    parsed = parse_settings(settings(audience_fee=text)).audience_fee
+    assert parsed is not None and parsed.cpm_cents == fee
+
+
+def test_an_empty_fee_is_no_fee() -> None:
+    assert parse_settings(settings(audience_fee=" ")).audience_fee is None
 
 
 def test_non_object_settings_are_refused() -> None:
