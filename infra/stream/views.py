@@ -60,7 +60,8 @@ class AthenaViews(Construct):
                 f"View-{view.name}",
                 service_token=provider.service_token,
                 resource_type="Custom::AthenaView",
-                properties={"Database": database, "View": view.name, "Sql": view.sql},
+                # Sources: the view is re-created when a table it reads gains or changes a column (View's docstring).
+                properties={"Database": database, "View": view.name, "Sql": view.sql, "Sources": view.sources},
             )
             resource.node.add_dependency(*previous)  # views() lists each view after the views it selects from
             previous = [resource]

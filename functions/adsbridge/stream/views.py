@@ -7,6 +7,7 @@ UTC hour, so no dialect-specific time functions are needed.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -15,6 +16,8 @@ from string import Template
 from adsbridge.stream.datasets import Dataset, Kind
 
 _SQL = resources.files("adsbridge.stream") / "sql"
+OUR_COLUMNS = ("_received_at", "_message_id", "_realm")  # what ingest adds to every record
+PARTITION_KEYS = ("dt", "hour")  # time_window_start's UTC day and hour
 # (traffic, conversion, view) pairs joined hourly.
 PERFORMANCE = (
     ("sp-traffic", "sp-conversion", "sp_performance_hourly"),
@@ -24,8 +27,27 @@ PERFORMANCE = (
 
 @dataclass(frozen=True)
 class View:
+    """``sources`` digests the columns of every table the view reads, directly or through other views.
+
+    Athena fixes a view's columns when it creates it (``t.*`` included) and reports the view stale once a table
+    gains a column, though the view's SQL is unchanged; the digest changes with the columns, so the view's
+    custom resource is updated and the view re-created (infra/stream/views.py).
+    """
+
     name: str
     sql: str
+    sources: str
+
+
+def table_columns(dataset: Dataset) -> list[tuple[str, str]]:
+    """(name, Hive type) of the dataset's Glue table besides its ``PARTITION_KEYS`` (strings): what views select."""
+    return [*((c.name, c.type) for c in dataset.columns), *((c, "string") for c in OUR_COLUMNS)]
+
+
+def _sources(*read: Dataset) -> str:
+    columns = [f"{d.table}.{name} {kind}" for d in read for name, kind in table_columns(d)]
+    partitions = [f"{d.table}.{key} partition" for d in read for key in PARTITION_KEYS]
+    return hashlib.sha256("\n".join(columns + partitions).encode()).hexdigest()
 
 
 def render(template: str, **values: str) -> str:
@@ -60,7 +82,7 @@ def _metric_views(database: str, dataset: Dataset) -> list[View]:
     dedup = f"{dataset.table}_dedup"
     sums = ",\n    ".join(f"sum({m}) AS {m}" for m in dataset.measures)
     return [
-        View(dedup, render("metric_dedup", database=database, view=dedup, table=dataset.table)),
+        View(dedup, render("metric_dedup", database=database, view=dedup, table=dataset.table), _sources(dataset)),
         View(
             hourly_view(dataset),
             render(
@@ -71,6 +93,7 @@ def _metric_views(database: str, dataset: Dataset) -> list[View]:
                 keys=",\n    ".join(dataset.keys),
                 sums=sums,
             ),
+            _sources(dataset),
         ),
     ]
 
@@ -85,7 +108,7 @@ def _latest(database: str, dataset: Dataset) -> View:
         identity=", ".join(f"t.{k}" if k.isidentifier() else k for k in dataset.keys),
         newest_first=", ".join(f"t.{c} DESC" for c in dataset.order_by),
     )
-    return View(name, sql)
+    return View(name, sql, _sources(dataset))
 
 
 def _performance(database: str, traffic: Dataset, conversion: Dataset, name: str) -> View:
@@ -102,4 +125,4 @@ def _performance(database: str, traffic: Dataset, conversion: Dataset, name: str
             [*(f"t.{k} IS NOT DISTINCT FROM c.{k}" for k in join_keys), "t.dt = c.dt", "t.hour = c.hour"]
         ),
     )
-    return View(name, sql)
+    return View(name, sql, _sources(traffic, conversion))

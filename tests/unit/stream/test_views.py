@@ -1,5 +1,7 @@
 """View SQL rendering: every placeholder filled, one set of views per selection."""
 
+from dataclasses import replace
+
 import pytest
 
 from adsbridge.stream import datasets, views
@@ -34,3 +36,34 @@ def test_a_days_query_can_prune_partitions() -> None:
     by_name = {v.name: v.sql for v in views.views("db", datasets.catalogue().values())}
     assert "PARTITION BY t.dt, t.hour, t.idempotency_id" in by_name["sp_traffic_dedup"]
     assert "t.dt = c.dt" in by_name["sp_performance_hourly"] and "t.hour = c.hour" in by_name["sp_performance_hourly"]
+
+
+def test_a_new_column_in_a_table_changes_the_sources_of_every_view_reading_it_and_no_other() -> None:
+    """Athena reports a view stale once its table gains a column, though the view's SQL is unchanged: the
+    changed ``sources`` is what updates the view's custom resource, which re-creates it."""
+    before = {v.name: v for v in views.views("db", datasets.catalogue().values())}
+    traffic = datasets.get("sp-traffic")
+    grown = replace(traffic, columns=(*traffic.columns, datasets.Column("new_metric", "bigint", ("newMetric",))))
+    after = {
+        v.name: v
+        for v in views.views("db", [grown if d.id == "sp-traffic" else d for d in datasets.catalogue().values()])
+    }
+    changed = {name for name in before if before[name].sources != after[name].sources}
+    assert changed == {"sp_traffic_dedup", "sp_traffic_hourly", "sp_performance_hourly"}
+    assert before["sp_traffic_dedup"].sql == after["sp_traffic_dedup"].sql  # t.*: the SQL alone would not tell
+
+
+def test_a_changed_column_type_changes_the_sources_too() -> None:
+    campaigns = datasets.get("campaigns")
+    retyped = replace(
+        campaigns, columns=tuple(replace(c, type="string") if c.name == "version" else c for c in campaigns.columns)
+    )
+    [before], [after] = views.views("db", [campaigns]), views.views("db", [retyped])
+    assert before.sql == after.sql and before.sources != after.sources
+
+
+def test_table_columns_are_the_datasets_then_ours() -> None:
+    dataset = datasets.get("budget-usage")
+    columns = views.table_columns(dataset)
+    assert columns[: len(dataset.columns)] == [(c.name, c.type) for c in dataset.columns]
+    assert columns[len(dataset.columns) :] == [(c, "string") for c in views.OUR_COLUMNS]
