@@ -84,5 +84,8 @@ def test_fast_path_is_taken_for_common_shapes(monkeypatch: pytest.MonkeyPatch) -
         ("+49 30 1234567", "DE", "49301234567"),
         ("98765 43210", "IN", "919876543210"),
         ("12345", "US", None),
+        ("555-1234", "US", None),  # local-only length
+        ("474-223-1916", "GB", None),  # outside the GB numbering plan
+        ("+44 4742 231916", "DE", None),
     ]:
         assert PhoneRule(region)(value) == expected

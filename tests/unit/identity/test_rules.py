@@ -250,6 +250,39 @@ def test_phone_without_plus_needs_a_known_country() -> None:
     assert normalize("phone", "5714120599", "XX") is None
 
 
+@pytest.mark.parametrize(
+    ("raw", "country"),
+    [
+        ("555-1234", "US"),  # no area code: a length the library marks as dialable only locally
+        ("(555) 1234", "US"),
+        ("5551234", "CA"),
+        ("7946 0958", "GB"),  # London number without its 020
+        ("946 0958", "GB"),  # seven digits fit no GB number range
+        ("187 709 5605", "CA"),  # North American area codes never start with 0 or 1
+        ("474-223-1916", "GB"),  # no GB national number starts with 4 or 6
+        ("+44 4742 231916", "US"),  # the same, with its country code
+        ("+1 055 123 4567", "DE"),
+    ],
+)
+def test_phone_outside_its_countrys_numbering_plan_is_invalid(raw: str, country: str) -> None:
+    assert normalize("phone", raw, country) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "country", "expected"),
+    [
+        ("9011534546", "US", "19011534546"),  # not an allocated exchange, but Amazon's reference data hashes it
+        ("320-260-2601", "DE", "493202602601"),
+        ("(212) 555-0143", "US", "12125550143"),
+        ("+800 1234 5678", "DE", "80012345678"),  # non-geographic (freephone) code
+    ],
+)
+def test_phone_in_its_countrys_numbering_plan_is_kept_even_if_unallocated(
+    raw: str, country: str, expected: str
+) -> None:
+    assert normalize("phone", raw, country) == expected
+
+
 # --- pre-hashed, countries, determinism, API -----------------------------------------------------------
 
 DIGEST = sha("abc@example.com")
