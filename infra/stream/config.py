@@ -52,8 +52,13 @@ class StreamConfig(BaseModel):
     ingest_memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 1024  # bench/ingest_bench.py prices this
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 10_000
     batching_window_seconds: Annotated[int, Field(ge=1, le=300)] = 60
+    # Ingest instances per queue (the event source's MaximumConcurrency): one dataset's burst cannot take the
+    # account's Lambda concurrency, and the event source stops at this many instead of being throttled, which
+    # would return messages to the queue and count their receives towards the DLQ.
+    ingest_max_concurrency: Annotated[int, Field(ge=2, le=1000)] = 5
     # Where alarms go: an encrypted topic per realm that emails this address, or the operator's own topic per
-    # realm (an alarm can only notify a topic in its own region). Neither: alarms show in the console only.
+    # realm (an alarm can only notify a topic in its own region). Neither: the encrypted topic is created anyway, so
+    # every alarm has an action, and the operator subscribes to it (stack output AlarmTopicArn).
     alarm_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     alarm_topic_arns: dict[Realm, Annotated[str, Field(pattern=SNS_TOPIC_ARN)]] = Field(default_factory=dict)
     # Subscriptions as code: a custom resource per (owner, dataset), calling Amazon with the LwA credentials in

@@ -37,7 +37,7 @@ SUBSCRIPTION_ALARMS = {
 
 
 class StreamOperations(Construct):
-    """``alarms`` by purpose, ``topic`` (None when alarms notify nobody) and ``dashboard``."""
+    """``alarms`` by purpose, ``topic`` (every alarm's action) and ``dashboard``."""
 
     def __init__(
         self,
@@ -110,16 +110,49 @@ class StreamOperations(Construct):
             ),
         )
 
-    def _topic(self, email: str | None, arn: str | None) -> sns.ITopic | None:
+    def _topic(self, email: str | None, arn: str | None) -> sns.ITopic:
+        """The operator's own topic, else ours: created even without ``alarm_email`` so every alarm has an action
+        (subscribe to it later; its ARN is the stack output ``AlarmTopicArn``)."""
         if arn:
             return sns.Topic.from_topic_arn(self, "AlarmTopic", arn)
-        if not email:
-            return None
+        stack = cdk.Stack.of(self)
+        # CloudWatch publishes as its service principal, only on behalf of this account's alarms in this region.
+        from_our_alarms = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {
+                "aws:SourceArn": stack.format_arn(
+                    service="cloudwatch",
+                    resource="alarm",
+                    resource_name="*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,  # arn:…:cloudwatch:<region>:<account>:alarm:<name>
+                )
+            },
+        }
+        cloudwatch = iam.ServicePrincipal("cloudwatch.amazonaws.com")
         # CloudWatch cannot publish to a topic under the AWS managed SNS key, hence our own key that allows it.
         key = kms.Key(self, "AlarmKey", enable_key_rotation=True, description="adsbridge stream alarm topic")
-        key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[cloudwatch],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # a key policy's resource is the key itself
+                conditions=from_our_alarms,
+            )
+        )
+        # enforce_ssl gives the topic a policy of its own, which replaces the default one: without this statement
+        # it would hold only the TLS deny and refuse CloudWatch's publish.
         topic = sns.Topic(self, "AlarmTopic", master_key=key, enforce_ssl=True)
-        topic.add_subscription(subscriptions.EmailSubscription(email))
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[cloudwatch],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions=from_our_alarms,
+            )
+        )
+        if email:
+            topic.add_subscription(subscriptions.EmailSubscription(email))
+        cdk.CfnOutput(stack, "AlarmTopicArn", value=topic.topic_arn, description="where the stream alarms notify")
         return topic
 
     def _alarm(self, construct_id: str, metric: cw.Metric, *, threshold: float, description: str) -> None:
@@ -132,9 +165,8 @@ class StreamOperations(Construct):
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             alarm_description=description,
         )
-        if self.topic:
-            alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
-            alarm.add_ok_action(cw_actions.SnsAction(self.topic))
+        alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
+        alarm.add_ok_action(cw_actions.SnsAction(self.topic))
         self.alarms[construct_id] = alarm
 
     def _dashboard(
