@@ -21,6 +21,7 @@ from adsbridge.stream import datasets
 from adsbridge.stream.datasets import Dataset, Realm
 from adsbridge.stream.partition import DT_PROJECTION_RANGE
 from adsbridge.stream.queues import QueueSettings, amazon_statements
+from adsbridge.stream.views import PARTITION_KEYS, table_columns
 from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
 from infra.stream.acks import acknowledge
@@ -29,7 +30,7 @@ from infra.stream.operations import StreamOperations
 from infra.stream.subscriptions import MONITOR_SERVICE, StreamSubscriptions
 from infra.stream.views import RESULTS_PREFIX, AthenaViews
 
-OUR_COLUMNS = ("_received_at", "_message_id", "_realm")
+ATHENA_ENGINE_VERSION = "Athena engine version 3"  # Trino-based
 INGEST_SERVICE = "stream-ingest"  # Powertools service name: the "service" dimension of the ingest metrics
 
 
@@ -62,7 +63,13 @@ class StreamStack(cdk.Stack):
             encryption=s3.BucketEncryption.S3_MANAGED,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
-            versioned=True,
+            versioned=True,  # an overwritten or deleted object can be restored for a month
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    noncurrent_version_expiration=cdk.Duration.days(30),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                )
+            ],
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         acknowledge(
@@ -131,7 +138,7 @@ class StreamStack(cdk.Stack):
         )
         tables = [self._table(dataset) for dataset in chosen]
         for table in tables:
-            table.add_dependency(db)
+            table.add_resource_dependency(db)
 
         results = s3.Bucket(
             self,
@@ -151,6 +158,9 @@ class StreamStack(cdk.Stack):
             name=realm_name,
             work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
                 enforce_work_group_configuration=True,
+                # Pinned: the views are tested against Trino's dialect (tests/infra/stream/test_view_sql.py), and an
+                # automatic upgrade would change the engine under them unannounced.
+                engine_version=athena.CfnWorkGroup.EngineVersionProperty(selected_engine_version=ATHENA_ENGINE_VERSION),
                 publish_cloud_watch_metrics_enabled=True,
                 result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
                     output_location=f"s3://{results.bucket_name}/{RESULTS_PREFIX}",
@@ -171,12 +181,11 @@ class StreamStack(cdk.Stack):
         )
 
     def _queue(self, dataset: Dataset, config: StreamConfig, settings: QueueSettings) -> None:
-        retention = cdk.Duration.seconds(settings.retention_seconds)
         dlq = sqs.Queue(
             self,
             f"Dlq-{dataset.id}",
             queue_name=settings.dlq_name(dataset.id),
-            retention_period=retention,
+            retention_period=cdk.Duration.seconds(settings.dlq_retention_seconds),
             enforce_ssl=True,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
         )
@@ -185,7 +194,7 @@ class StreamStack(cdk.Stack):
             self,
             f"Queue-{dataset.id}",
             queue_name=settings.name(dataset.id),
-            retention_period=retention,
+            retention_period=cdk.Duration.seconds(settings.retention_seconds),
             receive_message_wait_time=cdk.Duration.seconds(settings.receive_wait_seconds),
             visibility_timeout=cdk.Duration.seconds(settings.visibility_timeout_seconds),
             dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=settings.max_receive_count),
@@ -200,14 +209,14 @@ class StreamStack(cdk.Stack):
                 batch_size=config.batch_size,
                 max_batching_window=cdk.Duration.seconds(config.batching_window_seconds),
                 report_batch_item_failures=True,
+                max_concurrency=config.ingest_max_concurrency,
             )
         )
         self.queues[dataset.id], self.dlqs[dataset.id] = queue, dlq
 
     def _table(self, dataset: Dataset) -> glue.CfnTable:
         location = f"s3://{self.bucket.bucket_name}/dataset={dataset.id}/"
-        columns = [glue.CfnTable.ColumnProperty(name=c.name, type=c.type) for c in dataset.columns]
-        columns += [glue.CfnTable.ColumnProperty(name=c, type="string") for c in OUR_COLUMNS]
+        columns = [glue.CfnTable.ColumnProperty(name=name, type=kind) for name, kind in table_columns(dataset)]
         return glue.CfnTable(
             self,
             f"Table-{dataset.id}",
@@ -216,10 +225,7 @@ class StreamStack(cdk.Stack):
             table_input=glue.CfnTable.TableInputProperty(
                 name=dataset.table,
                 table_type="EXTERNAL_TABLE",
-                partition_keys=[
-                    glue.CfnTable.ColumnProperty(name="dt", type="string"),
-                    glue.CfnTable.ColumnProperty(name="hour", type="string"),
-                ],
+                partition_keys=[glue.CfnTable.ColumnProperty(name=key, type="string") for key in PARTITION_KEYS],
                 parameters={
                     "classification": "json",
                     "compressionType": "gzip",

@@ -26,7 +26,11 @@ class QueueSettings:
     ingest_timeout_seconds: int = INGEST_TIMEOUT_SECONDS
     prefix: str = DEFAULT_QUEUE_PREFIX
     receive_wait_seconds: int = 20  # long polling: the most SQS allows
-    retention_days: int = 14  # the most SQS allows: time to fix ingest before Amazon's messages expire
+    # A dead-lettered message keeps its original enqueue time, so the DLQ must keep messages longer than the
+    # source queue or one that waited there would expire soon after reaching it: a week in the queue to fix ingest,
+    # then at least another week in the DLQ (14 days is the most SQS allows).
+    retention_days: int = 7
+    dlq_retention_days: int = 14
     max_receive_count: int = 5  # receives before a message is dead-lettered
     visibility_factor: int = 6  # AWS's advice for an SQS event source: 6 × the function's timeout
 
@@ -37,6 +41,10 @@ class QueueSettings:
     @property
     def retention_seconds(self) -> int:
         return self.retention_days * 86_400
+
+    @property
+    def dlq_retention_seconds(self) -> int:
+        return self.dlq_retention_days * 86_400
 
     def name(self, dataset_id: str) -> str:
         return f"{self.prefix}{dataset_id}"
@@ -49,7 +57,7 @@ class QueueSettings:
 
     def dlq_attributes(self) -> dict[str, str]:
         """SQS ``CreateQueue`` attributes of a DLQ."""
-        return {"MessageRetentionPeriod": str(self.retention_seconds)}
+        return {"MessageRetentionPeriod": str(self.dlq_retention_seconds)}
 
     def queue_attributes(self, dlq_arn: str) -> dict[str, str]:
         """SQS ``CreateQueue`` attributes of a dataset's queue (its policy aside: it needs the queue's ARN)."""

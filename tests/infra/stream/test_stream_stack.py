@@ -16,7 +16,7 @@ from tests.infra.policies import XRAY_ACTIONS, _as_list, assert_only_xray_on_wil
 
 from adsbridge.stream import datasets
 from adsbridge.stream.datasets import Realm
-from adsbridge.stream.views import views
+from adsbridge.stream.views import table_columns, views
 
 ACCOUNTS = json.loads((resources.files("adsbridge.stream") / "data/ams_sns_source_accounts.json").read_text())
 
@@ -67,7 +67,7 @@ def test_queue_settings_and_event_sources() -> None:
         "AWS::SQS::Queue",
         {
             "ReceiveMessageWaitTimeSeconds": 20,
-            "MessageRetentionPeriod": 14 * 86400,
+            "MessageRetentionPeriod": 7 * 86400,
             "VisibilityTimeout": 6 * 120,
             "RedrivePolicy": {"deadLetterTargetArn": Match.any_value(), "maxReceiveCount": 5},
         },
@@ -79,6 +79,7 @@ def test_queue_settings_and_event_sources() -> None:
             "BatchSize": 10_000,
             "MaximumBatchingWindowInSeconds": 60,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 5},
         },
         23,
     )
@@ -97,6 +98,11 @@ def test_catalog_uses_partition_projection() -> None:
     for table in tables.values():
         params = table["Properties"]["TableInput"]["Parameters"]
         assert params["projection.enabled"] == "true" and params["projection.hour.digits"] == "2"
+        # the very columns the views' Sources digest (adsbridge.stream.views.table_columns)
+        dataset = next(d for d in datasets.catalogue().values() if d.table == table["Properties"]["TableInput"]["Name"])
+        glue_columns = table["Properties"]["TableInput"]["StorageDescriptor"]["Columns"]
+        assert [(c["Name"], c["Type"]) for c in glue_columns] == table_columns(dataset)
+        assert [c["Name"] for c in table["Properties"]["TableInput"]["PartitionKeys"]] == ["dt", "hour"]
     template.resource_count_is("AWS::Glue::Crawler", 0)
     template.has_resource_properties(
         "AWS::Athena::WorkGroup",
@@ -163,6 +169,7 @@ def test_one_view_resource_per_rendered_view_with_its_exact_sql_in_dependency_or
     for view in expected:
         logical, resource = by_view[view.name]
         assert resource["Properties"]["Sql"] == view.sql
+        assert resource["Properties"]["Sources"] == view.sources  # re-created when a source table's columns change
         assert resource["Properties"]["Database"] == "adsbridge_stream_fe"
         if previous:  # a linear chain: each view waits for the one listed before it
             assert previous in resource["DependsOn"]
@@ -248,17 +255,79 @@ def test_an_alarm_per_dlq_depth_per_queue_age_and_on_ingest_errors_notifying_the
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": topic}] for a in alarms)
     template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
     template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"})
+    assert_cloudwatch_may_publish(template, topic)
+
+
+def assert_cloudwatch_may_publish(template: Template, topic: str) -> None:
+    """The topic policy keeps the TLS deny and lets CloudWatch publish, the key lets it encrypt, both only for
+    this account's alarms in this region."""
+    [policy] = template.find_resources("AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [{"Ref": topic}]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
+    [publish] = [s for s in statements if s["Effect"] == "Allow"]
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and publish["Action"] == "sns:Publish"
+    assert publish["Resource"] == {"Ref": topic}
+    _assert_our_alarms_only(publish["Condition"])
+    [key] = template.find_resources("AWS::KMS::Key").values()
+    assert template.find_resources("AWS::SNS::Topic")[topic]["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][1] == "Arn"
+    [grant] = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert sorted(_as_list(grant["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    _assert_our_alarms_only(grant["Condition"])
+
+
+def _assert_our_alarms_only(condition: dict[str, Any]) -> None:
+    assert condition["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source = json.dumps(condition["ArnLike"]["aws:SourceArn"])
+    assert ":cloudwatch:" in source and ":alarm:*" in source and "AWS::AccountId" in source
+
+
+def test_without_an_alarm_target_the_topic_is_still_created_so_every_alarm_can_notify() -> None:
+    """An alarm without an action notifies no one; the operator subscribes to the topic the stack outputs."""
+    [stack] = build_stream_stacks(build_app(), StreamConfig.parse({"realms": ["EU"], "datasets": ["sp-traffic"]}))
+    template = Template.from_stack(stack)
+    [topic] = template.find_resources("AWS::SNS::Topic")
+    template.resource_count_is("AWS::SNS::Subscription", 0)
+    alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
+    assert len(alarms) == 3
+    assert all(a["Properties"]["AlarmActions"] == a["Properties"]["OKActions"] == [{"Ref": topic}] for a in alarms)
+    assert template.to_json()["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": topic}
+    assert_cloudwatch_may_publish(template, topic)
+
+
+def test_a_dead_lettered_message_outlives_its_source_queue_retention() -> None:
+    """A DLQ keeps a message's original enqueue time: with equal retention it would expire on arrival."""
+    template = templates()[Realm.FE]
+    queues = template.find_resources("AWS::SQS::Queue")
+    for props in (q["Properties"] for q in queues.values() if "RedrivePolicy" in q["Properties"]):
+        dlq = queues[props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]]["Properties"]
+        assert dlq["MessageRetentionPeriod"] - props["MessageRetentionPeriod"] >= 7 * 86400, props["QueueName"]
+
+
+def test_the_raw_bucket_expires_noncurrent_versions_and_athena_is_pinned_to_engine_3() -> None:
+    template = templates()[Realm.NA]
+    [raw] = [
+        b["Properties"]
+        for b in template.find_resources("AWS::S3::Bucket").values()
+        if b["Properties"].get("VersioningConfiguration") == {"Status": "Enabled"}
+    ]
+    [rule] = raw["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
     template.has_resource_properties(
-        "AWS::SNS::TopicPolicy",
+        "AWS::Athena::WorkGroup",
         {
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
-                )
-            }
+            "WorkGroupConfiguration": Match.object_like(
+                {"EngineVersion": {"SelectedEngineVersion": "Athena engine version 3"}}
+            )
         },
     )
-    assert "cloudwatch.amazonaws.com" in json.dumps(template.find_resources("AWS::KMS::Key"))
 
 
 def test_the_dashboard_shows_queues_dlqs_ingest_and_objects_written() -> None:
@@ -286,3 +355,4 @@ def test_alarms_can_notify_the_operators_own_topic_instead() -> None:
     template.resource_count_is("AWS::SNS::Topic", 0)
     alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
     assert {json.dumps(a["Properties"]["AlarmActions"]) for a in alarms} == {json.dumps([arn])}
+    assert "AlarmTopicArn" not in template.to_json().get("Outputs", {})

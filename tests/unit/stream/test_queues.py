@@ -14,12 +14,20 @@ def test_defaults_are_the_stacks_queue_attributes() -> None:
     assert settings.name("sp-traffic") == "adsbridge-sp-traffic"
     assert settings.dlq_name("sp-traffic") == "adsbridge-sp-traffic-dlq"
     assert settings.queue_attributes("arn:dlq") == {
-        "MessageRetentionPeriod": str(14 * 86_400),
+        "MessageRetentionPeriod": str(7 * 86_400),
         "ReceiveMessageWaitTimeSeconds": "20",
         "VisibilityTimeout": str(6 * 120),
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": "arn:dlq", "maxReceiveCount": 5}),
     }
     assert settings.dlq_attributes() == {"MessageRetentionPeriod": str(14 * 86_400)}
+
+
+def test_the_dlq_keeps_a_message_a_week_longer_than_its_queue() -> None:
+    """SQS keeps a dead-lettered message's original enqueue time, so it expires by the DLQ's retention counted
+    from when Amazon sent it: at least a week in the DLQ after a week in the queue."""
+    settings = QueueSettings()
+    assert settings.dlq_retention_seconds - settings.retention_seconds >= 7 * 86_400
+    assert settings.dlq_retention_seconds <= 14 * 86_400  # the most SQS allows
 
 
 def test_visibility_follows_the_ingest_timeout() -> None:
