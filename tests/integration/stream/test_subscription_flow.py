@@ -72,7 +72,9 @@ def test_unreachable_queue_leaves_the_subscription_pending(emu: Emulator, stream
     assert streams.get(PROFILE, sid).status == "PENDING_CONFIRMATION"
 
 
-def test_genuine_token_with_a_foreign_subscribe_url_is_not_confirmed(emu: Emulator, streams: StreamsClient) -> None:
+def test_genuine_token_with_a_foreign_subscribe_url_is_not_confirmed(
+    emu: Emulator, streams: StreamsClient, caplog: pytest.LogCaptureFixture
+) -> None:
     """Amazon's own topic and a live token, but a SubscribeURL elsewhere: refused, though the API call would work."""
     url, arn, dlq = make_queue("sp-traffic")
     sid = streams.create(PROFILE, "sp-traffic", arn)
@@ -84,6 +86,9 @@ def test_genuine_token_with_a_foreign_subscribe_url_is_not_confirmed(emu: Emulat
     drain(url, arn)
     assert streams.get(PROFILE, sid).status == "PENDING_CONFIRMATION"
     assert [json.loads(body)["SubscribeURL"] for body in bodies(dlq)] == [forged["SubscribeURL"]]
+    log = caplog.text  # the reason, never the token or the forged host
+    assert f"SubscribeURL is not on sns.{REGION}.amazonaws.com" in log
+    assert forged["Token"] not in log and "example.net" not in log
 
     sqs.send_message(QueueUrl=url, MessageBody=genuine)  # the message as SNS wrote it still confirms
     drain(url, arn)
