@@ -176,10 +176,10 @@ def _check_header(header: list[str], hasher: _RowHasher) -> None:
     if hasher.columns and not unhashed:
         return
     problem = "a PII column under another name would be written out unhashed" if unhashed else "no PII column"
-    accepted = ", ".join(PII_FIELDS)
+    notes, found = describe_header(header, (*PII_FIELDS, COUNTRY_COLUMN))
     raise InputError(
-        f"input: {problem} ({describe_header(header, (*PII_FIELDS, COUNTRY_COLUMN))}); adsbridge hash reads"
-        f" comma-separated CSV whose header names PII columns {accepted} (any case), and {COUNTRY_COLUMN}"
+        f"input: {problem} ({'; '.join([*notes, found])}); adsbridge hash reads comma-separated CSV whose header"
+        f" names PII columns {', '.join(PII_FIELDS)} (any case), and {COUNTRY_COLUMN}"
     )
 
 

@@ -54,27 +54,27 @@ def meant(name: str, accepted: Collection[str]) -> str | None:
     return target if target in accepted and target != name.strip().lower() else None
 
 
-def describe_header(cells: Sequence[str], accepted: Collection[str]) -> str:
+def describe_header(cells: Sequence[str], accepted: Collection[str]) -> tuple[list[str], str]:
     """What the first line of a CSV looked like, for an error about its header; never a data line.
 
-    ``accepted`` is what the caller reads, for the "did you mean" hints."""
+    Returns notes (the delimiter assumed, another it looks like, "did you mean" hints towards ``accepted``)
+    and what was found: the known names and how many others, or a count that suggests a missing header row.
+    """
+    notes = ["read as comma-separated"]
     if cells and cells[0].lstrip().startswith(("{", "[")):
-        return "read as comma-separated CSV; the first line looks like JSON, not a header"
-    parts = ["read as comma-separated"]
+        return [*notes, "the first line looks like JSON, not a CSV header"], f"{len(cells)} column(s), not shown"
     names = list(cells)
     if len(names) == 1:
         for delimiter, word in DELIMITERS.items():
             if delimiter in names[0]:
-                parts.append(f"it looks {word}-separated, but only commas separate columns")
+                notes.append(f"it looks {word}-separated, but only commas separate columns")
                 names = names[0].split(delimiter)
                 break
     shown = [name.strip()[:_NAME_MAX] for name in names if known(name)]
     if not shown:
-        parts.append(f"{len(names)} column(s), none a known name: is the header row missing?")
-        return "; ".join(parts)
+        return notes, f"{len(names)} column(s), none a known name: is the header row missing?"
     hints = [f"{name.strip()} → {target}" for name in names if (target := meant(name, accepted))]
     if hints:
-        parts.append("did you mean " + ", ".join(hints[:_NAMES_MAX]))
+        notes.append("did you mean " + ", ".join(hints[:_NAMES_MAX]))
     others = len(names) - len(shown)
-    parts.append("found: " + ", ".join(shown[:_NAMES_MAX]) + (f" and {others} other column(s)" if others else ""))
-    return "; ".join(parts)
+    return notes, "found: " + ", ".join(shown[:_NAMES_MAX]) + (f" and {others} other column(s)" if others else "")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
 from adsbridge.export.consent import AMZN_COLUMNS, STRING_COLUMNS
+from adsbridge.header_hint import KNOWN_COLUMNS, describe_header, known
 from adsbridge.identity import PII_FIELDS
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -166,14 +167,11 @@ def read_rows(stream: IO[bytes], *, json_lines: bool, start: int = 0) -> RowRead
 
 
 EXTERNAL_USER_ID_COLUMN = "externaluserid"
-_NAMES_MAX = 30
-_NAME_MAX = 64
 NOT_UTF8 = "not UTF-8"
 NUL_BYTE = "a NUL byte (binary data, not text)"
 SPANS_LINES = "a quoted field spans lines (an unclosed quote?)"
 _SINGLE_LINE = frozenset({EXTERNAL_USER_ID_COLUMN, "countrycode", *PII_FIELDS} - {"address"})
 _IDENTIFIERS = frozenset({EXTERNAL_USER_ID_COLUMN, *PII_FIELDS})
-_ECHOABLE = frozenset({*_IDENTIFIERS, "countrycode", *AMZN_COLUMNS})
 _READ_COLUMNS = frozenset({*_IDENTIFIERS, "countrycode", *AMZN_COLUMNS, *STRING_COLUMNS})  # what records use
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _BINARY = re.compile("[\x00\ufffd\udc80-\udcff]")  # NUL, a replaced or an undecodable byte
@@ -206,8 +204,8 @@ def check_columns(columns: list[str] | None) -> None:
     empty input (no header line) pass.
 
     A header line cannot be told from a data line (``Jim,Lee,Seattle`` reads as either), so a name is echoed
-    only when it is, but for case and punctuation, a column the export reads (``E-mail``, ``External User
-    ID``); the rest are only counted, and none recognised suggests a missing header row. Data is never echoed.
+    only when :mod:`adsbridge.header_hint` knows it (``E-mail``, ``External User ID``); the rest are only
+    counted, and none recognised suggests a missing header row. Data is never echoed.
     """
     if not columns:
         return
@@ -216,7 +214,7 @@ def check_columns(columns: list[str] | None) -> None:
     seen: dict[str, int] = {}
     for number, name in enumerate(columns, start=1):
         if name and name in seen:
-            what = f"column {name}" if _echoable(name) else f"column {number}"
+            what = f"column {name}" if known(name) else f"column {number}"
             raise InputError(f"input: the header names {what} twice (columns {seen[name]} and {number})")
         seen.setdefault(name, number)
     missing = []
@@ -226,18 +224,8 @@ def check_columns(columns: list[str] | None) -> None:
         missing.append(f"no PII column ({', '.join(PII_FIELDS)})")
     if not missing:
         return
-    shown = [name[:_NAME_MAX] for name in columns if _echoable(name)][:_NAMES_MAX]
-    if not shown:
-        found = f"{len(columns)} column(s), none a known name: is the header row missing?"
-    else:
-        others = len(columns) - len(shown)
-        found = "found: " + ", ".join(shown) + (f" and {others} other column(s)" if others else "")
-    raise InputError(f"input: {'; '.join(missing)} ({found})")
-
-
-def _echoable(name: str) -> bool:
-    """Whether a header name is, but for case and punctuation, a column the export reads (so not data)."""
-    return re.sub(r"[^a-z]", "", name) in _ECHOABLE
+    notes, found = describe_header(columns, KNOWN_COLUMNS)
+    raise InputError(f"input: {'; '.join([*missing, *notes])} ({found})")
 
 
 class RowReader(Iterator[Row | MalformedRow]):

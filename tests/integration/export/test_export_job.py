@@ -155,7 +155,7 @@ def test_consent_columns_become_user_consent(emulator_env: Emulator, tmp_path: P
     path.write_text(
         "externaluserid,email,countrycode,amznAdStorage,amznUserData,tcf\n"
         "de1,hans@example.de,DE,GRANTED,GRANTED,\n"
-        "de2,greta@example.de,DE,,,CPXxRfAPXxRfAAfKABENB\n"
+        "de2,greta@example.de,DE,,,CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA\n"  # a whole TC string
         "de3,otto@example.de,DE,,,\n"
         "de4,lena@example.de,DE,perhaps,,\n"
     )

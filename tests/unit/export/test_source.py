@@ -248,10 +248,27 @@ def test_a_header_needs_an_external_user_id_and_a_pii_column() -> None:
         check_columns(header_columns("External User ID,E-mail\n"))
     assert str(caught.value) == (
         "input: no externaluserid column; no PII column (email, phone, firstname, lastname, address, city, state,"
-        " postal) (found: external user id, e-mail)"
+        " postal); read as comma-separated; did you mean external user id → externaluserid, e-mail → email"
+        " (found: external user id, e-mail)"
     )
     with pytest.raises(InputError, match=r"^input: no PII column \(email, .*\(found: externaluserid, e-mail\)$"):
         check_columns(header_columns("externalUserId,E-mail\n"))
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("externalUserId;Email;Phone\n", "it looks semicolon-separated, but only commas separate columns"),
+        ("ExternalUserId\tEmail\n", "it looks tab-separated"),
+        ('{"externalUserId": "u1", "email": "jane@example.com"}\n', "the first line looks like JSON"),
+        ("u1;Jane;jane@example.com\n", "3 column(s), none a known name: is the header row missing?"),
+    ],
+)
+def test_a_header_with_another_delimiter_or_json_is_named_so(line: str, said: str) -> None:
+    with pytest.raises(InputError) as caught:
+        check_columns(header_columns(line))
+    assert said in str(caught.value)
+    assert "jane" not in str(caught.value).lower()
 
 
 def test_a_missing_header_row_is_named_without_echoing_the_data() -> None:
