@@ -5,7 +5,9 @@ deployment and the next view in the chain only starts once the one it selects fr
 ``DROP VIEW IF EXISTS`` (harmless in a rollback of a view that was never created).
 
 Environment: ``WORKGROUP`` (the stack's Athena workgroup, which holds the result location).
-Resource properties: ``Database``, ``View``, ``Sql`` (from ``adsbridge.stream.views``).
+Resource properties: ``Database``, ``View``, ``Sql`` (from ``adsbridge.stream.views``), and ``Sources``, which
+is not read here: it changes with the columns of the tables the view reads, so CloudFormation sends an Update
+that re-creates the view even when its SQL is unchanged (a view Athena would otherwise report stale).
 """
 
 from __future__ import annotations

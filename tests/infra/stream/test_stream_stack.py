@@ -132,6 +132,7 @@ def test_other_regions_are_refused(region: str) -> None:
         ({"realms": []}, "realms"),
         ({"realms": ["NA"], "datasets": ["retail-sales-metrics"]}, "datasets"),
         ({"realms": ["NA"], "alarm_email": "ops"}, "alarm_email"),
+        ({"realms": ["NA"], "ingest_max_concurrency": 1}, "ingest_max_concurrency"),
         ({"realms": ["NA"], "alarm_topic_arns": {"NA": "arn:aws:sns:eu-west-1:123456789012:ops"}}, "us-east-1"),
         ({"realms": ["NA"], "alarm_topic_arns": {"EU": "arn:aws:sns:eu-west-1:123456789012:ops"}}, "not among"),
         (

@@ -38,7 +38,7 @@ def test_create_then_delete_every_view(athena: Any) -> None:
     for view in rendered:
         event = {
             "RequestType": "Create",
-            "ResourceProperties": {"Database": DATABASE, "View": view.name, "Sql": view.sql},
+            "ResourceProperties": {"Database": DATABASE, "View": view.name, "Sql": view.sql, "Sources": view.sources},
         }
         assert on_event(event, runner) == {"PhysicalResourceId": f"{DATABASE}.{view.name}"}
     for view in reversed(rendered):

@@ -70,3 +70,13 @@ def test_names_outside_glue_syntax_never_reach_sql() -> None:
     with pytest.raises(ValueError, match="not a Glue"):
         on_event(event("Delete", view="v; DROP DATABASE db"), runner(athena))
     assert athena.started == []
+
+
+def test_an_update_that_changes_only_the_sources_re_creates_the_view() -> None:
+    """A table gained a column: same SQL, new ``Sources``; skipping it would leave the view stale in Athena."""
+    athena = FakeAthena()
+    update = event("Update")
+    update["ResourceProperties"]["Sources"] = "new"
+    update["OldResourceProperties"] = {**update["ResourceProperties"], "Sources": "old"}
+    on_event(update, runner(athena))
+    assert [s["QueryString"] for s in athena.started] == ["CREATE OR REPLACE VIEW db.v AS SELECT 1"]
