@@ -22,15 +22,12 @@ from pydantic import (
     model_validator,
 )
 
+from adsbridge.ads.contract import AUDIENCE_DESCRIPTION_MAX, AUDIENCE_NAME_LENGTH  # Amazon's API model's bounds
 from adsbridge.countries import normalize_country
 from adsbridge.regions import Region
 
 MAX_TTL_SECONDS = 34_300_800  # 13 months: Amazon's default and maximum (API notes §3.3)
 MAX_WAIT_MINUTES = 1_380  # 23 hours, TD's bound
-# The API spec text says names are "between 10 to 128 characters"; Segment does not enforce the minimum and
-# it is UNVERIFIED, so only the documented maximum is enforced. Change here if Amazon confirms it.
-AUDIENCE_NAME_LENGTH = (1, 128)
-AUDIENCE_DESCRIPTION_MAX = 1_000
 MAX_FEE_CPM_CENTS = 100_000  # 1,000 per thousand impressions; real data fees are a few units (AudienceFee)
 FEE_CURRENCIES = frozenset(["AED", "AUD", "CAD", "CNY", "EUR", "GBP", "INR", "JPY", "MXN", "SAR", "SEK", "TRY", "USD"])
 _DIGITS = re.compile(r"^[0-9]{1,20}$")

@@ -279,7 +279,9 @@ def test_audience_create_is_retried_when_provably_not_processed(
         dead_url = gone.url
     session = AdsSession(dead_url, TokenProvider(credentials, emulator.token_url), sleep=sleeps)
     with pytest.raises(ApiError, match="no response after 8 attempts"):  # connection refused: never sent
-        AudiencesClient(session).create_audience({"metadata": {"externalAudienceId": "x"}})
+        AudiencesClient(session).create_audience(
+            {"name": "Integration audience", "metadata": {"externalAudienceId": "x"}}
+        )
 
 
 def test_records_batch_is_retried_after_a_lost_answer_and_membership_is_unchanged(

@@ -7,12 +7,13 @@ import random
 import pytest
 
 from adsbridge.ads import AdsSession, ApiError, LwaCredentials, Owner, RetryPolicy, StreamsClient, TokenProvider
-from adsbridge.ads.streams import OPENAPI_SUBSCRIPTIONS_TYPE
+from adsbridge.ads.contract import DSP_ACCOUNT_HEADER, SUBSCRIPTIONS_TYPE
 from adsbridge.emulator import Emulator
 from tests.integration.conftest import Sleeps
 
 PROFILE = Owner("3519471835403213")
 ADVERTISER = Owner("585193847120", dsp=True)
+CFN_REQUEST_ID = "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d10"  # CloudFormation's RequestId: a UUID, 36 characters
 
 
 def queue(name: str) -> str:
@@ -39,9 +40,7 @@ def test_create_get_list_archive(streams: StreamsClient, emulator: Emulator) -> 
     assert [s.status for s in streams.list(PROFILE)] == ["ARCHIVED"]
     sent = [r for r in emulator.request_log() if r.path.startswith("/streams/")]
     assert {r.headers["amazon-advertising-api-scope"] for r in sent} == {PROFILE.id}
-    assert {r.headers["accept"] for r in sent} == {
-        "application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json"
-    }
+    assert {r.headers["accept"] for r in sent} == {"application/vnd.amazonmarketingstreamsubscriptions.v1+json"}
 
 
 def test_list_follows_next_token(streams: StreamsClient, emulator: Emulator) -> None:
@@ -52,33 +51,38 @@ def test_list_follows_next_token(streams: StreamsClient, emulator: Emulator) -> 
     assert sum(r.path == "/streams/subscriptions" and r.method == "GET" for r in emulator.request_log()) == 3
 
 
-def test_dsp_subscriptions_use_the_dsp_path_header_and_type(streams: StreamsClient, emulator: Emulator) -> None:
+def test_dsp_subscriptions_use_the_dsp_path_and_the_models_header(streams: StreamsClient, emulator: Emulator) -> None:
     sid = streams.create(ADVERTISER, "adsp-traffic", queue("adsp-traffic"))
     assert streams.get(ADVERTISER, sid).status == "PENDING_CONFIRMATION"
     record = emulator.request_log()[-1]
     assert record.path == f"/dsp/streams/subscriptions/{sid}"
-    assert record.headers["amazon-advertising-api-account-id"] == ADVERTISER.id
+    assert record.headers["amazon-ads-account-id"] == ADVERTISER.id
+    assert "amazon-advertising-api-account-id" not in record.headers
+    assert record.headers["accept"] == "application/vnd.amazonmarketingstreamsubscriptions.v1+json"
 
 
 def test_media_type_and_dsp_header_are_configurable(streams: StreamsClient, emulator: Emulator) -> None:
+    """An operator can follow Amazon if it renames them again; the emulator, like the model, then refuses."""
     alternative = StreamsClient(
         streams.session,
-        media_type=OPENAPI_SUBSCRIPTIONS_TYPE,
-        dsp_media_type=OPENAPI_SUBSCRIPTIONS_TYPE,
-        dsp_account_header="Amazon-Ads-AccountId",
+        media_type=SUBSCRIPTIONS_TYPE + "; charset=utf-8",
+        dsp_account_header=DSP_ACCOUNT_HEADER.upper(),
     )
     alternative.create(ADVERTISER, "adsp-traffic", queue("adsp-traffic"))
     record = emulator.request_log()[-1]
-    assert record.headers["content-type"] == OPENAPI_SUBSCRIPTIONS_TYPE
-    assert record.headers["amazon-ads-accountid"] == ADVERTISER.id
+    assert record.headers["content-type"] == SUBSCRIPTIONS_TYPE + "; charset=utf-8"
+    assert record.headers["amazon-ads-account-id"] == ADVERTISER.id
+    guide = StreamsClient(streams.session, dsp_account_header="Amazon-Advertising-API-Account-ID")
+    with pytest.raises(ApiError, match="Amazon-Ads-Account-ID header is required"):
+        guide.create(ADVERTISER, "adsp-traffic", queue("adsp-traffic-2"))
 
 
 def test_retried_create_keeps_one_subscription(streams: StreamsClient, emulator: Emulator, sleeps: Sleeps) -> None:
     emulator.faults.fail_next(2, 503, path_prefix="/streams")
-    first = streams.create(PROFILE, "sp-traffic", queue("sp-traffic"), client_request_token="cfn-request-1")
+    first = streams.create(PROFILE, "sp-traffic", queue("sp-traffic"), client_request_token=CFN_REQUEST_ID)
     assert len(sleeps.calls) == 2
     # A caller that lost the answer (a Lambda timeout) sends the same token again and gets the same id.
-    again = streams.create(PROFILE, "sp-traffic", queue("sp-traffic"), client_request_token="cfn-request-1")
+    again = streams.create(PROFILE, "sp-traffic", queue("sp-traffic"), client_request_token=CFN_REQUEST_ID)
     assert again == first
     assert [s.subscription_id for s in streams.list(PROFILE)] == [first]
 

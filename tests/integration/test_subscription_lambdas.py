@@ -43,7 +43,12 @@ def deployed(emulator_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterato
 def test_custom_resource_then_monitor(deployed: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
     props = {"Realm": "NA", "OwnerId": "3519471835403213", "Dsp": "false", "DatasetId": "sp-traffic", "QueueArn": QUEUE}
     created = subscription_resource.lambda_handler(
-        {"RequestType": "Create", "RequestId": "r1", "ResourceProperties": props, **STACK_RESOURCE},
+        {
+            "RequestType": "Create",
+            "RequestId": "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d11",
+            "ResourceProperties": props,
+            **STACK_RESOURCE,
+        },
         LocalContext(),  # type: ignore[arg-type]
     )
     deployed.subscriptions.set_status(created["PhysicalResourceId"], "SUSPENDED")

@@ -25,7 +25,7 @@ STACK_RESOURCE = {
 }
 
 
-def event(kind: str, request_id: str = "req-1", **extra: Any) -> dict[str, Any]:
+def event(kind: str, request_id: str = "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d11", **extra: Any) -> dict[str, Any]:
     return {"RequestType": kind, "RequestId": request_id, "ResourceProperties": props(), **STACK_RESOURCE, **extra}
 
 
@@ -49,22 +49,26 @@ def test_create_update_delete(handle: Any, streams: StreamsClient) -> None:
     assert created["Data"] == {"SubscriptionId": first}
     assert handle(event("Create"))["PhysicalResourceId"] == first  # a retried Create adopts, never duplicates
 
-    same = event("Update", "req-2", PhysicalResourceId=first, OldResourceProperties=props())
+    same = event(
+        "Update", "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d12", PhysicalResourceId=first, OldResourceProperties=props()
+    )
     assert handle(same)["PhysicalResourceId"] == first
 
-    moved = event("Update", "req-3", PhysicalResourceId=first, OldResourceProperties=props())
+    moved = event(
+        "Update", "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d13", PhysicalResourceId=first, OldResourceProperties=props()
+    )
     moved["ResourceProperties"] = props(OTHER)
     second = handle(moved)["PhysicalResourceId"]
     assert second != first
     # CloudFormation's cleanup deletes the old physical id.
-    handle(event("Delete", "req-4", PhysicalResourceId=first))
+    handle(event("Delete", "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d14", PhysicalResourceId=first))
     assert statuses(streams) == {first: "ARCHIVED", second: "PENDING_CONFIRMATION"}
-    handle(event("Delete", "req-5", PhysicalResourceId=first))  # already archived: done
+    handle(event("Delete", "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d15", PhysicalResourceId=first))  # already archived: done
     assert statuses(streams)[first] == "ARCHIVED"
 
 
 def test_delete_after_a_failed_create_does_nothing(handle: Any, emulator: Emulator) -> None:
-    handle(event("Delete", PhysicalResourceId="req-1"))
+    handle(event("Delete", PhysicalResourceId="5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d11"))
     handle(event("Delete", PhysicalResourceId="amzn1.fead.cs1.unknown"))
     assert [r.method for r in emulator.request_log() if r.path.startswith("/streams")] == ["GET"]
 
@@ -81,14 +85,14 @@ def test_a_subscription_made_elsewhere_is_neither_taken_over_nor_archived(handle
     with pytest.raises(SubscriptionFailed, match=rf"{by_hand} already delivers sp-traffic .* not made by this stack"):
         handle(event("Create"))
     # if anything ever points a Delete at it (a rollback, a renamed resource), it stays live
-    handle(event("Delete", "req-2", PhysicalResourceId=by_hand))
+    handle(event("Delete", "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d12", PhysicalResourceId=by_hand))
     assert statuses(streams) == {by_hand: "PENDING_CONFIRMATION"}
 
 
 def test_a_renamed_resource_does_not_adopt_its_predecessors_subscription(handle: Any, streams: StreamsClient) -> None:
     old = handle(event("Create"))["PhysicalResourceId"]
-    renamed = event("Create", "req-2", LogicalResourceId="SubscriptionsRenamed")
+    renamed = event("Create", "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d12", LogicalResourceId="SubscriptionsRenamed")
     with pytest.raises(SubscriptionFailed, match="not made by this stack resource"):
         handle(renamed)  # else the old resource's cleanup Delete would archive what the new one adopted
-    handle(event("Delete", "req-3", PhysicalResourceId=old))
+    handle(event("Delete", "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d13", PhysicalResourceId=old))
     assert statuses(streams) == {old: "ARCHIVED"}

@@ -67,7 +67,8 @@ def test_td_documented_workflow_example_parses() -> None:
         ({"external_audience_id": ...}, "external_audience_id: required when action is CREATE"),
         ({"external_audience_id": "  "}, "external_audience_id: required when action is CREATE"),
         ({"audience_name": ...}, "audience_name: required when action is CREATE"),
-        ({"audience_name": "x" * 129}, "audience_name: must be 1-128 characters"),
+        ({"audience_name": "x" * 129}, "audience_name: must be 10-128 characters"),
+        ({"audience_name": "VIP buyer"}, "audience_name: must be 10-128 characters"),  # Amazon's model: 10 or more
         ({"audience_description": "d" * 1001}, "audience_description:"),
         ({"time_to_live": -1}, "time_to_live:"),
         ({"time_to_live": MAX_TTL_SECONDS + 1}, "time_to_live:"),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from adsbridge.ads.audiences import AudiencesClient, JobStatus
 from adsbridge.ads.auth import LwaCredentials, TokenProvider, token_url
-from adsbridge.ads.errors import AdsError, ApiError, AuthError
+from adsbridge.ads.errors import AdsError, ApiError, AuthError, ContractError
 from adsbridge.ads.session import AdsSession, RetryPolicy, api_url
 from adsbridge.ads.streams import Owner, StreamsClient, Subscription
 from adsbridge.regions import Region
@@ -18,6 +18,7 @@ __all__ = [
     "ApiError",
     "AudiencesClient",
     "AuthError",
+    "ContractError",
     "JobStatus",
     "LwaCredentials",
     "Owner",

@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from adsbridge.ads.contract import AUDIENCES_TYPE, CONNECTIONS_TYPE, check_audience, check_records
 from adsbridge.ads.session import AdsSession
 
-AUDIENCES_TYPE = "application/vnd.amcaudiences.v1+json"
-CONNECTIONS_TYPE = "application/vnd.amcaudiencesconnections.v1+json"
 # COMPLETED is in the spec's enum but undocumented; treating it as terminal is UNVERIFIED.
 TERMINAL_STATES = frozenset({"SUCCEEDED", "PARTIALLYSUCCEEDED", "FAILED", "COMPLETED"})
 
@@ -86,7 +85,9 @@ class AudiencesClient:
         A re-send after a lost response would fail with "externalAudienceId ... already exists" and the id of
         the audience the first request created would never be recorded, so a read timeout or 5xx ends the
         call with a non-retryable error that says so (429, 401 and refused connections are still retried).
+        A name or description outside the API model's limits raises ContractError before anything is sent.
         """
+        check_audience(body)
         external_id = (body.get("metadata") or {}).get("externalAudienceId")
         response = self.session.call(
             "POST",
@@ -118,8 +119,10 @@ class AudiencesClient:
         count against the 15M/hour/connection guidance, §3.7) and, when the lost request was processed, one
         extra job whose ``jobRequestId`` is never recorded or polled. Refusing the retry would not avoid the
         duplicate anyway: the upload step fails, and Step Functions re-runs it from the last checkpoint,
-        re-sending the same batch.
+        re-sending the same batch. A batch outside the API model (no records, over 10,000, a
+        ``target_resource`` without ``connectionId``) raises ContractError before anything is sent.
         """
+        check_records(len(encoded_records), target_resource)
         head: dict[str, Any] = {"audienceId": audience_id}
         if target_resource:
             head["targetResource"] = target_resource

@@ -15,6 +15,13 @@ class AuthError(AdsError):
     """Login with Amazon failed (missing credentials, revoked refresh token, bad client)."""
 
 
+class ContractError(AdsError):
+    """A value Amazon's API model refuses, caught before the request is sent; the message names the field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
 class ApiError(AdsError):
     """The Ads API answered with an error status after any retries."""
 

@@ -27,6 +27,7 @@ import requests
 import urllib3.exceptions
 
 from adsbridge.ads.auth import TokenProvider
+from adsbridge.ads.contract import CLIENT_ID_HEADER
 from adsbridge.ads.errors import ApiError, AuthError
 from adsbridge.regions import Region
 
@@ -132,7 +133,7 @@ class AdsSession:
             sent = {
                 **(headers or {}),
                 "Authorization": f"Bearer {token}",
-                "Amazon-Advertising-API-ClientId": self.tokens.credentials.client_id,
+                CLIENT_ID_HEADER: self.tokens.credentials.client_id,
                 "Accept": media_type,
             }
             if data is not None:

@@ -1,8 +1,10 @@
 """Amazon Marketing Stream subscriptions API (marketing-stream.md §5): create, get, list, archive.
 
 Sponsored-ads datasets live under ``/streams/subscriptions`` scoped by profile; DSP datasets under
-``/dsp/streams/subscriptions`` scoped by advertiser. Amazon's material disagrees on the media types and on the
-DSP header's name (§5.1, UNVERIFIED), so both are constructor arguments; the defaults are the onboarding guide's.
+``/dsp/streams/subscriptions`` scoped by advertiser. Media type and header names are those of Amazon's API
+model (``adsbridge.ads.contract``, docs/amazon-api-models.md); the onboarding guide's older spellings
+(``application/vnd.MarketingStreamSubscriptions.…v1.0+json``, ``Amazon-Advertising-API-Account-ID``) are not
+in the model. They stay constructor arguments only so an operator can follow Amazon if it changes them again.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adsbridge.ads.contract import (
+    CLIENT_REQUEST_TOKEN_LENGTH,
+    DSP_ACCOUNT_HEADER,
+    MAX_LIST_RESULTS,
+    SCOPE_HEADER,
+    SUBSCRIPTIONS_TYPE,
+    check_length,
+    check_notes,
+)
+from adsbridge.ads.errors import ContractError
 from adsbridge.ads.session import AdsSession
 
-SUBSCRIPTIONS_TYPE = "application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json"
-DSP_SUBSCRIPTIONS_TYPE = "application/vnd.MarketingStreamSubscriptions.DspStreamSubscriptionResource.v1.0+json"
-# Sent by clients generated from the newer OpenAPI spec; which one Amazon now prefers is UNVERIFIED.
-OPENAPI_SUBSCRIPTIONS_TYPE = "application/vnd.amazonmarketingstreamsubscriptions.v1+json"
-SCOPE_HEADER = "Amazon-Advertising-API-Scope"
-# The onboarding guide's spelling; the OpenAPI clients send Amazon-Ads-AccountId (UNVERIFIED, GH#373).
-DSP_ACCOUNT_HEADER = "Amazon-Advertising-API-Account-ID"
 STATUSES = (
     "PROVISIONING",
     "PENDING_CONFIRMATION",
@@ -90,12 +95,10 @@ class StreamsClient:
         session: AdsSession,
         *,
         media_type: str = SUBSCRIPTIONS_TYPE,
-        dsp_media_type: str = DSP_SUBSCRIPTIONS_TYPE,
         dsp_account_header: str = DSP_ACCOUNT_HEADER,
     ) -> None:
         self.session = session
         self.media_type = media_type
-        self.dsp_media_type = dsp_media_type
         self.dsp_account_header = dsp_account_header
 
     def create(
@@ -107,9 +110,15 @@ class StreamsClient:
         client_request_token: str | None = None,
         notes: str = "",
     ) -> str:
-        """Subscribe ``queue_arn``; the token makes a retried create return the same subscription."""
+        """Subscribe ``queue_arn``; the token makes a retried create return the same subscription.
+
+        A token outside 22-36 characters or notes over 128 raise ContractError before anything is sent.
+        """
+        token = client_request_token or str(uuid.uuid4())
+        check_length("clientRequestToken", token, *CLIENT_REQUEST_TOKEN_LENGTH)
+        check_notes(notes)
         body: dict[str, Any] = {
-            "clientRequestToken": client_request_token or str(uuid.uuid4()),
+            "clientRequestToken": token,
             "dataSetId": dataset_id,
             "destination": {"sqsDestination": {"queueArn": queue_arn}},
         }
@@ -122,6 +131,8 @@ class StreamsClient:
 
     def list(self, owner: Owner, *, page_size: int = 100) -> Iterator[Subscription]:
         """Every subscription of ``owner``, following ``nextToken`` page by page."""
+        if not 1 <= page_size <= MAX_LIST_RESULTS:
+            raise ContractError(f"page_size: must be 1-{MAX_LIST_RESULTS} (Amazon's API model), got {page_size}")
         params = {"maxResults": str(page_size)}
         while True:
             page = self._call(owner, "GET", "", params=params)
@@ -134,6 +145,7 @@ class StreamsClient:
 
     def archive(self, owner: Owner, subscription_id: str, *, notes: str = "") -> None:
         """There is no delete: ARCHIVED is the only status a client may set (§5.2)."""
+        check_notes(notes)
         body = {"status": "ARCHIVED", **({"notes": notes} if notes else {})}
         self._call(owner, "PUT", f"/{subscription_id}", body=body)
 
@@ -147,9 +159,9 @@ class StreamsClient:
         params: Mapping[str, str] | None = None,
     ) -> Any:
         if owner.dsp:
-            path, media, header = "/dsp/streams/subscriptions", self.dsp_media_type, self.dsp_account_header
+            path, header = "/dsp/streams/subscriptions", self.dsp_account_header
         else:
-            path, media, header = "/streams/subscriptions", self.media_type, SCOPE_HEADER
+            path, header = "/streams/subscriptions", SCOPE_HEADER
         return self.session.call(
-            method, path + suffix, media_type=media, body=body, params=params, headers={header: owner.id}
+            method, path + suffix, media_type=self.media_type, body=body, params=params, headers={header: owner.id}
         )

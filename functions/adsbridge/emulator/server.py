@@ -22,12 +22,13 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from adsbridge.ads.contract import MAX_RECORDS_PER_REQUEST, SUBSCRIPTIONS_TYPE
 from adsbridge.stream.datasets import Realm
 
 from . import validation as v
 from .faults import FaultResponse, Faults
 from .state import DEFAULT_MATCH_RATE, Credentials, EmulatorState
-from .streams import DSP_TYPES, SPONSORED_TYPES, EmulatorSns, SqsDelivery, Subscriptions, owner_from_headers
+from .streams import EmulatorSns, Owner, SqsDelivery, Subscriptions, owner_from_headers, with_code
 from .validation import ApiError
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 MAX_LOGGED_REQUESTS = 100_000  # bounded so a long-running CLI sandbox does not grow without limit
 _RECORDED_HEADERS = (
     *("authorization", "amazon-advertising-api-clientid", "content-type", "accept", "user-agent"),
-    *("amazon-advertising-api-scope", "amazon-advertising-api-account-id", "amazon-ads-accountid"),
+    *("amazon-advertising-api-scope", "amazon-ads-account-id", "amazon-advertising-api-account-id"),
 )
 
 
@@ -110,14 +111,15 @@ def _get_terms(call: _Call) -> _Reply:
 
 def _patch_terms(call: _Call) -> _Reply:
     token, accepted = v.validate_terms_patch(call.json())
-    return _ok(200, call.state.set_terms(token, accepted), v.CONNECTIONS_TYPE)
+    call.state.set_terms(token, accepted)
+    return _Reply(204, None, v.CONNECTIONS_TYPE)
 
 
 def _post_connection(call: _Call) -> _Reply:
     body = call.json()
     call.state.require_terms()
     connection_id = call.state.add_connection(v.validate_connection(body))
-    return _ok(200, {"connectionId": connection_id}, v.CONNECTIONS_TYPE)
+    return _ok(201, {"connectionId": connection_id}, v.CONNECTIONS_TYPE)
 
 
 def _get_connections(call: _Call) -> _Reply:
@@ -138,7 +140,7 @@ def _delete_connection(call: _Call) -> _Reply:
         # means, so the emulator refuses it to make such a bug fail loudly instead of wiping the sandbox.
         raise ApiError(400, "connectionId is required: refusing to delete all connections")
     call.state.remove_connection(connection_id)
-    return _ok(200, {"connectionId": connection_id}, v.CONNECTIONS_TYPE)
+    return _Reply(204, None, v.CONNECTIONS_TYPE)
 
 
 def _post_metadata(call: _Call) -> _Reply:
@@ -170,52 +172,51 @@ def _get_job(call: _Call) -> _Reply:
     return _ok(200, call.state.job(call.param), v.AUDIENCES_TYPE)
 
 
-def _stream_reply(body: dict[str, Any], dsp: bool) -> _Reply:
-    return _ok(
-        200,
-        body,
-        "application/vnd.MarketingStreamSubscriptions."
-        + ("Dsp" if dsp else "")
-        + "StreamSubscriptionResource.v1.0+json",
-    )
+def _stream_call(action: Callable[[_Call, Owner], dict[str, Any] | None], call: _Call, *, dsp: bool) -> _Reply:
+    """One subscriptions call: the owner from its header, errors shaped ``{"code", "message"}`` as the model says."""
+    try:
+        body = action(call, owner_from_headers(call.headers, dsp))
+    except ApiError as exc:
+        raise with_code(exc) from None
+    return _Reply(200, body, SUBSCRIPTIONS_TYPE)
 
 
-def _create_subscription(call: _Call, *, dsp: bool) -> _Reply:
-    owner = owner_from_headers(call.headers, dsp)
+def _create_subscription(call: _Call, owner: Owner) -> dict[str, Any]:
     call.no_query()
-    return _stream_reply(call.streams.create(owner, call.json()), dsp)
+    return call.streams.create(owner, call.json())
 
 
-def _list_subscriptions(call: _Call, *, dsp: bool) -> _Reply:
-    owner = owner_from_headers(call.headers, dsp)
+def _list_subscriptions(call: _Call, owner: Owner) -> dict[str, Any]:
     allowed = {"maxResults", "startingToken"}
     size, start = call.query_value("maxResults", allowed), call.query_value("startingToken", allowed)
-    return _stream_reply(call.streams.list(owner, size, start), dsp)
+    return call.streams.list(owner, size, start)
 
 
-def _get_subscription(call: _Call, *, dsp: bool) -> _Reply:
-    owner = owner_from_headers(call.headers, dsp)
+def _get_subscription(call: _Call, owner: Owner) -> dict[str, Any]:
     call.no_query()
-    return _stream_reply(call.streams.get(owner, call.param), dsp)
+    return call.streams.get(owner, call.param)
 
 
-def _archive_subscription(call: _Call, *, dsp: bool) -> _Reply:
-    owner = owner_from_headers(call.headers, dsp)
+def _archive_subscription(call: _Call, owner: Owner) -> None:
+    """The model's UpdateStreamSubscription answers 200 with no body."""
     call.no_query()
-    return _stream_reply(call.streams.update(owner, call.param, call.json()), dsp)
+    call.streams.update(owner, call.param, call.json())
 
 
-def _stream_route_pair(prefix: str, vendor: frozenset[str], dsp: bool) -> tuple[_Route, _Route]:
+def _stream_route_pair(prefix: str, dsp: bool) -> tuple[_Route, _Route]:
+    def route(action: Callable[[_Call, Owner], dict[str, Any] | None]) -> Handler:
+        return partial(_stream_call, action, dsp=dsp)
+
     return (
         _Route(
             re.compile(prefix),
-            vendor,
-            {"POST": partial(_create_subscription, dsp=dsp), "GET": partial(_list_subscriptions, dsp=dsp)},
+            SUBSCRIPTIONS_TYPE,
+            {"POST": route(_create_subscription), "GET": route(_list_subscriptions)},
         ),
         _Route(
             re.compile(prefix + r"/([^/]+)"),
-            vendor,
-            {"GET": partial(_get_subscription, dsp=dsp), "PUT": partial(_archive_subscription, dsp=dsp)},
+            SUBSCRIPTIONS_TYPE,
+            {"GET": route(_get_subscription), "PUT": route(_archive_subscription)},
         ),
     )
 
@@ -244,8 +245,8 @@ _ROUTES = (
     ),
     _Route(re.compile(r"/amc/audiences/records"), v.AUDIENCES_TYPE, {"POST": _post_records}),
     _Route(re.compile(r"/amc/audiences/records/([^/]+)"), v.AUDIENCES_TYPE, {"GET": _get_job}),
-    *_stream_route_pair(r"/streams/subscriptions", SPONSORED_TYPES, dsp=False),
-    *_stream_route_pair(r"/dsp/streams/subscriptions", DSP_TYPES, dsp=True),
+    *_stream_route_pair(r"/streams/subscriptions", dsp=False),
+    *_stream_route_pair(r"/dsp/streams/subscriptions", dsp=True),
 )
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -491,7 +492,7 @@ class Emulator:
         *,
         pending_seconds: float = 0.5,
         token_ttl_seconds: int = 3600,
-        max_records_per_request: int = 6000,
+        max_records_per_request: int = MAX_RECORDS_PER_REQUEST,
         credentials: Credentials | None = None,
         seed: int = 0,
         realm: Realm = Realm.NA,

@@ -5,10 +5,14 @@ Amazon owns the SNS topics, so a real ``ConfirmSubscription`` can never reach us
 catalogue), and :class:`EmulatorSns` stands in for the boto3 SNS client: hand it to the ingest path's
 confirmer (``SnsConfirmer(lambda region: emulator.sns)``) and confirming makes the subscription ACTIVE.
 
-Choices where Amazon's behaviour is UNVERIFIED: limit and idempotency violations answer 400 with a message
-naming the existing subscription; archived and failed subscriptions do not count towards the limits; both
-the documented and the OpenAPI media types are accepted, as are both spellings of the DSP account header;
-a DSP dataset (``adsp-*``) is refused on the sponsored-ads path and vice versa.
+As Amazon's API model says (docs/amazon-api-models.md): one media type for every call, the DSP advertiser in
+``Amazon-Ads-Account-ID`` (the onboarding guide's ``Amazon-Advertising-API-Account-ID`` is refused),
+``clientRequestToken`` of 22-36 characters, notes of at most 128, pages of at most 5,000, and errors shaped
+``{"code", "message"}``. Choices where Amazon's behaviour is UNVERIFIED: limit and idempotency violations
+answer 400 with a message naming the existing subscription; archived and failed subscriptions do not count
+towards the limits; the profile's ``Amazon-Advertising-API-Scope`` (optional in the model) is required, since
+a subscription belongs to a profile; a DSP dataset (``adsp-*``) is refused on the sponsored-ads path and
+vice versa.
 """
 
 from __future__ import annotations
@@ -23,28 +27,21 @@ from dataclasses import dataclass
 from email.message import Message
 from typing import Any, Protocol
 
+from adsbridge.ads.contract import (
+    CLIENT_REQUEST_TOKEN_LENGTH,
+    DSP_ACCOUNT_HEADER,
+    MAX_LIST_RESULTS,
+    SCOPE_HEADER,
+    SUBSCRIPTION_NOTES_MAX,
+)
 from adsbridge.stream import datasets
 
 from .state import _now_iso as _now
 from .validation import ApiError, bad_request
 
-SPONSORED_TYPES = frozenset(
-    {
-        "application/vnd.marketingstreamsubscriptions.streamsubscriptionresource.v1.0+json",
-        "application/vnd.amazonmarketingstreamsubscriptions.v1+json",
-    }
-)
-DSP_TYPES = frozenset(
-    {
-        "application/vnd.marketingstreamsubscriptions.dspstreamsubscriptionresource.v1.0+json",
-        "application/vnd.amazonmarketingstreamsubscriptions.v1+json",
-    }
-)
-DSP_ACCOUNT_HEADERS = ("Amazon-Advertising-API-Account-ID", "Amazon-Ads-AccountId")
 log = logging.getLogger(__name__)
 COUNTED = frozenset({"PROVISIONING", "PENDING_CONFIRMATION", "ACTIVE", "SUSPENDED"})
 MAX_PER_DATASET = 2  # per (app, owner, dataset), §5.4
-MAX_RESULTS = 1000
 _SQS_ARN = re.compile(r"arn:aws:sqs:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,80})")
 _CREATE_KEYS = frozenset({"clientRequestToken", "dataSetId", "destination", "destinationArn", "notes"})
 MAX_BATCH_ENTRIES = 10  # SendMessageBatch limits
@@ -204,16 +201,24 @@ class _Subscription:
         }
 
 
+_ERROR_CODES = {400: "INVALID_REQUEST", 401: "UNAUTHORIZED", 403: "ACCESS_FORBIDDEN", 404: "NOT_FOUND"}
+
+
+def with_code(error: ApiError) -> ApiError:
+    """``error`` shaped as the subscriptions model shapes its errors: ``code`` and ``message``."""
+    message = str(error.body.get("message", error))
+    return ApiError(error.status, message, body={"code": _ERROR_CODES.get(error.status, "ERROR"), "message": message})
+
+
 def owner_from_headers(headers: Message, dsp: bool) -> Owner:
     """The profile (Scope header) or DSP advertiser (account header) a call is for; 400 when missing."""
-    names = DSP_ACCOUNT_HEADERS if dsp else ("Amazon-Advertising-API-Scope",)
-    for name in names:
-        value = (headers.get(name) or "").strip()
-        if value:
-            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
-                bad_request(f"{name} is not a valid {'advertiser' if dsp else 'profile'} id")
-            return Owner(value, dsp)
-    raise ApiError(400, f"{' or '.join(names)} header is required")
+    name = DSP_ACCOUNT_HEADER if dsp else SCOPE_HEADER
+    value = (headers.get(name) or "").strip()
+    if not value:
+        raise ApiError(400, f"{name} header is required")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+        bad_request(f"{name} is not a valid {'advertiser' if dsp else 'profile'} id")
+    return Owner(value, dsp)
 
 
 class Subscriptions:
@@ -293,19 +298,23 @@ class Subscriptions:
             page["nextToken"] = str(start + size)
         return page
 
-    def update(self, owner: Owner, subscription_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def update(self, owner: Owner, subscription_id: str, body: dict[str, Any]) -> None:
+        """The model's UpdateStreamSubscription: new notes, and/or status ARCHIVED (the only one a client sets)."""
         unknown = sorted(set(body) - {"status", "notes"})
         if unknown:
             bad_request(f"Unknown field(s): {', '.join(unknown)}")
-        if body.get("status") != "ARCHIVED":
-            bad_request("status is required and ARCHIVED is the only value a client may set")
-        if not isinstance(body.get("notes", ""), str):
-            bad_request("notes must be a string")
+        if not body:
+            bad_request("Nothing to update: send status ARCHIVED and/or notes")
+        if body.get("status", "ARCHIVED") != "ARCHIVED":
+            bad_request("status: ARCHIVED is the only value a client may set")
+        notes = _notes(body)
         with self._lock:
             sub = self._owned(owner, subscription_id)
-            sub.status, sub.updated = "ARCHIVED", _now()
-            sub.notes = body.get("notes", sub.notes)
-            return {}
+            if "status" in body:
+                sub.status = "ARCHIVED"
+            sub.updated = _now()
+            if "notes" in body:
+                sub.notes = notes
 
     # ------------------------------------------------------------------ SNS side and test helpers
 
@@ -357,8 +366,11 @@ class Subscriptions:
         if unknown:
             bad_request(f"Unknown field(s): {', '.join(unknown)}")
         token = body.get("clientRequestToken")
-        if not isinstance(token, str) or not 1 <= len(token) <= 64:
-            bad_request("clientRequestToken is required: a string of 1 to 64 characters (a GUID is recommended)")
+        low, high = CLIENT_REQUEST_TOKEN_LENGTH
+        if not isinstance(token, str) or not low <= len(token) <= high:
+            bad_request(
+                f"clientRequestToken is required: a string of {low} to {high} characters (a GUID is recommended)"
+            )
         dataset_id = body.get("dataSetId")
         if not isinstance(dataset_id, str):
             bad_request("dataSetId is required")
@@ -375,10 +387,7 @@ class Subscriptions:
             bad_request(
                 f"destination queue is in {region}; {self.realm} data is delivered only to {self.realm.aws_region}"
             )
-        notes = body.get("notes", "")
-        if not isinstance(notes, str):
-            bad_request("notes must be a string")
-        return token, dataset, queue_arn, notes
+        return token, dataset, queue_arn, _notes(body)
 
 
 class EmulatorSns:
@@ -409,11 +418,18 @@ def _destination(body: Mapping[str, Any]) -> str:
     return arn
 
 
+def _notes(body: Mapping[str, Any]) -> str:
+    notes = body.get("notes", "")
+    if not isinstance(notes, str) or len(notes) > SUBSCRIPTION_NOTES_MAX:
+        bad_request(f"notes must be a string of at most {SUBSCRIPTION_NOTES_MAX} characters")
+    return notes
+
+
 def _max_results(text: str | None) -> int:
     if text is None:
-        return MAX_RESULTS
-    if not text.isdigit() or not 1 <= int(text) <= MAX_RESULTS:
-        bad_request(f"maxResults must be an integer from 1 to {MAX_RESULTS}")
+        return MAX_LIST_RESULTS
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIST_RESULTS:
+        bad_request(f"maxResults must be an integer from 1 to {MAX_LIST_RESULTS}")
     return int(text)
 
 

@@ -1,7 +1,8 @@
 """Strict request validation, so client bugs surface in tests instead of in production.
 
-Rules follow /work/shared/reference/amc-audiences-api.md §2-§3. Where Amazon's behaviour is UNVERIFIED the
-choice made here is stated next to the rule. Error messages never echo hashed PII values.
+Rules follow Amazon's API models (docs/amazon-api-models.md; limits from ``adsbridge.ads.contract``) and the
+API notes §2-§3. Where Amazon's behaviour is UNVERIFIED the choice made here is stated next to the rule.
+Error messages never echo hashed PII values.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeGuard
 
+from adsbridge.ads.contract import AUDIENCE_DESCRIPTION_MAX, AUDIENCE_NAME_LENGTH
+from adsbridge.ads.contract import AUDIENCES_TYPE as AUDIENCES_TYPE  # re-exported for the routes
+from adsbridge.ads.contract import CONNECTIONS_TYPE as CONNECTIONS_TYPE
 from adsbridge.countries import ISO_3166_ALPHA2
 
-AUDIENCES_TYPE = "application/vnd.amcaudiences.v1+json"
-CONNECTIONS_TYPE = "application/vnd.amcaudiencesconnections.v1+json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 # Country codes Amazon accepts for hashed PII records (§3.4), plus UNKNOWN.
@@ -247,8 +249,8 @@ def _audience_fees(value: object) -> list[dict[str, Any]]:
 def _description(body: Mapping[str, Any]) -> str:
     description = _string(body, "description", "body", required=True)
     assert description is not None
-    if len(description) > 1000:
-        bad_request("description must be at most 1000 characters")
+    if len(description) > AUDIENCE_DESCRIPTION_MAX:
+        bad_request(f"description must be at most {AUDIENCE_DESCRIPTION_MAX} characters")
     return description
 
 
@@ -257,9 +259,9 @@ def validate_audience_create(body: dict[str, Any]) -> AudienceInput:
     _check_keys(body, {"name", "description", "targetResource", "countryCode", "metadata"}, "body")
     name = _string(body, "name", "body", required=True)
     assert name is not None
-    # The spec text says 10-128 characters (UNVERIFIED; Segment does not enforce it), so only 1-128 here.
-    if not 1 <= len(name) <= 128:
-        bad_request("name must be between 1 and 128 characters")
+    low, high = AUDIENCE_NAME_LENGTH
+    if not low <= len(name) <= high:
+        bad_request(f"name must be between {low} and {high} characters")
     description = _description(body)
 
     if "targetResource" not in body:
@@ -368,7 +370,7 @@ def validate_records(body: dict[str, Any], max_records: int) -> RecordsInput:
     if "targetResource" in body:
         target = _object(body["targetResource"], "targetResource")
         _check_keys(target, {"connectionId", "targetTypes"}, "targetResource")
-        connection_id = _string(target, "connectionId", "targetResource", required=False)
+        connection_id = _string(target, "connectionId", "targetResource", required=True)
         if connection_id == "":
             connection_id = None  # "If blank or not provided then the default active connection is used"
         if "targetTypes" in target:

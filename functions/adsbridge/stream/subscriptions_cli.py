@@ -39,7 +39,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         owner.add_argument("--profile", help="sponsored-ads profile id")
         owner.add_argument("--dsp-advertiser", help="DSP advertiser id (for adsp-* datasets)")
         sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
-        sub.add_argument("--media-type", help="override the subscription media type (Amazon's docs disagree)")
+        sub.add_argument("--media-type", help="override the subscription media type (default: the API model's)")
         sub.add_argument("--dsp-account-header", help="override the DSP account header's name")
     subscribe.add_argument("--dataset", action="append", required=True, help="dataset id, repeatable")
     subscribe.add_argument("--account-id", required=True, help="the AWS account that owns the stream queues")
@@ -85,7 +85,6 @@ def _client(args: argparse.Namespace) -> StreamsClient:
         name: value
         for name, value in (
             ("media_type", args.media_type),
-            ("dsp_media_type", args.media_type),
             ("dsp_account_header", args.dsp_account_header),
         )
         if value
@@ -104,8 +103,11 @@ def _list(client: StreamsClient, owner: Owner, args: argparse.Namespace) -> Iter
 
 
 def _subscribe(client: StreamsClient, owner: Owner, args: argparse.Namespace) -> Iterator[dict[str, str]]:
+    from adsbridge.ads.contract import SUBSCRIPTION_NOTES_MAX
     from adsbridge.stream.datasets import get
 
+    if len(args.notes) > SUBSCRIPTION_NOTES_MAX:
+        raise _Usage(f"--notes: at most {SUBSCRIPTION_NOTES_MAX} characters (Amazon's API model)")
     for dataset in [get(dataset_id) for dataset_id in args.dataset]:  # all checked before the first call
         if dataset.is_dsp != owner.dsp:
             raise _Usage(f"{dataset.id} needs {'--dsp-advertiser' if dataset.is_dsp else '--profile'}")

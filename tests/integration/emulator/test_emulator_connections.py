@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 def _create(api: Api, **body: Any) -> str:
     response = api.call("POST", "/amc/audiences/connections", body)
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text  # the model's AmcpLinkAddConnectionV2 answers 201
     connection_id: str = response.json()["connectionId"]
     return connection_id
 
@@ -35,9 +35,9 @@ def test_terms_start_unaccepted_and_patch_accepts(api_no_terms: Api) -> None:
     patch = api.call(
         "PATCH", "/amc/audiences/connections/terms", {"agreementToken": terms["agreementToken"], "hasAccepted": True}
     )
-    assert patch.status_code == 200
+    assert (patch.status_code, patch.content) == (204, b"")  # the model: 204, no body
     assert api.call("GET", "/amc/audiences/connections/terms").json()["hasAccepted"] is True
-    assert api.call("POST", "/amc/audiences/connections", {"amcInstanceId": "amcabc"}).status_code == 200
+    assert api.call("POST", "/amc/audiences/connections", {"amcInstanceId": "amcabc"}).status_code == 201
 
 
 def test_terms_patch_with_wrong_token_is_400(api_no_terms: Api) -> None:
@@ -135,7 +135,7 @@ def test_delete_one_connection(api: Api) -> None:
     keep = _create(api, amcInstanceId="amc1")
     drop = _create(api, amcInstanceId="amc2")
     response = api.call("DELETE", "/amc/audiences/connections", params={"connectionId": drop})
-    assert response.status_code == 200
+    assert (response.status_code, response.content) == (204, b"")
     assert [c["connectionId"] for c in _list(api)] == [keep]
     again = api.call("DELETE", "/amc/audiences/connections", params={"connectionId": drop})
     assert again.status_code == 404

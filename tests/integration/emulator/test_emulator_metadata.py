@@ -85,6 +85,7 @@ def _meta(**fields: Any) -> dict[str, Any]:
 INVALID_BODIES: dict[str, dict[str, Any]] = {
     "name-missing": {"name": None},
     "name-empty": {"name": ""},
+    "name-9": {"name": "n" * 9},  # the model: 10-128 characters
     "name-129": {"name": "n" * 129},
     "name-not-string": {"name": 12345678901},
     "description-missing": {"description": None},
@@ -138,7 +139,7 @@ def test_invalid_metadata_is_400(api: Api, change: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        {"name": "n"},
+        {"name": "n" * 10},
         {"name": "n" * 128},
         {"description": ""},
         {"description": "d" * 1000},
@@ -148,7 +149,7 @@ def test_invalid_metadata_is_400(api: Api, change: dict[str, Any]) -> None:
         {"countryCode": "CH"},  # any ISO code for the audience; records are limited to Amazon's PII markets
     ],
     ids=[
-        "name-1",
+        "name-10",
         "name-128",
         "description-empty",
         "description-1000",
@@ -170,13 +171,13 @@ def test_duplicate_external_audience_id_is_400(api: Api) -> None:
 
 
 def test_put_updates_description_ttl_and_fees_only(api: Api) -> None:
-    audience_id = api.create_audience(name="keep me")
+    audience_id = api.create_audience(name="keep me as I am")
     update = {"description": "new", "metadata": {"ttl": 0, "audienceFees": [{"cpmCents": 99, "currency": "EUR"}]}}
     response = api.call("PUT", f"{PATH}/{audience_id}", update)
     assert response.status_code == 200, response.text
     stored = api.emu.audience(audience_id)
     assert stored["description"] == "new"
-    assert stored["name"] == "keep me"
+    assert stored["name"] == "keep me as I am"
     assert stored["metadata"]["ttl"] == 0
     assert stored["metadata"]["audienceFees"] == [{"cpmCents": 99, "currency": "EUR"}]
 

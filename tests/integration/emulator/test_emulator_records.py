@@ -93,13 +93,13 @@ def test_records_limit_is_enforced_and_named(api_for: Callable[[Emulator], Api])
         assert api.post_records(audience_id, records[:3]).status_code == 202
 
 
-def test_default_limit_is_6000(api: Api) -> None:
+def test_default_limit_is_the_models_10000(api: Api) -> None:
     audience_id = api.create_audience()
-    records = [api.record(f"u{i}", email=api.sha(str(i))) for i in range(6001)]
+    records = [api.record(f"u{i}", email=api.sha(str(i))) for i in range(10_001)]
     too_many = api.post_records(audience_id, records)
     assert too_many.status_code == 400
-    assert "6000" in too_many.json()["message"]
-    assert api.post_records(audience_id, records[:6000]).status_code == 202
+    assert "10000" in too_many.json()["message"]
+    assert api.post_records(audience_id, records[:10_000]).status_code == 202
 
 
 # ------------------------------------------------------------------------------------------- structure → 400
@@ -396,7 +396,7 @@ def test_match_rate_out_of_range_is_refused(rate: float) -> None:
 
 def _connection(api: Api, **body: Any) -> str:
     response = api.call("POST", "/amc/audiences/connections", body)
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     connection_id: str = response.json()["connectionId"]
     return connection_id
 
@@ -417,17 +417,27 @@ def test_dsp_target_needs_dsp_connection(api: Api) -> None:
     assert status["audienceSize"]["dspAudienceSize"] == 1
 
 
-def test_default_connection_is_used_without_connection_id(api: Api) -> None:
+def test_default_connection_is_used_for_a_blank_connection_id(api: Api) -> None:
+    _connection(api, amcInstanceId="amc1", dspAdvertiserId="57302", isDefault=True)
+    audience_id = api.create_audience()
+    target = {"connectionId": "", "targetTypes": ["DSP"]}
+    assert api.post_records(audience_id, [_rec("u1")], targetResource=target).status_code == 202
+
+
+def test_target_resource_without_connection_id_is_400(api: Api) -> None:
+    """The model requires targetResource.connectionId whenever targetResource is sent."""
     _connection(api, amcInstanceId="amc1", dspAdvertiserId="57302", isDefault=True)
     audience_id = api.create_audience()
     response = api.post_records(audience_id, [_rec("u1")], targetResource={"targetTypes": ["DSP"]})
-    assert response.status_code == 202
+    assert response.status_code == 400
+    assert "targetResource.connectionId is required" in response.json()["message"]
 
 
 def test_dsp_target_without_any_connection_on_connection_audience_is_400(api: Api) -> None:
     connection = _connection(api, amcInstanceId="amc1")
     audience_id = api.create_audience(targetResource={"connectionId": connection})
-    assert api.post_records(audience_id, [_rec("u1")], targetResource={"targetTypes": ["DSP"]}).status_code == 400
+    target = {"connectionId": "", "targetTypes": ["DSP"]}
+    assert api.post_records(audience_id, [_rec("u1")], targetResource=target).status_code == 400
 
 
 def test_unknown_record_connection_is_400(api: Api) -> None:

@@ -23,9 +23,11 @@ from adsbridge.emulator.streams import (
     batches,
 )
 
-SP = "application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json"
-DSP = "application/vnd.MarketingStreamSubscriptions.DspStreamSubscriptionResource.v1.0+json"
-OPENAPI = "application/vnd.amazonmarketingstreamsubscriptions.v1+json"
+SP = "application/vnd.amazonmarketingstreamsubscriptions.v1+json"  # the model's one type, DSP calls too
+# The onboarding guide's media types and DSP header, which Amazon's model does not list.
+GUIDE_SP = "application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json"
+GUIDE_DSP = "application/vnd.MarketingStreamSubscriptions.DspStreamSubscriptionResource.v1.0+json"
+DSP_HEADER = "Amazon-Ads-Account-ID"
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:adsbridge-sp-traffic"
 OTHER_QUEUE = "arn:aws:sqs:us-east-1:123456789012:adsbridge-sp-traffic-2"
 PROFILE = {"Amazon-Advertising-API-Scope": "3519471835403213"}
@@ -46,9 +48,14 @@ class Streams:
         return self.api.call("GET", f"/streams/subscriptions/{subscription_id}", headers={**PROFILE, **headers})
 
 
-def sub_body(token: str = "token-1", dataset: str = "sp-traffic", queue: str = QUEUE, **extra: Any) -> dict[str, Any]:
+def token(name: str) -> str:
+    """A clientRequestToken of the model's minimum length (22) that still reads as ``name``."""
+    return name.ljust(22, "0")
+
+
+def sub_body(name: str = "token-1", dataset: str = "sp-traffic", queue: str = QUEUE, **extra: Any) -> dict[str, Any]:
     return {
-        "clientRequestToken": token,
+        "clientRequestToken": token(name),
         "dataSetId": dataset,
         "destination": {"sqsDestination": {"queueArn": queue}},
         **extra,
@@ -64,7 +71,7 @@ def test_create_then_get_shows_pending_confirmation(streams: Streams) -> None:
     created = streams.create(sub_body(notes="hello"))
     assert created.status_code == 200, created.text
     body = created.json()
-    assert body["clientRequestToken"] == "token-1"
+    assert body["clientRequestToken"] == token("token-1")
     assert body["subscriptionId"].startswith("amzn1.fead.cs1.")
     got = streams.get(body["subscriptionId"]).json()["subscription"]
     assert got["status"] == "PENDING_CONFIRMATION"
@@ -73,19 +80,22 @@ def test_create_then_get_shows_pending_confirmation(streams: Streams) -> None:
 
 
 def test_onboarding_guide_destination_arn_form_is_accepted(streams: Streams) -> None:
-    body = {"clientRequestToken": "t", "dataSetId": "sp-traffic", "destinationArn": QUEUE}
+    body = {"clientRequestToken": token("t"), "dataSetId": "sp-traffic", "destinationArn": QUEUE}
     assert streams.create(body).status_code == 200
 
 
-def test_openapi_media_type_is_accepted(streams: Streams) -> None:
-    assert streams.create(ct=OPENAPI).status_code == 200
+@pytest.mark.parametrize("media_type", [GUIDE_SP, GUIDE_DSP])
+def test_the_onboarding_guides_media_types_are_refused(streams: Streams, media_type: str) -> None:
+    """The model lists one media type; the guide's ``…v1.0+json`` types would fail on Amazon, so here too."""
+    assert streams.create(ct=media_type).status_code == 415
+    assert streams.create(Accept=media_type).status_code == 406
 
 
 @pytest.mark.parametrize(
     ("headers", "status", "text"),
     [
         ({"ct": "application/json"}, 415, "Content-Type must be"),
-        ({"ct": DSP}, 415, "Content-Type must be"),
+        ({"ct": GUIDE_DSP}, 415, "Content-Type must be"),
         ({"Accept": "application/xml"}, 406, "Accept must allow"),
         ({"Amazon-Advertising-API-Scope": ""}, 400, "Amazon-Advertising-API-Scope header is required"),
     ],
@@ -94,6 +104,8 @@ def test_header_problems_are_refused(streams: Streams, headers: dict[str, str], 
     response = streams.create(**headers)
     assert response.status_code == status
     assert text in response.json()["message"]
+    if status == 400:  # the model's error shape
+        assert response.json()["code"] == "INVALID_REQUEST"
 
 
 @pytest.mark.parametrize(
@@ -106,6 +118,9 @@ def test_header_problems_are_refused(streams: Streams, headers: dict[str, str], 
         (sub_body(queue="arn:aws:sqs:us-east-1:123456789012:q.fifo"), "must be an SQS queue ARN"),
         (sub_body(destinationArn=OTHER_QUEUE), "disagree"),
         (sub_body(extra=1), "Unknown field(s): extra"),
+        ({**sub_body(), "clientRequestToken": "t" * 21}, "a string of 22 to 36 characters"),
+        ({**sub_body(), "clientRequestToken": "t" * 37}, "a string of 22 to 36 characters"),
+        (sub_body(notes="n" * 129), "notes must be a string of at most 128 characters"),
         (
             {**sub_body(), "destination": {"firehoseDestination": {"deliveryStreamArn": "x"}}},
             "Firehose is not emulated",
@@ -116,6 +131,7 @@ def test_bad_bodies_are_refused(streams: Streams, body: dict[str, Any], text: st
     response = streams.create(body)
     assert response.status_code == 400
     assert text in response.json()["message"]
+    assert response.json()["code"] == "INVALID_REQUEST"
 
 
 def test_same_token_returns_the_same_subscription_and_a_changed_request_is_refused(streams: Streams) -> None:
@@ -140,7 +156,7 @@ def test_limits_one_per_destination_and_two_per_dataset(streams: Streams, emu: E
     archive = streams.api.call(
         "PUT", f"/streams/subscriptions/{first}", {"status": "ARCHIVED"}, content_type=SP, headers=PROFILE
     )
-    assert archive.status_code == 200, archive.text
+    assert (archive.status_code, archive.content) == (200, b""), archive.text  # the model: 200, no body
     assert emu.subscriptions.status(first) == "ARCHIVED"
     assert streams.create(sub_body("f")).status_code == 200
 
@@ -152,6 +168,12 @@ def test_archive_is_the_only_update(streams: Streams) -> None:
     )
     assert response.status_code == 400
     assert "ARCHIVED is the only value" in response.json()["message"]
+    notes_only = streams.api.call(
+        "PUT", f"/streams/subscriptions/{sid}", {"notes": "moved"}, content_type=SP, headers=PROFILE
+    )
+    assert notes_only.status_code == 200  # the model makes both fields optional
+    got = streams.get(sid).json()["subscription"]
+    assert (got["status"], got["notes"]) == ("PENDING_CONFIRMATION", "moved")
 
 
 def test_subscriptions_are_private_to_their_profile(streams: Streams) -> None:
@@ -176,20 +198,26 @@ def test_list_pages_with_next_token(streams: Streams) -> None:
     assert bad.status_code == 400
 
 
-@pytest.mark.parametrize("header", ["Amazon-Advertising-API-Account-ID", "Amazon-Ads-AccountId"])
-def test_dsp_path_takes_the_account_header_in_either_spelling(streams: Streams, header: str) -> None:
+def test_dsp_path_takes_the_models_account_header(streams: Streams) -> None:
     body = sub_body(dataset="adsp-traffic", queue=QUEUE.replace("sp-traffic", "adsp-traffic"))
     response = streams.api.call(
-        "POST", "/dsp/streams/subscriptions", body, content_type=DSP, headers={header: "585193847120"}
+        "POST", "/dsp/streams/subscriptions", body, content_type=SP, headers={DSP_HEADER: "585193847120"}
     )
     assert response.status_code == 200, response.text
-    missing = streams.api.call("POST", "/dsp/streams/subscriptions", body, content_type=DSP)
-    assert missing.status_code == 400
-    assert "Amazon-Advertising-API-Account-ID or Amazon-Ads-AccountId" in missing.json()["message"]
     sponsored = streams.create(
-        sub_body(dataset="sp-traffic"), path="/dsp/streams/subscriptions", ct=DSP, **{header: "585193847120"}
+        sub_body(dataset="sp-traffic"), path="/dsp/streams/subscriptions", **{DSP_HEADER: "585193847120"}
     )
     assert "must be subscribed through /streams/subscriptions" in sponsored.json()["message"]
+
+
+@pytest.mark.parametrize("header", ["Amazon-Advertising-API-Account-ID", "Amazon-Ads-AccountId", ""])
+def test_dsp_path_refuses_other_spellings_of_the_account_header(streams: Streams, header: str) -> None:
+    """The guide's ``Amazon-Advertising-API-Account-ID`` is not in the model: Amazon would refuse the call."""
+    body = sub_body(dataset="adsp-traffic", queue=QUEUE.replace("sp-traffic", "adsp-traffic"))
+    headers = {header: "585193847120"} if header else {}
+    response = streams.api.call("POST", "/dsp/streams/subscriptions", body, content_type=SP, headers=headers)
+    assert response.status_code == 400
+    assert response.json() == {"code": "INVALID_REQUEST", "message": "Amazon-Ads-Account-ID header is required"}
 
 
 def test_subscription_endpoints_need_a_token(streams: Streams) -> None:
@@ -246,8 +274,8 @@ def _queue(sqs: Any, name: str) -> str:
     return arn
 
 
-def _active(emu: Emulator, queue_arn: str, token: str = "t") -> str:
-    body = {"clientRequestToken": token, "dataSetId": "sp-traffic", "destinationArn": queue_arn}
+def _active(emu: Emulator, queue_arn: str, name: str = "t") -> str:
+    body = {"clientRequestToken": token(name), "dataSetId": "sp-traffic", "destinationArn": queue_arn}
     sid: str = emu.subscriptions.create(Owner("3519471835403213", False), body)["subscriptionId"]
     emu.subscriptions.set_status(sid, "ACTIVE")
     return sid
@@ -283,7 +311,7 @@ def test_publish_delivers_every_message_exactly_once_in_order(sqs: Any) -> None:
     arns = [_queue(sqs, "adsbridge-sp-traffic"), _queue(sqs, "adsbridge-sp-traffic-2")]
     emu = Emulator(sqs_client_for=lambda region: counting)
     for n, arn in enumerate(arns):
-        _active(emu, arn, token=f"t{n}")
+        _active(emu, arn, name=f"t{n}")
     records = _records(25, big=frozenset({3, 5, 7, 9, 11}))  # five 60 kB bodies in the first ten
     counting.batches.clear()
     assert emu.subscriptions.publish("sp-traffic", records) == 50

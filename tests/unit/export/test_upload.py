@@ -17,7 +17,9 @@ from adsbridge.export.upload import Pacer, upload_rows
 from adsbridge.settings import parse_settings
 
 BUILDER = RecordBuilder(
-    parse_settings({"amc_instance_id": "a", "country_code": "US", "external_audience_id": "e", "audience_name": "n"})
+    parse_settings(
+        {"amc_instance_id": "a", "country_code": "US", "external_audience_id": "e", "audience_name": "ten chars!"}
+    )
 )
 TARGET = Target(audience_id=361054992504331123, connection_id="c-1", to_dsp=True)
 
