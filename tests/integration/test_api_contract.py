@@ -224,6 +224,19 @@ def test_the_stack_resource_and_monitor_conform(fresh_emulator: Emulator, sent: 
 # ------------------------------------------------------------------------------------------- refused before sending
 
 
+def test_an_out_of_model_setting_stops_the_cli_before_any_request(
+    fresh_emulator: Emulator, sent: list[Sent], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = json.loads((ROOT / "samples/settings.json").read_text()) | {"audience_name": "VIP buyer"}
+    (tmp_path / "settings.json").write_text(json.dumps(settings))
+    assert main(["export", "--settings", str(tmp_path / "settings.json"), "--input", str(SAMPLE)]) == 2
+    assert "audience_name: must be 10-128 characters" in capsys.readouterr().err
+    subscribe = ["streams", "subscribe", "--realm", "NA", "--profile", PROFILE, "--account-id", ACCOUNT]
+    assert main([*subscribe, "--dataset", "sp-traffic", "--notes", "n" * 129]) == 2
+    assert "--notes: at most 128 characters" in capsys.readouterr().err
+    assert sent == []
+
+
 @pytest.fixture
 def session(fresh_emulator: Emulator) -> AdsSession:
     """A session on an emulator whose terms are accepted: without the checks, these calls would be sent."""

@@ -375,9 +375,9 @@ def validate_records(body: dict[str, Any], max_records: int) -> RecordsInput:
             connection_id = None  # "If blank or not provided then the default active connection is used"
         if "targetTypes" in target:
             types = target["targetTypes"]
-            if not isinstance(types, list) or any(t != "DSP" for t in types):
-                bad_request('targetResource.targetTypes must be a list whose only allowed value is "DSP"')
-            target_types = tuple(dict.fromkeys(types))
+            if not isinstance(types, list) or len(types) > 1 or any(t != "DSP" for t in types):
+                bad_request('targetResource.targetTypes must be [] or ["DSP"] (the model allows 1 item)')
+            target_types = tuple(types)
 
     if "records" not in body:
         bad_request("records is required")

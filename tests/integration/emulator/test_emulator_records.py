@@ -139,8 +139,14 @@ def test_structural_problems_reject_the_whole_request(api: Api, records: Any) ->
 
 @pytest.mark.parametrize(
     "extra",
-    [{"targetResource": {"targetTypes": ["AMC"]}}, {"targetResource": "x"}, {"target": {}}, {"records2": []}],
-    ids=["target-type-amc", "target-not-object", "unknown-top-level", "unknown-top-level-2"],
+    [
+        {"targetResource": {"connectionId": "", "targetTypes": ["AMC"]}},
+        {"targetResource": {"connectionId": "", "targetTypes": ["DSP", "DSP"]}},  # the model: at most 1 item
+        {"targetResource": "x"},
+        {"target": {}},
+        {"records2": []},
+    ],
+    ids=["target-type-amc", "target-types-2", "target-not-object", "unknown-top-level", "unknown-top-level-2"],
 )
 def test_top_level_problems_are_400(api: Api, extra: dict[str, Any]) -> None:
     audience_id = api.create_audience()
