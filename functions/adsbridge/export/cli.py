@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import signal
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from adsbridge.export.job import ExportRun
+    from adsbridge.export.report import ExportReport
     from adsbridge.export.upload import Settled
 
 FAILED_STATUSES = frozenset({"FAILED", "TIMED_OUT"})
@@ -32,26 +38,124 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     # imported here so that other subcommands (``hash``) start without loading requests and pydantic
     from adsbridge.ads import AdsError, audiences_client
-    from adsbridge.export.job import RunOptions, run_export
+    from adsbridge.export.job import ExportRun, RunOptions
     from adsbridge.settings import SettingsError, load_settings
 
     try:
+        check_arguments(args)
         settings = load_settings(args.settings)
         client = audiences_client(settings.region)
-    except (SettingsError, AdsError) as exc:
+    except (ArgumentError, SettingsError, AdsError) as exc:
         print(f"adsbridge export: {exc}", file=sys.stderr)
         return 2
     options = RunOptions(poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress)
-    report = run_export(settings, args.input, client, options)
+    job = ExportRun(settings, args.input, client, options)
+    signals = StopOnSignals(job, args)
+    with signals:
+        try:
+            report = job.run()
+        except Exception as exc:  # a bug: its message could quote a row, so only its type is shown
+            report = job.report("FAILED", f"unexpected {type(exc).__name__} (a bug in adsbridge: please report it)")
+    return finish(report, args, signals.signum)
+
+
+class ArgumentError(ValueError):
+    """A command-line value that cannot work: refused before any request is sent."""
+
+
+MAX_POLL_INTERVAL = 3600.0
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse a poll interval or a report path that could not work, before anything is created at Amazon."""
+    interval = args.poll_interval
+    if not (math.isfinite(interval) and 0 < interval <= MAX_POLL_INTERVAL):
+        raise ArgumentError(f"--poll-interval: must be seconds, more than 0 and at most {MAX_POLL_INTERVAL:.0f}")
+    if args.report_json:
+        path = Path(args.report_json)
+        parent = path.parent
+        if path.is_dir():
+            raise ArgumentError(f"--report-json: {path} is a directory, not a file")
+        if not parent.is_dir():
+            raise ArgumentError(f"--report-json: directory {parent} does not exist")
+        if not os.access(path if path.exists() else parent, os.W_OK):
+            raise ArgumentError(f"--report-json: {path} is not writable")
+
+
+class StopOnSignals:
+    """While the job runs, SIGINT and SIGTERM ask it to stop after the request in flight (``Stop``).
+
+    A second signal abandons that request: the report of what was accepted so far is emitted and the process
+    exits at once (``os._exit``: the upload thread may still be waiting on Amazon, and would be joined).
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, job: ExportRun, args: argparse.Namespace) -> None:
+        self.job = job
+        self.args = args
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopOnSignals:
+        for signum in self.SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        if self.signum is None:
+            self.signum = signum
+            self.job.options.stop.request(f"interrupted by {name}")
+            return
+        reason = (
+            f"interrupted by {signal.Signals(self.signum).name}, then {name} abandoned the request in flight"
+            " (Amazon may still accept it: this report may count fewer records than the audience holds)"
+        )
+        code = finish(self.job.report("INTERRUPTED", reason), self.args, self.signum)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def finish(report: ExportReport, args: argparse.Namespace, signum: int | None) -> int:
+    """Print (and write) the report, end a failure with one line naming it; the exit code.
+
+    0 when Amazon has the records (UPLOADED, SUCCEEDED, PARTIALLY_SUCCEEDED), 1 for FAILED and TIMED_OUT,
+    128 + the signal's number for INTERRUPTED (130 for SIGINT, 143 for SIGTERM), as shells report them.
+    """
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    print(report.render_text())
+    print(report.render_text(), flush=True)
+    problem = None
     if args.report_json:
-        report.write_json(args.report_json)
-    if report.status in FAILED_STATUSES:
-        print(f"adsbridge export: {report.status}: {report.reason}", file=sys.stderr)
-        return 1
-    return 0
+        try:
+            report.write_json(args.report_json)
+        except OSError as exc:
+            problem = f"cannot write --report-json: {exc}"
+    code = 0
+    if report.status in FAILED_STATUSES or report.status == "INTERRUPTED":
+        code = 128 + signum if report.status == "INTERRUPTED" and signum is not None else 1
+        problem = f"{report.status}: {report.reason}{_resume_hint(report)}" + (f"; {problem}" if problem else "")
+    elif problem:
+        code = 1
+    if problem:
+        print(f"adsbridge export: {problem}", file=sys.stderr, flush=True)
+    return code
+
+
+def _resume_hint(report: ExportReport) -> str:
+    """How not to create a second audience: the one this run created exists, records and all."""
+    if report.action != "CREATE" or report.audience_id is None:
+        return ""
+    return (
+        f" (audience {report.audience_id} exists with {report.uploaded_records} record(s) accepted: re-run with"
+        f' "action": "UPDATE", "audience_id": {report.audience_id} rather than create another)'
+    )
 
 
 def _progress(settled: Settled) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,9 +19,53 @@ from adsbridge.export.poll import poll_until_done
 from adsbridge.export.prepare import PrepareError, prepare
 from adsbridge.export.records import RecordBuilder
 from adsbridge.export.report import Counters, ExportReport
-from adsbridge.export.source import check_columns, is_json_lines, open_input, read_rows
+from adsbridge.export.source import (
+    InputError,
+    MalformedRow,
+    Row,
+    RowReader,
+    check_columns,
+    is_json_lines,
+    open_input,
+    read_rows,
+)
 from adsbridge.export.upload import Pacer, Settled, upload_rows
 from adsbridge.settings import ExportSettings
+
+
+class Interrupted(Exception):
+    """A stop was requested (SIGINT, SIGTERM): the job ends INTERRUPTED, with what Amazon accepted so far."""
+
+
+class Stop:
+    """A stop request: set by a signal handler, acted on by the job only between requests.
+
+    Setting it only sets an attribute (no lock a handler could deadlock on). The job checks it before each row
+    and after each batch Amazon accepted, and sleeps in short slices that check it, so the request in flight
+    when the signal came is finished and counted, and nothing is sent after it.
+    """
+
+    SLICE_SECONDS = 0.2
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+
+    def request(self, reason: str) -> None:
+        self.reason = reason
+
+    def check(self) -> None:
+        if self.reason is not None:
+            raise Interrupted(self.reason)
+
+    def sleep(self, seconds: float, sleep: Callable[[float], None] = time.sleep) -> None:
+        """``sleep(seconds)`` in slices, raising ``Interrupted`` as soon as a stop is requested."""
+        remaining = seconds
+        while remaining > 0:
+            self.check()
+            pause = min(self.SLICE_SECONDS, remaining)
+            sleep(pause)
+            remaining -= pause
+        self.check()
 
 
 @dataclass
@@ -34,60 +78,129 @@ class RunOptions:
     on_batch: Callable[[Settled], None] | None = None
     pacer: Pacer | None = None
     upload_kwargs: dict[str, int] = field(default_factory=dict)
+    stop: Stop = field(default_factory=Stop)
+
+
+class ExportRun:
+    """One export job, whose report can be built at any moment from what it did so far (``report``)."""
+
+    def __init__(
+        self, settings: ExportSettings, source: str, client: AudiencesClient, options: RunOptions | None = None
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self.client = client
+        self.options = options or RunOptions()
+        self.started, self._t0 = _now(), self.options.clock()
+        self.counters = Counters()
+        self.jobs: dict[str, JobStatus] = {}
+        self.audience_id: int | None = settings.audience_id
+
+    def run(self) -> ExportReport:
+        """Run the job; failures after the start still produce a report (status FAILED or INTERRUPTED).
+
+        Damaged input (a truncated gzip, an S3 read that fails midway) ends the rows where the damage is: the
+        rows before it are uploaded as usual, then the job fails naming the damage.
+        """
+        options, settings, stop = self.options, self.settings, self.options.stop
+        status, reason = "UPLOADED", None
+        try:
+            # open the input first: a missing file must fail before an audience is created
+            # and so must input that cannot be exported at all (a header without the columns needed)
+            with open_input(self.source, s3_client=options.s3_client) as stream:
+                rows = _Guarded(read_rows(stream, json_lines=is_json_lines(self.source)), stop)
+                check_columns(rows.columns)
+                stop.check()
+                target = prepare(settings, self.client, accept_terms=options.accept_terms)
+                self.audience_id = target.audience_id
+                stop.check()
+                upload_rows(
+                    rows,
+                    RecordBuilder(settings),
+                    self.client,
+                    target,
+                    self.counters,
+                    pacer=options.pacer or Pacer(sleep=stop.sleep),
+                    on_batch=self._settled,
+                    **options.upload_kwargs,
+                )
+                if rows.error is not None:
+                    raise rows.error
+            if settings.wait_until_finish:  # no jobs: nothing to poll, and outcome() says so
+                assert settings.max_wait_time is not None
+                self.jobs, finished = poll_until_done(
+                    self.client,
+                    self.counters.job_request_ids,
+                    max_wait_seconds=settings.max_wait_time * 60,
+                    interval=options.poll_interval,
+                    clock=options.clock,
+                    sleep=lambda seconds: stop.sleep(seconds, options.sleep),
+                )
+                status, reason = outcome(self.jobs, finished)
+        except Interrupted as exc:
+            status, reason = "INTERRUPTED", str(exc)
+        except (AdsError, PrepareError, OSError, ValueError, csv.Error) as exc:  # InputError is a ValueError
+            status, reason = "FAILED", str(exc)
+        return self.report(status, reason)
+
+    def report(self, status: str, reason: str | None) -> ExportReport:
+        settings = self.settings
+        return ExportReport.build(
+            status=status,
+            audience_id=self.audience_id,
+            settings_summary={
+                "action": settings.action,
+                "upload_mode": settings.upload_mode,
+                "target": settings.target,
+            },
+            counters=self.counters,
+            jobs=self.jobs,
+            started_at=self.started,
+            finished_at=_now(),
+            duration_seconds=self.options.clock() - self._t0,
+            reason=reason,
+        )
+
+    def _settled(self, settled: Settled) -> None:
+        if self.options.on_batch is not None:
+            self.options.on_batch(settled)
+        self.options.stop.check()  # after the batch is counted: nothing more is sent
 
 
 def run_export(
     settings: ExportSettings, source: str, client: AudiencesClient, options: RunOptions | None = None
 ) -> ExportReport:
-    """Run the job; failures after the start still produce a report (status FAILED, with a reason)."""
-    options = options or RunOptions()
-    started, t0 = _now(), options.clock()
-    counters = Counters()
-    jobs: dict[str, JobStatus] = {}
-    audience_id: int | None = settings.audience_id
-    status, reason = "UPLOADED", None
-    try:
-        # open the input first: a missing file must fail before an audience is created
-        # and so must input that cannot be exported at all (a header without the columns needed)
-        with open_input(source, s3_client=options.s3_client) as stream:
-            rows = read_rows(stream, json_lines=is_json_lines(source))
-            check_columns(rows.columns)
-            target = prepare(settings, client, accept_terms=options.accept_terms)
-            audience_id = target.audience_id
-            upload_rows(
-                rows,
-                RecordBuilder(settings),
-                client,
-                target,
-                counters,
-                pacer=options.pacer,
-                on_batch=options.on_batch,
-                **options.upload_kwargs,
-            )
-        if settings.wait_until_finish:  # no jobs: nothing to poll, and outcome() says so
-            assert settings.max_wait_time is not None
-            jobs, finished = poll_until_done(
-                client,
-                counters.job_request_ids,
-                max_wait_seconds=settings.max_wait_time * 60,
-                interval=options.poll_interval,
-                clock=options.clock,
-                sleep=options.sleep,
-            )
-            status, reason = outcome(jobs, finished)
-    except (AdsError, PrepareError, OSError, ValueError, csv.Error) as exc:  # InputError is a ValueError
-        status, reason = "FAILED", str(exc)
-    return ExportReport.build(
-        status=status,
-        audience_id=audience_id,
-        settings_summary={"action": settings.action, "upload_mode": settings.upload_mode, "target": settings.target},
-        counters=counters,
-        jobs=jobs,
-        started_at=started,
-        finished_at=_now(),
-        duration_seconds=options.clock() - t0,
-        reason=reason,
-    )
+    """Run one job (see ``ExportRun.run``)."""
+    return ExportRun(settings, source, client, options).run()
+
+
+class _Guarded:
+    """The reader's rows, checking for a stop before each, and ending (not raising) at damaged input.
+
+    The damage is kept in ``error`` for the job to raise once the rows before it were uploaded.
+    """
+
+    def __init__(self, rows: RowReader, stop: Stop) -> None:
+        self._rows = rows
+        self._stop = stop
+        self.columns = rows.columns
+        self.error: InputError | None = None
+
+    @property
+    def offset(self) -> int:
+        return self._rows.offset
+
+    def __iter__(self) -> Iterator[Row | MalformedRow]:
+        while True:
+            self._stop.check()
+            try:
+                row = next(self._rows)
+            except StopIteration:
+                return
+            except InputError as exc:
+                self.error = exc
+                return
+            yield row
 
 
 def outcome(jobs: dict[str, JobStatus], finished: bool) -> tuple[str, str | None]:

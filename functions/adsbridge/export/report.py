@@ -40,7 +40,7 @@ class Counters:
 
 @dataclass
 class ExportReport:
-    status: str  # UPLOADED | SUCCEEDED | PARTIALLY_SUCCEEDED | TIMED_OUT | FAILED
+    status: str  # UPLOADED | SUCCEEDED | PARTIALLY_SUCCEEDED | TIMED_OUT | FAILED | INTERRUPTED (CLI only)
     audience_id: int | None
     action: str
     upload_mode: str
