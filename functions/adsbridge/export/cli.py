@@ -7,6 +7,7 @@ import math
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,10 +53,7 @@ def run(args: argparse.Namespace) -> int:
     job = ExportRun(settings, args.input, client, options)
     signals = StopOnSignals(job, args)
     with signals:
-        try:
-            report = job.run()
-        except Exception as exc:  # a bug: its message could quote a row, so only its type is shown
-            report = job.report("FAILED", f"unexpected {type(exc).__name__} (a bug in adsbridge: please report it)")
+        report = job.run()
     return finish(report, args, signals.signum)
 
 
@@ -91,9 +89,10 @@ class StopOnSignals:
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    def __init__(self, job: ExportRun, args: argparse.Namespace) -> None:
+    def __init__(self, job: ExportRun, args: argparse.Namespace, exit_now: Callable[[int], object] = os._exit) -> None:
         self.job = job
         self.args = args
+        self._exit_now = exit_now
         self.signum: int | None = None
         self._previous: dict[int, Any] = {}
 
@@ -119,7 +118,7 @@ class StopOnSignals:
         code = finish(self.job.report("INTERRUPTED", reason), self.args, self.signum)
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(code)
+        self._exit_now(code)
 
 
 def finish(report: ExportReport, args: argparse.Namespace, signum: int | None) -> int:

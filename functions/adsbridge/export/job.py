@@ -97,7 +97,8 @@ class ExportRun:
         self.audience_id: int | None = settings.audience_id
 
     def run(self) -> ExportReport:
-        """Run the job; failures after the start still produce a report (status FAILED or INTERRUPTED).
+        """Run the job; failures after the start still produce a report (status FAILED or INTERRUPTED), never
+        an exception.
 
         Damaged input (a truncated gzip, an S3 read that fails midway) ends the rows where the damage is: the
         rows before it are uploaded as usual, then the job fails naming the damage.
@@ -141,6 +142,8 @@ class ExportRun:
             status, reason = "INTERRUPTED", str(exc)
         except (AdsError, PrepareError, OSError, ValueError, csv.Error) as exc:  # InputError is a ValueError
             status, reason = "FAILED", str(exc)
+        except Exception as exc:  # a bug: its message could quote a row, so only its type is told
+            status, reason = "FAILED", f"unexpected {type(exc).__name__} (a bug in adsbridge: please report it)"
         return self.report(status, reason)
 
     def report(self, status: str, reason: str | None) -> ExportReport:

@@ -1,0 +1,135 @@
+"""``adsbridge export``'s ending: exit codes, the one stderr line, a second signal, and what a stop or a bug
+does to a run. (The CLI against the emulator, signals included, is in tests/integration/export.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from adsbridge.ads.audiences import AudiencesClient
+from adsbridge.export.cli import ArgumentError, StopOnSignals, check_arguments, finish
+from adsbridge.export.job import ExportRun, Interrupted, RunOptions, Stop
+from adsbridge.settings import parse_settings
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def settings(**changes: Any) -> Any:
+    data = json.loads((ROOT / "samples/settings.json").read_text())
+    data.update(changes)
+    return parse_settings(data)
+
+
+class Unusable:
+    """A client for runs that must not reach Amazon, or whose every call hits a bug quoting a row."""
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*_: Any, **__: Any) -> Any:
+            raise RuntimeError("row 7: jim@example.com")
+
+        return call
+
+
+def run_with_batches(audience_id: int = 361054992504331123) -> ExportRun:
+    """A CREATE run that has created its audience and had one batch accepted."""
+    job = ExportRun(settings(), "in.csv", cast(AudiencesClient, Unusable()))
+    job.audience_id = audience_id
+    job.counters.job_request_ids.append("job-1")
+    job.counters.total_batches = 1
+    job.counters.uploaded_records = job.counters.total_records = 6_000
+    return job
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("status", "signum", "code"),
+    [("SUCCEEDED", None, 0), ("UPLOADED", None, 0), ("PARTIALLY_SUCCEEDED", None, 0), ("FAILED", None, 1),
+     ("TIMED_OUT", None, 1), ("INTERRUPTED", signal.SIGINT, 130), ("INTERRUPTED", signal.SIGTERM, 143)],
+)  # fmt: skip
+def test_the_exit_code_says_how_the_job_ended(
+    status: str, signum: int | None, code: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = run_with_batches().report(status, None if code == 0 else "why")
+    assert finish(report, argparse.Namespace(report_json=str(tmp_path / "r.json")), signum) == code
+    err = capsys.readouterr().err
+    if code:
+        assert one_line(err).startswith(f"adsbridge export: {status}: why (audience 361054992504331123 exists with")
+    else:
+        assert err == ""
+
+
+def test_a_report_that_cannot_be_written_at_the_end_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = run_with_batches().report("SUCCEEDED", None)
+    code = finish(report, argparse.Namespace(report_json=str(tmp_path / "gone" / "r.json")), None)
+    captured = capsys.readouterr()
+    assert code == 1 and "Audience ID: 361054992504331123" in captured.out
+    assert one_line(captured.err).startswith("adsbridge export: cannot write --report-json: ")
+
+
+def test_a_second_signal_abandons_the_request_in_flight_and_exits_with_the_report_so_far(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = run_with_batches()
+    exits: list[int] = []
+    args = argparse.Namespace(report_json=str(tmp_path / "r.json"))
+    with StopOnSignals(job, args, exit_now=exits.append) as signals:
+        signal.raise_signal(signal.SIGINT)
+        assert (signals.signum, job.options.stop.reason, exits) == (signal.SIGINT, "interrupted by SIGINT", [])
+        signal.raise_signal(signal.SIGTERM)
+    assert exits == [130]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["status"] == "INTERRUPTED" and report["job_request_ids"] == ["job-1"]
+    assert report["reason"].startswith("interrupted by SIGINT, then SIGTERM abandoned the request in flight")
+    assert one_line(capsys.readouterr().err).startswith("adsbridge export: INTERRUPTED: interrupted by SIGINT, then")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+@pytest.mark.parametrize("interval", ["0", "-1", "nan", "inf", "3601"])
+def test_a_poll_interval_that_cannot_work_is_refused(interval: str) -> None:
+    with pytest.raises(ArgumentError, match=r"^--poll-interval: "):
+        check_arguments(argparse.Namespace(poll_interval=float(interval), report_json=None))
+
+
+def test_a_bug_ends_in_a_failure_report_naming_only_its_type(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("externaluserid,email\nu1,jim@example.com\n")
+    report = ExportRun(settings(), str(path), cast(AudiencesClient, Unusable())).run()
+    assert (report.status, report.reason) == (
+        "FAILED",
+        "unexpected RuntimeError (a bug in adsbridge: please report it)",
+    )
+
+
+def test_a_stop_before_the_audience_is_created_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("externaluserid,email\nu1,jim@example.com\n")
+    options = RunOptions()
+    options.stop.request("interrupted by SIGTERM")
+    report = ExportRun(settings(), str(path), cast(AudiencesClient, Unusable()), options).run()
+    assert (report.status, report.reason, report.audience_id) == ("INTERRUPTED", "interrupted by SIGTERM", None)
+
+
+def test_a_stop_during_a_sleep_ends_it_at_the_next_slice() -> None:
+    stop, slept = Stop(), []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 2:
+            stop.request("interrupted by SIGINT")
+
+    with pytest.raises(Interrupted, match=r"^interrupted by SIGINT$"):
+        stop.sleep(30, sleep)
+    assert slept == [Stop.SLICE_SECONDS] * 2
