@@ -27,6 +27,13 @@ class SubscriptionConfig(BaseModel):
     realm: Realm | None = None  # required when the stack has several realms: a profile belongs to one
     datasets: tuple[str, ...] | None = None
 
+    @field_validator("profile_id", "dsp_advertiser_id", mode="before")
+    @classmethod
+    def _exact_id(cls, value: object) -> object:
+        # A JSON integer is exact in Python but not in CDK's JavaScript, which would round a 19-digit id to
+        # another owner's: it travels on as its digit string. A float is already rounded and stays refused.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
     @model_validator(mode="after")
     def _one_owner(self) -> SubscriptionConfig:
         if (self.profile_id is None) == (self.dsp_advertiser_id is None):

@@ -132,3 +132,26 @@ def test_the_dashboard_shows_subscription_counts_when_subscriptions_are_managed(
     for name in ("SubscriptionsActive", "SubscriptionsPendingConfirmation", "SubscriptionsSuspended"):
         assert f'\\"adsbridge\\",\\"{name}\\",\\"service\\",\\"stream-subscriptions-monitor\\"' in body, name
     assert "Subscriptions needing action" in body
+
+
+def test_ids_given_as_json_numbers_reach_the_template_exactly() -> None:
+    """JSON numbers past 2**53 are exact in Python but not in CDK's JavaScript, which would round them."""
+    raw = json.loads(
+        '{"realms": ["FE"], "datasets": ["sp-traffic", "adsp-traffic"], "secret_name": "adsbridge/lwa",'
+        ' "subscriptions": [{"profile_id": 3610549925043311237}, {"dsp_advertiser_id": 582019123010123456}]}'
+    )
+    [stack] = build_stream_stacks(build_app(), StreamConfig.parse(raw))
+    text = json.dumps(Template.from_stack(stack).to_json())
+    owners = {
+        r["Properties"]["OwnerId"]
+        for r in Template.from_stack(stack).find_resources("Custom::MarketingStreamSubscription").values()
+    }
+    assert owners == {"3610549925043311237", "582019123010123456"}
+    assert '\\"id\\": \\"3610549925043311237\\"' in text and '\\"id\\": \\"582019123010123456\\"' in text  # OWNERS
+
+
+@pytest.mark.parametrize("value", [3.610549925043311e18, True, -5])
+def test_an_id_that_is_not_an_exact_integer_is_refused(value: object) -> None:
+    raw = {"realms": ["NA"], "secret_name": "s", "subscriptions": [{"profile_id": value}]}
+    with pytest.raises(ConfigError, match=r"subscriptions\.0\.profile_id"):
+        StreamConfig.parse(raw)
