@@ -16,7 +16,6 @@ from adsbridge.stream import views
 from adsbridge.stream.datasets import Dataset
 
 _TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN"}
-_OURS = ("_received_at", "_message_id", "_realm")
 
 
 def download(s3: Any, bucket: str, dest: Path) -> Path:
@@ -39,7 +38,7 @@ def catalog(root: Path, database: str, selected: Iterable[Dataset]) -> duckdb.Du
     con.execute(f"CREATE SCHEMA {database}")
     for dataset in chosen:
         json_columns = {key: _TYPES[c.type] for c in dataset.columns for key in c.keys}
-        json_columns.update(dict.fromkeys(_OURS, "VARCHAR"))
+        json_columns.update(dict.fromkeys(views.OUR_COLUMNS, "VARCHAR"))
         quoted = {c.name: ", ".join(f'"{key}"' for key in c.keys) for c in dataset.columns}
         projected = [f"coalesce({keys}) AS {name}" for name, keys in quoted.items()]
         files = root / f"dataset={dataset.id}"
@@ -52,7 +51,7 @@ def catalog(root: Path, database: str, selected: Iterable[Dataset]) -> duckdb.Du
             cols = ", ".join(f'NULL::{t} AS "{k}"' for k, t in json_columns.items())
             source = f"(SELECT {cols}, NULL::VARCHAR AS dt, NULL::VARCHAR AS hour WHERE false)"
         con.execute(
-            f"CREATE VIEW {database}.{dataset.table} AS SELECT {', '.join(projected)}, {', '.join(_OURS)}, dt, hour "
+            f"CREATE VIEW {database}.{dataset.table} AS SELECT {', '.join(projected)}, {', '.join(views.OUR_COLUMNS)}, dt, hour "
             f"FROM {source}"
         )
     for view in views.views(database, chosen):
