@@ -188,6 +188,19 @@ class ExportSettings(BaseModel):
         return "DELETE" if self.upload_mode == "DELETE" else "CREATE"
 
 
+# Ids are 18- and 19-digit numbers; a reader that keeps JSON numbers as doubles (JavaScript, so CDK and every
+# template it synthesises) rounds them to another id. Settings that leave Python carry them as digit strings.
+ID_SETTINGS = ("audience_id", "dsp_advertiser_id", "amc_account_id")
+
+
+def exact_ids(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with every id given as a JSON integer turned into its exact digit string (the model takes both)."""
+    return {
+        key: str(value) if key in ID_SETTINGS and isinstance(value, int) and not isinstance(value, bool) else value
+        for key, value in data.items()
+    }
+
+
 def parse_settings(data: Any) -> ExportSettings:
     """Validate raw settings (a dict from JSON); raise SettingsError naming each bad field."""
     if not isinstance(data, dict):
