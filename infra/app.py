@@ -21,6 +21,9 @@ from infra.stream.stack import build_stream_stacks
 
 DEFAULT_CONFIG = "adsbridge.json"
 SECTIONS = ("stream", "export")
+# Feature flags every adsbridge app sets, whatever the caller's context: a server-access-log bucket is granted
+# to the S3 logging service by its bucket policy, not by the legacy LogDeliveryWrite ACL (cfn-lint W3045).
+FEATURE_FLAGS = {"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True}
 
 
 class AppConfigError(ValueError):
@@ -28,7 +31,7 @@ class AppConfigError(ValueError):
 
 
 def build_app(context: dict[str, Any] | None = None) -> cdk.App:
-    app = cdk.App(context=context)
+    app = cdk.App(context={**(context or {}), **FEATURE_FLAGS})
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return app
 

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from adsbridge.export.chunks import DEFAULT_CHUNK_BYTES
 from adsbridge.export.state import JOB_NAME, JobSpec
-from adsbridge.settings import SettingsError, parse_settings
+from adsbridge.settings import SettingsError, exact_ids, parse_settings
+from infra.stream.config import SNS_TOPIC_ARN
 
 
 class ConfigError(ValueError):
@@ -29,6 +30,7 @@ CRON_FIELDS = (
     ("year", r"[0-9,*/-]+"),
 )
 IDENTIFIER = r"^[A-Za-z0-9_-]{1,128}$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PREFIX = r"^[A-Za-z0-9!_.*'()/-]+/$"
 
 
@@ -104,6 +106,7 @@ class JobConfig(BaseModel):
     @field_validator("settings")
     @classmethod
     def _valid_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        value = exact_ids(value)  # the settings go into templates, where a JSON number would be rounded
         try:
             parse_settings(value)
         except SettingsError as exc:
@@ -122,6 +125,24 @@ class ExportConfig(BaseModel):
     query_poll_seconds: Annotated[int, Field(ge=1, le=300)] = 10
     ads_retry_seconds: Annotated[int, Field(ge=1, le=3600)] = 60  # first task-level retry after a throttle/5xx storm
     query_timeout_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    # Where the stack's alarms go, as in the stream section: an encrypted topic that emails this address, or the
+    # operator's own topics, all in the region the stack is deployed to (an alarm notifies only its own region).
+    # Neither: alarms show in the console only.
+    alarm_email: Annotated[str, Field(pattern=EMAIL)] | None = None
+    alarm_topic_arns: Annotated[list[Annotated[str, Field(pattern=SNS_TOPIC_ARN)]], Field(max_length=5)] = []
+
+    @model_validator(mode="after")
+    def _alarm_targets(self) -> ExportConfig:
+        if self.alarm_email and self.alarm_topic_arns:
+            raise ValueError("alarm_email and alarm_topic_arns are alternatives; set one")
+        if len({arn.split(":")[3] for arn in self.alarm_topic_arns}) > 1:
+            raise ValueError("alarm_topic_arns: the topics must all be in the region the stack is deployed to")
+        return self
+
+    @property
+    def alarm_region(self) -> str | None:
+        """The region ``alarm_topic_arns`` are in, which the stack must be deployed to."""
+        return self.alarm_topic_arns[0].split(":")[3] if self.alarm_topic_arns else None
 
 
 def parse_export_config(data: Any) -> ExportConfig:

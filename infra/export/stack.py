@@ -17,6 +17,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 
 from adsbridge.export.checkpoint import CHECKPOINT_PREFIX
@@ -27,6 +28,7 @@ from adsbridge.export.state import INCOMING
 from adsbridge.export.steps import REPORT_PREFIX
 from adsbridge.export.trigger import SOURCE_PATHS, job_input, object_created_pattern
 from constructs import Construct
+from infra.constructs.alarm_topic import alarm_topic, notify
 from infra.constructs.function import AdsbridgeFunction
 from infra.export.config import ExportConfig, JobConfig
 
@@ -36,6 +38,7 @@ QUERY_RESULTS = "athena-results/"  # scheduled jobs' query results: row data, so
 LONG_TASKS = {"UploadChunk", "Prepare"}
 LONG_TIMEOUT = Duration.minutes(15)
 TASK_TIMEOUT = Duration.minutes(2)
+PERIOD = Duration.minutes(5)
 
 
 def build_export_stacks(app: cdk.App, config: ExportConfig) -> list[cdk.Stack]:
@@ -101,25 +104,102 @@ class ExportStack(Stack):
             self.state_machine.role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[fn.function.function_arn])
             )
-        for job in config.jobs:
-            if job.trigger.prefix:
-                self._rule(job, job.trigger.prefix)
+        self.dead_letters = self._dead_letters() if config.jobs else None
+        dropped = [job for job in config.jobs if job.trigger.prefix]
+        if dropped:
+            rule_role = self._rule_role()
+            for job in dropped:
+                self._rule(job, rule_role)
         scheduled = [job for job in config.jobs if job.trigger.schedule]
         for job in scheduled:
             self._schedule(job)
         if scheduled:
             self._grant_queries(scheduled)
-        cloudwatch.Alarm(
+        self._alarms(config)
+
+    def _alarms(self, config: ExportConfig) -> None:
+        """A failed execution, and a start EventBridge or Scheduler could not deliver, each notify the operator."""
+        if config.alarm_region:  # an alarm can notify only a topic in its own region
+            cdk.CfnRule(
+                self,
+                "AlarmTopicRegion",
+                assertions=[
+                    cdk.CfnRuleAssertion(
+                        assert_=cdk.Fn.condition_equals(cdk.Aws.REGION, config.alarm_region),
+                        assert_description=f"alarm_topic_arns are in {config.alarm_region}: deploy there",
+                    )
+                ],
+            )
+        description = "adsbridge export alarm topic"
+        topics = [alarm_topic(self, "AlarmTopic", email=config.alarm_email, arn=None, description=description)]
+        topics += [
+            alarm_topic(self, f"AlarmTopic{n}", email=None, arn=arn, description=description)
+            for n, arn in enumerate(config.alarm_topic_arns)
+        ]
+        alarms = [
+            cloudwatch.Alarm(
+                self,
+                "FailedExecutions",
+                metric=self.state_machine.metric_failed(period=PERIOD),
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description="an audience export failed: read its report under reports/<job>/ in the state bucket",
+            )
+        ]
+        if self.dead_letters:
+            alarms.append(
+                cloudwatch.Alarm(
+                    self,
+                    "UndeliveredStarts",
+                    metric=self.dead_letters.metric_approximate_number_of_messages_visible(
+                        period=PERIOD, statistic="Maximum"
+                    ),
+                    threshold=0,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    evaluation_periods=1,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    alarm_description="a job start could not reach the state machine; its event is in the "
+                    "StartDeadLetters queue: start the job again with that input",
+                )
+            )
+        for alarm in alarms:
+            for topic in topics:
+                notify(alarm, topic)
+
+    def _dead_letters(self) -> sqs.Queue:
+        """Where EventBridge and Scheduler put a job start they could not deliver (after their retries)."""
+        queue = sqs.Queue(
             self,
-            "FailedExecutions",
-            metric=self.state_machine.metric_failed(period=Duration.minutes(5)),
-            threshold=1,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="an audience export failed: read its report under reports/<job>/ in the state bucket",
+            "StartDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        queue.node.default_child.node.add_metadata(  # type: ignore[union-attr]
+            cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
+            {"AwsSolutions::AwsSolutions-SQS3": "this is the dead-letter queue of the job rules and schedules"},
+        )
+        return queue
+
+    def _rule_role(self) -> iam.Role:
+        """The role the job rules start executions with; EventBridge may assume it only for this account's rules."""
+        return iam.Role(
+            self,
+            "RuleRole",
+            description="adsbridge export: EventBridge starts the export state machine",
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
+                    "ArnLike": {"aws:SourceArn": self.format_arn(service="events", resource="rule", resource_name="*")},
+                },
+            ),
         )
 
-    def _rule(self, job: JobConfig, prefix: str) -> None:
+    def _rule(self, job: JobConfig, role: iam.Role) -> None:
+        prefix = job.trigger.prefix
+        assert prefix is not None
         pattern = object_created_pattern(self.input_bucket.bucket_name, prefix)
         events.Rule(
             self,
@@ -131,6 +211,8 @@ class ExportStack(Stack):
             targets=[
                 targets.SfnStateMachine(
                     self.state_machine,
+                    dead_letter_queue=self.dead_letters,
+                    role=role,
                     input=events.RuleTargetInput.from_object(
                         {
                             "job": job_input(job.spec()),
@@ -154,6 +236,7 @@ class ExportStack(Stack):
             ),
             target=scheduler_targets.StepFunctionsStartExecution(
                 self.state_machine,
+                dead_letter_queue=self.dead_letters,
                 input=scheduler.ScheduleTargetInput.from_object(
                     {
                         "job": job_input(job.spec()),

@@ -130,8 +130,10 @@ def test_schedule_starts_the_state_machine_in_its_time_zone_with_the_query(templ
     [policy] = [p for p in template.find_resources("AWS::IAM::Policy").values()
                 if p["Properties"]["Roles"] == [{"Ref": role}]]  # fmt: skip
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
-        {"Action": "states:StartExecution", "Effect": "Allow", "Resource": {"Ref": template_machine(template)}}
+        {"Action": "states:StartExecution", "Effect": "Allow", "Resource": {"Ref": template_machine(template)}},
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": {"Fn::GetAtt": [dead_letters(template), "Arn"]}},
     ]
+    assert properties["Target"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dead_letters(template), "Arn"]}}
     trust = template.find_resources("AWS::IAM::Role")[role]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
 
@@ -144,6 +146,50 @@ def test_state_machine_may_run_the_queries_and_read_only_their_data(template: Te
     for fragment in (":workgroup/primary", ":database/crm", ":table/crm/*", "s3:::acme-lake/crm/*",
                      "/athena-results/nightly/*"):  # fmt: skip
         assert fragment in text
+
+
+def test_rule_role_is_for_this_accounts_rules_only(template: Template) -> None:
+    [rule] = template.find_resources("AWS::Events::Rule").values()
+    [target] = rule["Properties"]["Targets"]
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dead_letters(template), "Arn"]}}
+    role = template.find_resources("AWS::IAM::Role")[target["RoleArn"]["Fn::GetAtt"][0]]
+    [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert ":rule/*" in json.dumps(trust["Condition"]["ArnLike"]["aws:SourceArn"])
+
+
+def test_alarms_notify_the_configured_topics() -> None:
+    topics = ["arn:aws:sns:eu-west-1:123456789012:ops", "arn:aws:sns:eu-west-1:123456789012:pager"]
+    [stack] = build_export_stacks(build_app(), parse_export_config(config(alarm_topic_arns=topics)))
+    template = Template.from_stack(stack)
+    alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
+    assert len(alarms) == 2  # failed executions, undelivered starts
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == topics and alarm["Properties"]["OKActions"] == topics
+    rule = template.to_json()["Rules"]["AlarmTopicRegion"]  # an alarm notifies only a topic in its own region
+    assert "eu-west-1" in json.dumps(rule["Assertions"])
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"alarm_email": "ops"}, "alarm_email"),
+        ({"alarm_topic_arns": ["arn:aws:sns:eu-west-1:1234:ops"]}, "alarm_topic_arns"),
+        ({"alarm_email": "ops@example.com", "alarm_topic_arns": ["arn:aws:sns:eu-west-1:123456789012:ops"]},
+         "alternatives"),
+        ({"alarm_topic_arns": ["arn:aws:sns:eu-west-1:123456789012:ops", "arn:aws:sns:us-east-1:123456789012:ops"]},
+         "the topics must all be in the region"),
+    ],
+)  # fmt: skip
+def test_bad_alarm_targets_fail_naming_the_field(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_export_config(config(**changes))
+
+
+def dead_letters(template: Template) -> str:
+    [logical_id] = template.find_resources("AWS::SQS::Queue")
+    return str(logical_id)
 
 
 def template_machine(template: Template) -> str:
