@@ -91,50 +91,85 @@ def start_cli(emulator_env: Emulator, tmp_path: Path) -> Iterator[Callable[..., 
             proc.communicate()
 
 
-class HoldBatch(Faults):
-    """The emulator's faults, plus: the ``nth`` POST of records is held (in flight) until ``release`` is set."""
+class Hold(Faults):
+    """The emulator's faults, plus: the ``nth`` POST to ``path`` is held (in flight) until ``release`` is set."""
 
-    def __init__(self, nth: int) -> None:
+    def __init__(self, path: str, nth: int) -> None:
         super().__init__()
+        self.path = path
         self.nth = nth
         self.posts = 0
         self.holding = threading.Event()
         self.release = threading.Event()
 
     def take(self, path: str) -> Any:
-        if path == RECORDS:
-            self.posts += 1  # one request at a time: the CLI has one batch in flight
+        if path == self.path:
+            self.posts += 1  # one request at a time: the CLI has one request to this path in flight
             if self.posts == self.nth:
                 self.holding.set()
                 self.release.wait(WAIT_SECONDS)
         return super().take(path)
 
 
-def test_sigint_mid_upload_finishes_the_batch_in_flight_then_reports_interrupted(
-    emulator_env: Emulator, tmp_path: Path, start_cli: Callable[..., subprocess.Popen[str]]
+SIGNALS = pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"]
+)
+
+
+@SIGNALS
+def test_a_signal_mid_upload_finishes_the_batch_in_flight_then_reports_interrupted(
+    emulator_env: Emulator,
+    tmp_path: Path,
+    start_cli: Callable[..., subprocess.Popen[str]],
+    signum: signal.Signals,
+    code: int,
 ) -> None:
-    hold = HoldBatch(nth=2)
+    hold = Hold(RECORDS, nth=2)
     emulator_env.faults = hold
     proc = start_cli(write_rows(tmp_path / "in.csv", user_rows(12_001)))  # batches of 6,000, 6,000 and 1
     wait_for(hold.holding.is_set, proc, "its second batch")
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     hold.release.set()
     out, err = proc.communicate(timeout=WAIT_SECONDS)
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     report = json.loads((tmp_path / "report.json").read_text())
-    assert (report["status"], report["reason"]) == ("INTERRUPTED", "interrupted by SIGINT")
+    assert (report["status"], report["reason"]) == ("INTERRUPTED", f"interrupted by {signum.name}")
     audience_id = report["audience_id"]
     assert audience_id is not None and f"Audience ID: {audience_id}" in out
     # the batch in flight was finished and counted; nothing was sent after it
     assert hold.posts == accepted_posts(emulator_env) == report["total_batches"] == len(report["job_request_ids"]) == 2
     assert report["uploaded_records"] == 12_000 == received(emulator_env, report)
     line = one_line(err)
-    assert line.startswith("adsbridge export: INTERRUPTED: interrupted by SIGINT")
+    assert line.startswith(f"adsbridge export: INTERRUPTED: interrupted by {signum.name}")
     assert f'"audience_id": {audience_id}' in line  # how to go on without creating a second audience
 
 
-def test_sigterm_mid_poll_reports_interrupted_with_the_jobs_submitted(
+def test_a_signal_while_the_audience_is_created_reports_its_id_and_sends_no_records(
     emulator_env: Emulator, tmp_path: Path, start_cli: Callable[..., subprocess.Popen[str]]
+) -> None:
+    hold = Hold("/amc/audiences/metadata", nth=1)
+    emulator_env.faults = hold
+    proc = start_cli(SAMPLE)
+    wait_for(hold.holding.is_set, proc, "creating the audience")
+    proc.send_signal(signal.SIGINT)
+    hold.release.set()
+    out, err = proc.communicate(timeout=WAIT_SECONDS)
+    assert proc.returncode == 130, err
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["status"] == "INTERRUPTED" and report["total_records"] == 0
+    assert emulator_env.audience(report["audience_id"])["audienceId"] == report["audience_id"]  # Amazon has it
+    assert f"Audience ID: {report['audience_id']}" in out
+    assert accepted_posts(emulator_env) == 0
+    assert f'"audience_id": {report["audience_id"]}' in one_line(err)
+
+
+@SIGNALS
+def test_a_signal_mid_poll_reports_interrupted_with_the_jobs_submitted(
+    emulator_env: Emulator,
+    tmp_path: Path,
+    start_cli: Callable[..., subprocess.Popen[str]],
+    signum: signal.Signals,
+    code: int,
 ) -> None:
     emulator_env.state.pending_seconds = 3600  # Amazon is slow: the CLI keeps polling
     proc = start_cli(SAMPLE)
@@ -143,15 +178,15 @@ def test_sigterm_mid_poll_reports_interrupted_with_the_jobs_submitted(
         return any(r.method == "GET" and r.path.startswith(RECORDS + "/") for r in emulator_env.request_log())
 
     wait_for(polled, proc, "polling")
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=WAIT_SECONDS)
-    assert proc.returncode == 143, err
+    assert proc.returncode == code, err
     report = json.loads((tmp_path / "report.json").read_text())
-    assert (report["status"], report["reason"]) == ("INTERRUPTED", "interrupted by SIGTERM")
+    assert (report["status"], report["reason"]) == ("INTERRUPTED", f"interrupted by {signum.name}")
     assert report["uploaded_records"] == 18 and f"Audience ID: {report['audience_id']}" in out
     assert accepted_posts(emulator_env) == len(report["job_request_ids"]) == 1
     assert emulator_env.job(report["job_request_ids"][0])["jobState"] == "PENDING"  # Amazon has it, still busy
-    assert one_line(err).startswith("adsbridge export: INTERRUPTED: interrupted by SIGTERM")
+    assert one_line(err).startswith(f"adsbridge export: INTERRUPTED: interrupted by {signum.name}")
 
 
 def test_a_truncated_gzip_uploads_the_rows_before_the_damage_then_fails_naming_it(
