@@ -8,6 +8,7 @@ repository, fill it with :func:`definition` and run it in moto's Step Functions.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 ASL_FILE = Path(__file__).resolve().parents[3] / "infra/export/statemachine/export.asl.json"
@@ -19,7 +20,12 @@ def placeholders() -> set[str]:
 
 
 def definition(**values: str) -> str:
+    """The ASL file filled with ``values``."""
+    return fill(ASL_FILE.read_text(), values)
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
     """CloudFormation's DefinitionSubstitutions: ``${Name}`` only. Not string.Template, which turns the ASL
     context prefix ``$$.`` into ``$.``. A placeholder without a value raises KeyError naming it.
     """
-    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], ASL_FILE.read_text())
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
