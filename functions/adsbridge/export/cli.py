@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from adsbridge.export.upload import Settled
 
 FAILED_STATUSES = frozenset({"FAILED", "TIMED_OUT"})
+MAX_POLL_INTERVAL = 3600.0
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,12 +25,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "export",
         help="run one audience export job (settings use Treasure Data's result_settings names)",
         description="Credentials come from ADSBRIDGE_CLIENT_ID, ADSBRIDGE_CLIENT_SECRET and ADSBRIDGE_REFRESH_TOKEN; "
-        "ADSBRIDGE_API_URL / ADSBRIDGE_TOKEN_URL override Amazon's hosts (e.g. to use `adsbridge emulator`).",
+        "ADSBRIDGE_API_URL / ADSBRIDGE_TOKEN_URL override Amazon's hosts (e.g. to use `adsbridge emulator`). "
+        "Exit status: 0 uploaded, 1 FAILED or TIMED_OUT, 2 bad arguments or settings (nothing sent), "
+        "130/143 INTERRUPTED by SIGINT/SIGTERM after the request in flight (a second signal abandons it).",
     )
     parser.add_argument("--settings", required=True, help="settings JSON file")
     parser.add_argument("--input", required=True, help="CSV or JSON lines (optionally .gz): a path or s3://bucket/key")
     parser.add_argument("--report-json", help="also write the report as JSON to this file")
-    parser.add_argument("--poll-interval", type=float, default=30.0, help="seconds between job status polls")
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=30.0,
+        help=f"seconds between job status polls (more than 0, at most {MAX_POLL_INTERVAL:.0f})",
+    )
     parser.add_argument(
         "--accept-terms", action="store_true", help="accept the AMC terms on behalf of the authorising user if needed"
     )
@@ -59,9 +67,6 @@ def run(args: argparse.Namespace) -> int:
 
 class ArgumentError(ValueError):
     """A command-line value that cannot work: refused before any request is sent."""
-
-
-MAX_POLL_INTERVAL = 3600.0
 
 
 def check_arguments(args: argparse.Namespace) -> None:
