@@ -10,6 +10,7 @@ from adsbridge import __version__, auth_cli, hash_file
 from adsbridge.demo import cli as demo_cli
 from adsbridge.emulator import cli as emulator_cli
 from adsbridge.export import cli as export_cli
+from adsbridge.export import schedule_cli
 from adsbridge.stream import cli as streams_cli
 
 
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     hash_file.add_parser(subparsers)
     export_cli.add_parser(subparsers)
+    schedule_cli.add_parser(subparsers)
     emulator_cli.add_parser(subparsers)
     auth_cli.add_parser(subparsers)
     streams_cli.add_parser(subparsers)

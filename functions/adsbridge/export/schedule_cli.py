@@ -51,7 +51,7 @@ def run_next(args: argparse.Namespace) -> int:
     try:
         expressions = to_scheduler(args.cron)
     except ScheduleError as exc:
-        return _fail(f"schedule: {exc}")
+        return _fail(str(exc))
     times = fire_times(expressions, args.timezone, after, args.count)
     if args.json:
         print(json.dumps([time.isoformat() for time in times]))

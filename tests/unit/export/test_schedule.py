@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from croniter import croniter
 
+from adsbridge.cli import main
 from adsbridge.export.schedule import ScheduleError, fire_times, to_scheduler
 
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "America/Santiago")
@@ -189,14 +190,7 @@ def test_fire_times_carry_the_zones_offset() -> None:
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    import argparse
-
-    from adsbridge.export import schedule_cli
-
-    parser = argparse.ArgumentParser()
-    schedule_cli.add_parser(parser.add_subparsers())
-    args = parser.parse_args(["schedule", "next", *argv])
-    code = args.func(args)
+    code = main(["schedule", "next", *argv])
     out, err = capsys.readouterr()
     return code, out, err
 
