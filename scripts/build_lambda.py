@@ -29,24 +29,27 @@ def _sources() -> list[Path]:
     return files
 
 
-def _digest() -> str:
-    h = hashlib.sha256()
+def _digest(platform: str, python_version: str) -> str:
+    h = hashlib.sha256(f"{platform} {python_version}".encode())
     for path in _sources():
         h.update(str(path.relative_to(ROOT)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
 
-def build(target: Path = BUILD_DIR) -> Path:
+def build(target: Path = BUILD_DIR, *, platform: str = PLATFORM, python_version: str = PYTHON_VERSION) -> Path:
+    """The Lambda asset by default; the same pinned contents for another platform when asked (tests import the
+    handlers from a copy built for the machine they run on, since the compiled dependencies are per platform).
+    """
     stamp = target / ".stamp"
-    digest = _digest()
+    digest = _digest(platform, python_version)
     if stamp.exists() and stamp.read_text() == digest:
         return target
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     subprocess.run(
         [str(UV), "pip", "install", "--quiet", "--no-config", "--require-hashes", "--no-deps",
-         "--only-binary", ":all:", "--python-platform", PLATFORM, "--python-version", PYTHON_VERSION,
+         "--only-binary", ":all:", "--python-platform", platform, "--python-version", python_version,
          "--target", str(target), "-r", str(ROOT / "requirements.txt")],
         check=True,
     )  # fmt: skip
