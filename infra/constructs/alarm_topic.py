@@ -29,6 +29,13 @@ def alarm_topic(
         return sns.Topic.from_topic_arn(scope, construct_id, arn)
     if not email:
         return None
+    topic = cloudwatch_topic(scope, construct_id, description=description)
+    topic.add_subscription(subscriptions.EmailSubscription(email))
+    return topic
+
+
+def cloudwatch_topic(scope: Construct, construct_id: str, *, description: str) -> sns.Topic:
+    """A new encrypted topic, without subscribers, that this account's alarms may publish to."""
     same_account = {"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}}
     key = kms.Key(scope, f"{construct_id}Key", enable_key_rotation=True, description=description)
     key.add_to_resource_policy(
@@ -48,7 +55,6 @@ def alarm_topic(
             conditions=same_account,
         )
     )
-    topic.add_subscription(subscriptions.EmailSubscription(email))
     return topic
 
 

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.stream.subscription_monitor import STALE, metric_name
 from constructs import Construct
+from infra.constructs.alarm_topic import alarm_topic, cloudwatch_topic, notify
 
 OLDEST_MESSAGE_SECONDS = 3600
 PERIOD = cdk.Duration.minutes(5)
@@ -113,46 +110,12 @@ class StreamOperations(Construct):
     def _topic(self, email: str | None, arn: str | None) -> sns.ITopic:
         """The operator's own topic, else ours: created even without ``alarm_email`` so every alarm has an action
         (subscribe to it later; its ARN is the stack output ``AlarmTopicArn``)."""
-        if arn:
-            return sns.Topic.from_topic_arn(self, "AlarmTopic", arn)
-        stack = cdk.Stack.of(self)
-        # CloudWatch publishes as its service principal, only on behalf of this account's alarms in this region.
-        from_our_alarms = {
-            "StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnLike": {
-                "aws:SourceArn": stack.format_arn(
-                    service="cloudwatch",
-                    resource="alarm",
-                    resource_name="*",
-                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,  # arn:…:cloudwatch:<region>:<account>:alarm:<name>
-                )
-            },
-        }
-        cloudwatch = iam.ServicePrincipal("cloudwatch.amazonaws.com")
-        # CloudWatch cannot publish to a topic under the AWS managed SNS key, hence our own key that allows it.
-        key = kms.Key(self, "AlarmKey", enable_key_rotation=True, description="adsbridge stream alarm topic")
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[cloudwatch],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # a key policy's resource is the key itself
-                conditions=from_our_alarms,
-            )
-        )
-        # enforce_ssl gives the topic a policy of its own, which replaces the default one: without this statement
-        # it would hold only the TLS deny and refuse CloudWatch's publish.
-        topic = sns.Topic(self, "AlarmTopic", master_key=key, enforce_ssl=True)
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[cloudwatch],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions=from_our_alarms,
-            )
-        )
-        if email:
-            topic.add_subscription(subscriptions.EmailSubscription(email))
-        cdk.CfnOutput(stack, "AlarmTopicArn", value=topic.topic_arn, description="where the stream alarms notify")
+        description = "adsbridge stream alarm topic"
+        topic = alarm_topic(self, "AlarmTopic", email=email, arn=arn, description=description)
+        if topic is None:
+            topic = cloudwatch_topic(self, "AlarmTopic", description=description)
+        if not arn:
+            cdk.CfnOutput(cdk.Stack.of(self), "AlarmTopicArn", value=topic.topic_arn, description="where alarms notify")
         return topic
 
     def _alarm(self, construct_id: str, metric: cw.Metric, *, threshold: float, description: str) -> None:
@@ -165,8 +128,7 @@ class StreamOperations(Construct):
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             alarm_description=description,
         )
-        alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
-        alarm.add_ok_action(cw_actions.SnsAction(self.topic))
+        notify(alarm, self.topic)
         self.alarms[construct_id] = alarm
 
     def _dashboard(
