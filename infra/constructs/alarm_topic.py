@@ -8,6 +8,8 @@ principal, only on behalf of this account (``aws:SourceAccount``, against the co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -21,17 +23,21 @@ from constructs import Construct
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 
 
-def alarm_topic(
-    scope: Construct, construct_id: str, *, email: str | None, arn: str | None, description: str
-) -> sns.ITopic | None:
-    """The operator's topic ``arn``, or a new topic emailing ``email``; None when neither is configured."""
-    if arn:
-        return sns.Topic.from_topic_arn(scope, construct_id, arn)
-    if not email:
-        return None
+def alarm_topics(
+    scope: Construct, construct_id: str, *, email: str | None, arns: Sequence[str], description: str
+) -> list[sns.ITopic]:
+    """The operator's topics ``arns``; else our own topic, emailing ``email`` when given.
+
+    Ours is created even without an address, so that every alarm has an action: the operator subscribes to
+    it later (its ARN is the stack output ``AlarmTopicArn``).
+    """
+    if arns:
+        return [sns.Topic.from_topic_arn(scope, f"{construct_id}{n}", arn) for n, arn in enumerate(arns)]
     topic = cloudwatch_topic(scope, construct_id, description=description)
-    topic.add_subscription(subscriptions.EmailSubscription(email))
-    return topic
+    if email:
+        topic.add_subscription(subscriptions.EmailSubscription(email))
+    cdk.CfnOutput(cdk.Stack.of(scope), "AlarmTopicArn", value=topic.topic_arn, description="where the alarms notify")
+    return [topic]
 
 
 def cloudwatch_topic(scope: Construct, construct_id: str, *, description: str) -> sns.Topic:
@@ -58,8 +64,8 @@ def cloudwatch_topic(scope: Construct, construct_id: str, *, description: str) -
     return topic
 
 
-def notify(alarm: cw.Alarm, topic: sns.ITopic | None) -> None:
-    """Alarm and recovery both go to ``topic``."""
-    if topic:
+def notify(alarm: cw.Alarm, topics: Sequence[sns.ITopic]) -> None:
+    """Alarm and recovery both go to every topic."""
+    for topic in topics:
         alarm.add_alarm_action(cw_actions.SnsAction(topic))
         alarm.add_ok_action(cw_actions.SnsAction(topic))

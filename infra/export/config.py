@@ -127,7 +127,7 @@ class ExportConfig(BaseModel):
     query_timeout_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
     # Where the stack's alarms go, as in the stream section: an encrypted topic that emails this address, or the
     # operator's own topics, all in the region the stack is deployed to (an alarm notifies only its own region).
-    # Neither: alarms show in the console only.
+    # Neither: our topic is still created, without subscribers (stack output AlarmTopicArn), so alarms can notify.
     alarm_email: Annotated[str, Field(pattern=EMAIL)] | None = None
     alarm_topic_arns: Annotated[list[Annotated[str, Field(pattern=SNS_TOPIC_ARN)]], Field(max_length=5)] = []
 

@@ -28,7 +28,7 @@ from adsbridge.export.state import INCOMING
 from adsbridge.export.steps import REPORT_PREFIX
 from adsbridge.export.trigger import SOURCE_PATHS, job_input, object_created_pattern
 from constructs import Construct
-from infra.constructs.alarm_topic import alarm_topic, notify
+from infra.constructs.alarm_topic import alarm_topics, notify
 from infra.constructs.function import AdsbridgeFunction
 from infra.export.config import ExportConfig, JobConfig
 
@@ -130,12 +130,13 @@ class ExportStack(Stack):
                     )
                 ],
             )
-        description = "adsbridge export alarm topic"
-        topics = [alarm_topic(self, "AlarmTopic", email=config.alarm_email, arn=None, description=description)]
-        topics += [
-            alarm_topic(self, f"AlarmTopic{n}", email=None, arn=arn, description=description)
-            for n, arn in enumerate(config.alarm_topic_arns)
-        ]
+        topics = alarm_topics(
+            self,
+            "AlarmTopic",
+            email=config.alarm_email,
+            arns=config.alarm_topic_arns,
+            description="adsbridge export alarm topic",
+        )
         alarms = [
             cloudwatch.Alarm(
                 self,
@@ -164,8 +165,7 @@ class ExportStack(Stack):
                 )
             )
         for alarm in alarms:
-            for topic in topics:
-                notify(alarm, topic)
+            notify(alarm, topics)
 
     def _dead_letters(self) -> sqs.Queue:
         """Where EventBridge and Scheduler put a job start they could not deliver (after their retries)."""

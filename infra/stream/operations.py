@@ -17,7 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.stream.subscription_monitor import STALE, metric_name
 from constructs import Construct
-from infra.constructs.alarm_topic import alarm_topic, cloudwatch_topic, notify
+from infra.constructs.alarm_topic import alarm_topics, notify
 
 OLDEST_MESSAGE_SECONDS = 3600
 PERIOD = cdk.Duration.minutes(5)
@@ -52,7 +52,7 @@ class StreamOperations(Construct):
     ) -> None:
         """``subscription_monitor`` is the monitor function and its service name, when subscriptions are managed."""
         super().__init__(scope, construct_id)
-        self.topic = self._topic(alarm_email, alarm_topic_arn)
+        self.topics = self._topics(alarm_email, alarm_topic_arn)
         self.alarms: dict[str, cw.Alarm] = {}
         for dataset_id, dlq in dlqs.items():
             self._alarm(
@@ -107,16 +107,10 @@ class StreamOperations(Construct):
             ),
         )
 
-    def _topic(self, email: str | None, arn: str | None) -> sns.ITopic:
-        """The operator's own topic, else ours: created even without ``alarm_email`` so every alarm has an action
-        (subscribe to it later; its ARN is the stack output ``AlarmTopicArn``)."""
-        description = "adsbridge stream alarm topic"
-        topic = alarm_topic(self, "AlarmTopic", email=email, arn=arn, description=description)
-        if topic is None:
-            topic = cloudwatch_topic(self, "AlarmTopic", description=description)
-        if not arn:
-            cdk.CfnOutput(cdk.Stack.of(self), "AlarmTopicArn", value=topic.topic_arn, description="where alarms notify")
-        return topic
+    def _topics(self, email: str | None, arn: str | None) -> list[sns.ITopic]:
+        return alarm_topics(
+            self, "AlarmTopic", email=email, arns=[arn] if arn else [], description="adsbridge stream alarm topic"
+        )
 
     def _alarm(self, construct_id: str, metric: cw.Metric, *, threshold: float, description: str) -> None:
         alarm = metric.create_alarm(
@@ -128,7 +122,7 @@ class StreamOperations(Construct):
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             alarm_description=description,
         )
-        notify(alarm, self.topic)
+        notify(alarm, self.topics)
         self.alarms[construct_id] = alarm
 
     def _dashboard(

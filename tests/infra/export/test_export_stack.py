@@ -171,6 +171,17 @@ def test_alarms_notify_the_configured_topics() -> None:
     assert "eu-west-1" in json.dumps(rule["Assertions"])
 
 
+def test_without_an_alarm_target_the_topic_is_still_created_so_every_alarm_can_notify(template: Template) -> None:
+    """The module template sets no alarm_email: alarms used to get no action at all, notifying no one."""
+    [topic] = template.find_resources("AWS::SNS::Topic")
+    assert not template.find_resources("AWS::SNS::Subscription")
+    alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
+    assert len(alarms) == 2
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic}] == alarm["Properties"]["OKActions"]
+    assert template.find_outputs("AlarmTopicArn")["AlarmTopicArn"]["Value"] == {"Ref": topic}
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
