@@ -189,8 +189,9 @@ class ExportSettings(BaseModel):
 
 
 # Ids are 18- and 19-digit numbers; a reader that keeps JSON numbers as doubles (JavaScript, so CDK and every
-# template it synthesises) rounds them to another id. Settings that leave Python carry them as digit strings.
-ID_SETTINGS = ("audience_id", "dsp_advertiser_id", "amc_account_id")
+# template it synthesises) rounds them to another id. Settings that leave Python carry them as digit strings,
+# TD's td_authentication_id too: ignored by adsbridge, but a rounded copy of it in a template is still wrong.
+ID_SETTINGS = ("audience_id", "dsp_advertiser_id", "amc_account_id", "td_authentication_id")
 
 
 def exact_ids(data: dict[str, Any]) -> dict[str, Any]:

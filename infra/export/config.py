@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import zoneinfo
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from adsbridge.export.chunks import DEFAULT_CHUNK_BYTES
 from adsbridge.export.state import JOB_NAME, JobSpec
+from adsbridge.export.trigger import job_input
 from adsbridge.settings import SettingsError, exact_ids, parse_settings
 from infra.stream.config import SNS_TOPIC_ARN
 
@@ -32,6 +34,7 @@ CRON_FIELDS = (
 IDENTIFIER = r"^[A-Za-z0-9_-]{1,128}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PREFIX = r"^[A-Za-z0-9!_.*'()/-]+/$"
+MAX_EXACT_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER: past it a double skips integers
 
 
 class Schedule(BaseModel):
@@ -103,6 +106,15 @@ class JobConfig(BaseModel):
             accept_terms=self.accept_terms,
         )
 
+    @model_validator(mode="after")
+    def _exact_in_templates(self) -> JobConfig:
+        # The job's input is written into rule and schedule inputs by CDK's JavaScript, whose doubles round any
+        # integer past 2**53 to another value: refuse one (ids already travel as digit strings, see exact_ids).
+        for path, number in _integers(job_input(self.spec())):
+            if abs(number) > MAX_EXACT_INTEGER:
+                raise ValueError(f"{path}: at most {MAX_EXACT_INTEGER}; a larger number reaches the template rounded")
+        return self
+
     @field_validator("settings")
     @classmethod
     def _valid_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +155,18 @@ class ExportConfig(BaseModel):
     def alarm_region(self) -> str | None:
         """The region ``alarm_topic_arns`` are in, which the stack must be deployed to."""
         return self.alarm_topic_arns[0].split(":")[3] if self.alarm_topic_arns else None
+
+
+def _integers(value: Any, path: str = "") -> Iterator[tuple[str, int]]:
+    """(dotted path, value) of every integer in ``value`` (booleans are not integers here)."""
+    if isinstance(value, dict):
+        for key, each in value.items():
+            yield from _integers(each, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for n, each in enumerate(value):
+            yield from _integers(each, f"{path}.{n}")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        yield path, value
 
 
 def parse_export_config(data: Any) -> ExportConfig:

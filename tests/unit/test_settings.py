@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from adsbridge.settings import MAX_TTL_SECONDS, Region, SettingsError, parse_settings
+from adsbridge.settings import MAX_TTL_SECONDS, Region, SettingsError, exact_ids, parse_settings
 
 BASE: dict[str, Any] = {
     "type": "amazon_ads",
@@ -150,3 +150,12 @@ def test_an_empty_fee_is_no_fee() -> None:
 def test_non_object_settings_are_refused() -> None:
     with pytest.raises(SettingsError, match="must be a JSON object"):
         parse_settings(["not", "a", "dict"])
+
+
+def test_every_id_setting_given_as_a_number_leaves_as_its_exact_digit_string() -> None:
+    """Settings go into templates through CDK's JavaScript doubles, which round 1234567890123456789 to ...800."""
+    numbers = {"audience_id": 361054992504331123, "dsp_advertiser_id": 4611686018427387903,
+               "amc_account_id": 1234567890123456789, "td_authentication_id": 1234567890123456789}  # fmt: skip
+    exact = exact_ids(settings(**numbers, action="UPDATE", target="AMC_AND_DSP"))
+    assert {key: exact[key] for key in numbers} == {key: str(value) for key, value in numbers.items()}
+    assert parse_settings(exact).audience_id == 361054992504331123
