@@ -21,8 +21,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from adsbridge.demo.customers import generate
-from adsbridge.emulator import Credentials
+from adsbridge_sandbox.demo.customers import generate
+from adsbridge_sandbox.emulator import Credentials
 
 BIN = Path(sys.executable).parent
 SETTINGS = {

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from adsbridge.demo.customers import PII, generate
+from adsbridge_sandbox.demo.customers import PII, generate
 
 
 def minimal_loop(src: Path, dst: Path) -> int:

@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from infra.stream.config import StreamConfig
 from tests.integration.stream.lambda_event import BUCKET, REGION, environment, queue_arn, sqs_record
 
-from adsbridge.local_lambda import LocalContext
+from adsbridge_sandbox.local_lambda import LocalContext
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests/data/ams_samples"

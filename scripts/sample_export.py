@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from adsbridge.cli import main
-from adsbridge.emulator import Emulator
+from adsbridge_sandbox.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from adsbridge import __version__, auth_cli, hash_file
-from adsbridge.demo import cli as demo_cli
-from adsbridge.emulator import cli as emulator_cli
 from adsbridge.export import cli as export_cli
 from adsbridge.export import schedule_cli
 from adsbridge.stream import cli as streams_cli
+
+# Commands of packages installed beside this one (the dev tooling's demo and emulator) join through entry
+# points, so the runtime package never imports its dev tooling.
+COMMANDS = "adsbridge.commands"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,10 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     hash_file.add_parser(subparsers)
     export_cli.add_parser(subparsers)
     schedule_cli.add_parser(subparsers)
-    emulator_cli.add_parser(subparsers)
     auth_cli.add_parser(subparsers)
     streams_cli.add_parser(subparsers)
-    demo_cli.add_parser(subparsers)
+    for command in sorted(entry_points(group=COMMANDS), key=lambda entry: entry.name):
+        command.load()(subparsers)
     return parser
 
 

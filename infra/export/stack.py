@@ -21,7 +21,6 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 
 from adsbridge.export.checkpoint import CHECKPOINT_PREFIX
-from adsbridge.export.definition import ASL_FILE
 from adsbridge.export.handlers import TASKS
 from adsbridge.export.handlers.runtime import STATE_BUCKET_ENV
 from adsbridge.export.state import INCOMING
@@ -31,6 +30,7 @@ from constructs import Construct
 from infra.constructs.alarm_topic import alarm_topics, notify
 from infra.constructs.function import AdsbridgeFunction
 from infra.export.config import ExportConfig, JobConfig
+from infra.export.definition import ASL_FILE
 
 QUERY_RESULTS = "athena-results/"  # scheduled jobs' query results: row data, so in the input bucket and expiring
 # UploadChunk: a chunk's batches, paced. Prepare: reads a CSV once to cut chunks outside quoted fields, so its

@@ -8,9 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from infra.export.definition import fill
 from tests.infra.synthesized import synthesized
-
-from adsbridge.export.definition import fill
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = ROOT / "node_modules/.bin/asl-validator"

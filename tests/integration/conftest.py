@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from adsbridge.ads import AdsSession, AudiencesClient, LwaCredentials, RetryPolicy, TokenProvider
-from adsbridge.emulator import Emulator
+from adsbridge_sandbox.emulator import Emulator
 
 
 class Sleeps:

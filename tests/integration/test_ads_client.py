@@ -19,8 +19,8 @@ from adsbridge.ads import (
     TokenProvider,
     audiences_client,
 )
-from adsbridge.emulator import Emulator
 from adsbridge.regions import Region
+from adsbridge_sandbox.emulator import Emulator
 from tests.integration.conftest import Sleeps
 
 

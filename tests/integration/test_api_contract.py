@@ -25,10 +25,10 @@ import requests
 from adsbridge.ads import AdsSession, AudiencesClient, ContractError, Owner, StreamsClient, TokenProvider, session_for
 from adsbridge.ads import contract as limits
 from adsbridge.cli import main
-from adsbridge.emulator import Emulator
 from adsbridge.regions import Region
 from adsbridge.stream import subscription_monitor, subscription_resource
 from adsbridge.stream.datasets import Realm
+from adsbridge_sandbox.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT: dict[str, Any] = json.loads((ROOT / "docs/ads-api-contract.json").read_text())

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from adsbridge.emulator import Emulator
 from adsbridge.stream import cli as streams_cli
+from adsbridge_sandbox.emulator import Emulator
 
 PROFILE = ("--realm", "NA", "--profile", "3519471835403213")
 

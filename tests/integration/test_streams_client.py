@@ -8,7 +8,7 @@ import pytest
 
 from adsbridge.ads import AdsSession, ApiError, LwaCredentials, Owner, RetryPolicy, StreamsClient, TokenProvider
 from adsbridge.ads.contract import DSP_ACCOUNT_HEADER, SUBSCRIPTIONS_TYPE
-from adsbridge.emulator import Emulator
+from adsbridge_sandbox.emulator import Emulator
 from tests.integration.conftest import Sleeps
 
 PROFILE = Owner("3519471835403213")

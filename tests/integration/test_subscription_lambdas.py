@@ -10,12 +10,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from adsbridge.emulator import Emulator
+from adsbridge_sandbox.emulator import Emulator
 
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "adsbridge")  # as AdsbridgeFunction sets it
 
-from adsbridge.local_lambda import LocalContext
 from adsbridge.stream import subscription_monitor, subscription_resource
+from adsbridge_sandbox.local_lambda import LocalContext
 from tests.integration.stream.lambda_event import environment
 from tests.integration.test_subscription_resource import STACK_RESOURCE
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from adsbridge.ads import Owner, StreamsClient
-from adsbridge.emulator import Emulator
 from adsbridge.stream import subscription_monitor
 from adsbridge.stream.subscription_monitor import metric_name, run
+from adsbridge_sandbox.emulator import Emulator
 
 PROFILE = Owner("3519471835403213")
 ADVERTISER = Owner("585193847120", dsp=True)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from adsbridge.ads import Owner, StreamsClient
-from adsbridge.emulator import Emulator
 from adsbridge.stream.subscription_resource import SubscriptionFailed, on_event
+from adsbridge_sandbox.emulator import Emulator
 
 PROFILE = Owner("3519471835403213")
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:adsbridge-sp-traffic"

@@ -10,10 +10,9 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from infra.app import build_app
 from infra.export.config import ConfigError, parse_export_config
+from infra.export.definition import placeholders
 from infra.export.stack import build_export_stacks
 from tests.infra.policies import XRAY_ACTIONS, wildcard_actions
-
-from adsbridge.export.definition import placeholders
 
 ROOT = Path(__file__).resolve().parents[3]
 MACHINE_WILDCARD_ACTIONS = {"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",

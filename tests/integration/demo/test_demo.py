@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from adsbridge import cli as adsbridge_cli
-from adsbridge.demo import audiences, cli, runner, stream_in
-from adsbridge.demo.local_aws import local_cloud
-from adsbridge.demo.progress import Progress
 from adsbridge.stream import datasets
+from adsbridge_sandbox.demo import audiences, cli, runner, stream_in
+from adsbridge_sandbox.demo.local_aws import local_cloud
+from adsbridge_sandbox.demo.progress import Progress
 
 ROWS = 3000
 

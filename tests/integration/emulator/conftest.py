@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from adsbridge.emulator import Emulator
+from adsbridge_sandbox.emulator import Emulator
 
 AUD = "application/vnd.amcaudiences.v1+json"
 CONN = "application/vnd.amcaudiencesconnections.v1+json"

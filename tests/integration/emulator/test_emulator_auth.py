@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from adsbridge.emulator import Emulator
+from adsbridge_sandbox.emulator import Emulator
 
 
 def _form(emu: Emulator, **overrides: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from adsbridge.emulator import cli
+from adsbridge_sandbox.emulator import cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,7 +79,7 @@ def test_run_prints_env_and_serves(capsys: pytest.CaptureFixture[str]) -> None:
 def test_ctrl_c_stops_cleanly() -> None:
     code = (
         "import argparse, sys\n"
-        "from adsbridge.emulator import cli\n"
+        "from adsbridge_sandbox.emulator import cli\n"
         "p = argparse.ArgumentParser(); cli.add_parser(p.add_subparsers())\n"
         "a = p.parse_args(['emulator', '--port', '0'])\n"
         "sys.exit(a.func(a))\n"
@@ -102,7 +102,7 @@ def test_ctrl_c_stops_cleanly() -> None:
 
 
 def test_busy_port_returns_error_code(capsys: pytest.CaptureFixture[str]) -> None:
-    from adsbridge.emulator import Emulator
+    from adsbridge_sandbox.emulator import Emulator
 
     with Emulator() as running:
         port = int(running.url.rsplit(":", 1)[1])

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
-from adsbridge.emulator import Emulator
+from adsbridge_sandbox.emulator import Emulator
 
 if TYPE_CHECKING:
     from conftest import Api

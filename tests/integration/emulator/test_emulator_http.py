@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from adsbridge.emulator.validation import AUDIENCES_TYPE, CONNECTIONS_TYPE
+from adsbridge_sandbox.emulator.validation import AUDIENCES_TYPE, CONNECTIONS_TYPE
 
 if TYPE_CHECKING:
     from conftest import Api

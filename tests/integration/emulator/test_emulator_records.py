@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from adsbridge.emulator import Emulator
-from adsbridge.emulator.state import resolves
-from adsbridge.emulator.validation import RecordInput, validate_records
+from adsbridge_sandbox.emulator import Emulator
+from adsbridge_sandbox.emulator.state import resolves
+from adsbridge_sandbox.emulator.validation import RecordInput, validate_records
 
 if TYPE_CHECKING:
     from conftest import Api

@@ -13,8 +13,8 @@ import requests
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from adsbridge.emulator import Emulator
-from adsbridge.emulator.streams import (
+from adsbridge_sandbox.emulator import Emulator
+from adsbridge_sandbox.emulator.streams import (
     MAX_BATCH_BYTES,
     MAX_BATCH_ENTRIES,
     DeliveryError,

@@ -24,7 +24,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from tests.integration.export.test_export_job import SAMPLE, export, write_rows, write_settings
 
-from adsbridge.emulator import Emulator, Faults
+from adsbridge_sandbox.emulator import Emulator, Faults
 
 RECORDS = "/amc/audiences/records"
 WAIT_SECONDS = 60.0  # how long a test waits for the CLI to reach a point before it gives up

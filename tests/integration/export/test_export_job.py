@@ -15,10 +15,10 @@ from moto import mock_aws
 
 from adsbridge.ads import AudiencesClient
 from adsbridge.cli import main
-from adsbridge.emulator import Emulator
 from adsbridge.export.job import RunOptions, run_export
 from adsbridge.identity import PII_FIELDS
 from adsbridge.settings import parse_settings
+from adsbridge_sandbox.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "samples/customers.csv"

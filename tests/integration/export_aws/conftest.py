@@ -1,5 +1,5 @@
 """The export state machine in moto: the real ASL file, Lambda tasks answered by the real handlers in-process
-(``adsbridge.local_lambda.lambdas_in_process``), so Retry/Catch see Lambda's own function errors.
+(``adsbridge_sandbox.local_lambda.lambdas_in_process``), so Retry/Catch see Lambda's own function errors.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import pytest
 from moto import mock_aws
 
 from adsbridge.ads import RetryPolicy
-from adsbridge.emulator import Emulator
 from adsbridge.export.handlers import runtime
-from adsbridge.export.local_machine import create_machine, execute, run_task
 from adsbridge.export.steps import Services
-from adsbridge.local_lambda import lambdas_in_process
+from adsbridge_sandbox.emulator import Emulator
+from adsbridge_sandbox.local_lambda import lambdas_in_process
+from adsbridge_sandbox.local_machine import create_machine, execute, run_task
 
 REGION = "us-east-1"
 INPUT_BUCKET = "adsbridge-test-input"

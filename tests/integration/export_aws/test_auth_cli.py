@@ -15,7 +15,7 @@ from moto import mock_aws
 from adsbridge import auth_cli
 from adsbridge.ads.auth import TokenProvider
 from adsbridge.ads.secrets import credentials_from_secret
-from adsbridge.emulator import Emulator
+from adsbridge_sandbox.emulator import Emulator
 
 REDIRECT = "https://example.org/adsbridge/callback"
 SECRET = "adsbridge/acct-1"

@@ -242,7 +242,7 @@ def test_an_upload_chunk_near_its_timeout_stops_after_a_batch_and_the_retry_resu
     import boto3
     from tests.integration.export_aws.conftest import REGION
 
-    from adsbridge.local_lambda import LocalContext
+    from adsbridge_sandbox.local_lambda import LocalContext
 
     rows = 14_500  # one chunk, three batches
     export_machine.put_input("incoming/crm/big.csv", big_csv(rows))

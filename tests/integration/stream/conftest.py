@@ -16,8 +16,8 @@ from tests.integration.stream.lambda_event import BUCKET, REGION, environment, s
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "stream-ingest")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "adsbridge")
 
-from adsbridge.local_lambda import LocalContext
 from adsbridge.stream import handler
+from adsbridge_sandbox.local_lambda import LocalContext
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from tests.integration.stream.conftest import all_lines, drain
 from tests.integration.stream.lambda_event import BUCKET, PREFIX, REGION
 
 from adsbridge.stream import datasets, handler
-from adsbridge.stream.duck import catalog, download
+from adsbridge_sandbox.duck import catalog, download
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data/ams_samples"
 

@@ -1,7 +1,7 @@
 """10,000 messages with duplicates, restatements and negative corrections → exactly the true hourly sums.
 
 The handler writes them to moto S3 in batches; DuckDB runs the views' own SQL over those objects
-(``adsbridge.stream.synthetic`` makes the stream and knows its truth). Hostile messages mixed in (forged
+(``adsbridge_sandbox.synthetic`` makes the stream and knows its truth). Hostile messages mixed in (forged
 confirmations, records on another dataset's queue or outside the partition projection, NaN) each fail alone,
 and only Amazon's genuine confirmations are confirmed.
 """
@@ -19,8 +19,9 @@ import pytest
 from tests.integration.stream.conftest import invoke
 from tests.integration.stream.lambda_event import REGION, queue_arn, sqs_record
 
-from adsbridge.stream import datasets, handler, synthetic
-from adsbridge.stream.duck import catalog, download, hourly
+from adsbridge.stream import datasets, handler
+from adsbridge_sandbox import synthetic
+from adsbridge_sandbox.duck import catalog, download, hourly
 
 TOTAL = 10_000
 BATCH = 1_000

@@ -17,8 +17,8 @@ from tests.integration.stream.lambda_event import REGION
 from tests.integration.stream.test_delivery import bodies, make_queue, traffic
 
 from adsbridge.ads import AdsSession, Owner, StreamsClient, TokenProvider
-from adsbridge.emulator import Emulator
 from adsbridge.stream import handler
+from adsbridge_sandbox.emulator import Emulator
 
 PROFILE = Owner("3519471835403213")
 

@@ -19,10 +19,10 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from adsbridge import METRICS_NAMESPACE
-from adsbridge.emulator import Emulator
-from adsbridge.export.local_machine import run_task
-from adsbridge.local_lambda import lambdas_in_process
 from adsbridge.stream.datasets import Realm
+from adsbridge_sandbox.emulator import Emulator
+from adsbridge_sandbox.local_lambda import lambdas_in_process
+from adsbridge_sandbox.local_machine import run_task
 
 REGION = "us-east-1"
 AWS_CLIENT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")

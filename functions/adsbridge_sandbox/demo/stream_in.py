@@ -25,13 +25,14 @@ from typing import Any
 import duckdb
 
 from adsbridge.ads import AdsSession, Owner, StreamsClient, TokenProvider
-from adsbridge.demo.local_aws import LocalCloud
-from adsbridge.demo.progress import Progress
-from adsbridge.local_lambda import LocalContext
-from adsbridge.stream import datasets, synthetic
+from adsbridge.stream import datasets
 from adsbridge.stream.datasets import Dataset, Realm
-from adsbridge.stream.duck import catalog, download, hourly
 from adsbridge.stream.queues import QueueSettings, amazon_policy
+from adsbridge_sandbox import synthetic
+from adsbridge_sandbox.demo.local_aws import LocalCloud
+from adsbridge_sandbox.demo.progress import Progress
+from adsbridge_sandbox.duck import catalog, download, hourly
+from adsbridge_sandbox.local_lambda import LocalContext
 
 REALM = Realm.NA
 QUEUES = QueueSettings()  # StreamStack's queues with StreamConfig's defaults (ingest timeout, queue prefix)

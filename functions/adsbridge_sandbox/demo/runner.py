@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from adsbridge.demo.audiences import FUNCTION_LOG, MACHINE, STATE_BUCKET, AudiencesResult, run_audiences
-from adsbridge.demo.local_aws import LocalCloud, local_cloud
-from adsbridge.demo.progress import Progress
-from adsbridge.demo.stream_in import (
+from adsbridge_sandbox.demo.audiences import FUNCTION_LOG, MACHINE, STATE_BUCKET, AudiencesResult, run_audiences
+from adsbridge_sandbox.demo.local_aws import LocalCloud, local_cloud
+from adsbridge_sandbox.demo.progress import Progress
+from adsbridge_sandbox.demo.stream_in import (
     PROFILE,
     REALM,
     StreamResult,

@@ -1,8 +1,8 @@
 """The export state machine's definition: one ASL file, filled in the way CloudFormation fills it.
 
-The file lives with the CDK app (``infra/export/statemachine/``), which hands it to CDK with
-``definition_substitutions``; the demo and the state-machine tests, which run from a checkout of the
-repository, fill it with :func:`definition` and run it in moto's Step Functions.
+The file lives with the CDK app (``statemachine/`` beside this module), which hands it to CDK with
+``definition_substitutions``; the demo and the state-machine tests fill it with :func:`definition` and run it
+in moto's Step Functions. Only the standard library is imported here, so the dev tooling can use it without CDK.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-ASL_FILE = Path(__file__).resolve().parents[3] / "infra/export/statemachine/export.asl.json"
+ASL_FILE = Path(__file__).resolve().parent / "statemachine/export.asl.json"
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
 

@@ -21,15 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from adsbridge.ads.secrets import store_credentials
-from adsbridge.demo.customers import Generated, generate
-from adsbridge.demo.local_aws import LocalCloud
-from adsbridge.demo.progress import Progress
 from adsbridge.export.handlers import runtime
-from adsbridge.export.local_machine import create_machine, execute
 from adsbridge.export.report import ExportReport
 from adsbridge.export.state import INCOMING, JobSpec
 from adsbridge.export.steps import REPORT_PREFIX
 from adsbridge.export.trigger import execution_input, object_created_pattern
+from adsbridge_sandbox.demo.customers import Generated, generate
+from adsbridge_sandbox.demo.local_aws import LocalCloud
+from adsbridge_sandbox.demo.progress import Progress
+from adsbridge_sandbox.local_machine import create_machine, execute
 
 INPUT_BUCKET = "adsbridge-demo-input"
 STATE_BUCKET = "adsbridge-demo-state"

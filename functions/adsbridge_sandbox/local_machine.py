@@ -1,5 +1,5 @@
 """The export state machine in moto: the deployed ASL file, with Lambda functions whose Invoke runs our
-handlers in this process (inside :func:`adsbridge.local_lambda.lambdas_in_process`).
+handlers in this process (inside :func:`adsbridge_sandbox.local_lambda.lambdas_in_process`).
 
 Used by the demo (moto's server) and the state-machine tests (``mock_aws``): both get the execution
 semantics of the real definition (Map, Retry, Catch, Wait, Choice) without AWS or Docker.
@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from adsbridge.export.definition import definition
+from infra.export.definition import definition
+
 from adsbridge.export.handlers import TASKS
-from adsbridge.local_lambda import LocalContext, load_handler
+from adsbridge_sandbox.local_lambda import LocalContext, load_handler
 
 Client = Callable[[str], Any]  # service name -> boto3 client for moto
 

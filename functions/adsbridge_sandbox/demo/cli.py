@@ -1,4 +1,4 @@
-"""``adsbridge demo``: the command's arguments and its exit code; the work is in ``adsbridge.demo.runner``.
+"""``adsbridge demo``: the command's arguments and its exit code; the work is in ``adsbridge_sandbox.demo.runner``.
 
 moto and DuckDB come with the development requirements, so they are imported only when the demo runs.
 """
@@ -32,7 +32,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from adsbridge.demo import runner
+        from adsbridge_sandbox.demo import runner
     except ImportError as exc:
         print(f"demo failed: {exc.name} is missing; install the development requirements", file=sys.stderr)
         return 1
