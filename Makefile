@@ -49,10 +49,11 @@ integration: setup
 infra-tests: setup
 	$(BIN)/pytest tests/infra
 
-lint: setup  ## ruff + mypy, as CI would
+lint: setup  ## ruff + mypy + the complexity gate (no function above cyclomatic complexity 20), as CI would
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/xenon --max-absolute C functions infra bench scripts
 
 format: setup
 	$(BIN)/ruff check --fix .

@@ -8,6 +8,7 @@ function's environment variables as its template sets them. boto3/botocore come 
 
 from __future__ import annotations
 
+import ast
 import platform
 import subprocess
 import sys
@@ -87,3 +88,20 @@ def test_an_asset_without_a_dependency_fails_the_import(host_asset: Path, tmp_pa
     [(handler, environment)] = [(h, e) for h, e in entry_points().items() if h == TASKS["Prepare"]]
     result = import_handler(tmp_path, handler, environment)
     assert result.returncode and "No module named 'aws_xray_sdk'" in result.stderr
+
+
+MAX_ENTRY_POINT_LINES = 40  # thin handlers: parse, one domain call, serialise (README, "Layout")
+
+
+def test_every_entry_point_is_thin() -> None:
+    """Each handler the templates name, decorators included, is at most 40 lines."""
+    lengths = {}
+    for handler in entry_points():
+        module, _, name = handler.rpartition(".")
+        source = ROOT / "functions" / (module.replace(".", "/") + ".py")
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.name == name and node.end_lineno is not None:
+                first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+                lengths[handler] = node.end_lineno - first + 1
+    assert set(lengths) == set(entry_points()), "every entry point is a function defined in its module"
+    assert {handler: lines for handler, lines in lengths.items() if lines > MAX_ENTRY_POINT_LINES} == {}

@@ -28,7 +28,7 @@ import urllib3.exceptions
 
 from adsbridge.ads.auth import TokenProvider
 from adsbridge.ads.contract import CLIENT_ID_HEADER
-from adsbridge.ads.errors import ApiError, AuthError
+from adsbridge.ads.errors import AdsError, ApiError, AuthError
 from adsbridge.regions import Region
 
 API_HOSTS = {
@@ -109,72 +109,80 @@ class AdsSession:
         request that may have reached the API from being sent twice; ``if_processed`` then tells the operator
         what may have happened (e.g. "the audience may have been created — look it up before re-running").
         """
-        data = (
-            raw_body
-            if raw_body is not None
-            else json.dumps(body, separators=(",", ":")).encode()
-            if body is not None
-            else None
-        )
+        if raw_body is None and body is not None:
+            raw_body = json.dumps(body, separators=(",", ":")).encode()
+        request = _Request(method, path, media_type, raw_body, params, headers or {}, idempotent, if_processed)
         refreshed = False
         attempt = 0
         while True:
             if not self._has_time(0.0):
                 raise ApiError(method, path, 0, "not sent: too close to the caller's deadline")
             attempt += 1
-            try:
-                token = self.tokens.token()
-            except AuthError as exc:  # an LwA blip at refresh time: back off like a connection error
-                delay = self.policy.backoff(attempt, self._rng)
-                if not exc.retryable or attempt >= self.policy.max_attempts or not self._has_time(delay):
-                    raise
-                self._wait(delay)
+            outcome = self._attempt(request, attempt, may_refresh=not refreshed)
+            if isinstance(outcome, _Answer):
+                return outcome.body
+            if outcome is None:  # the token was refreshed after a 401: not a failed attempt
+                refreshed = True
+                attempt -= 1
                 continue
-            sent = {
-                **(headers or {}),
-                "Authorization": f"Bearer {token}",
-                CLIENT_ID_HEADER: self.tokens.credentials.client_id,
-                "Accept": media_type,
-            }
-            if data is not None:
-                sent["Content-Type"] = media_type
-            self.stats.requests += 1
-            try:
-                response = self._http.request(
-                    method, self.base_url + path, data=data, params=params, headers=sent, timeout=self.policy.timeout
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if not idempotent and not _not_sent(exc):
-                    what = "read timeout" if isinstance(exc, requests.ReadTimeout) else type(exc).__name__
-                    raise ApiError(method, path, 0, f"no answer ({what}); {if_processed}", retryable=False) from None
-                error = ApiError(method, path, 0, f"no response after {attempt} attempts ({type(exc).__name__})")
-                delay = self.policy.backoff(attempt, self._rng)
-            else:
-                status = response.status_code
-                if status < 300:
-                    return _parse(response)
-                if status >= 500 and not idempotent:
-                    raise ApiError(
-                        method,
-                        path,
-                        status,
-                        f"{_message(response)}; {if_processed}",
-                        response.headers.get("x-amzn-RequestId"),
-                        retryable=False,
-                    )
-                if status == 401 and not refreshed:
-                    self.stats.unauthorized += 1
-                    self.tokens.invalidate(token)
-                    refreshed = True
-                    attempt -= 1  # a token refresh is not a failed attempt
-                    continue
-                error = ApiError(method, path, status, _message(response), response.headers.get("x-amzn-RequestId"))
-                delay = self._delay(response, attempt)
-            if not error.retryable or attempt >= self.policy.max_attempts or not self._has_time(delay):
-                raise error from None
-            if error.status == 429:
-                self.stats.throttled += 1
-            self._wait(delay)
+            self._retry_or_raise(outcome, attempt)
+
+    def _attempt(self, request: _Request, attempt: int, *, may_refresh: bool) -> _Answer | _Failure | None:
+        """One try: the answer, a failure the retry policy decides on, or None after a token refresh.
+
+        Raises at once what no retry may touch: a non-retryable Login with Amazon error, and a failure after
+        which a non-idempotent request may have been processed.
+        """
+        try:
+            token = self.tokens.token()
+        except AuthError as exc:  # an LwA blip at refresh time: back off like a connection error
+            if not exc.retryable:
+                raise
+            return _Failure(exc, self.policy.backoff(attempt, self._rng))
+        sent = {
+            **request.headers,
+            "Authorization": f"Bearer {token}",
+            CLIENT_ID_HEADER: self.tokens.credentials.client_id,
+            "Accept": request.media_type,
+        }
+        if request.data is not None:
+            sent["Content-Type"] = request.media_type
+        self.stats.requests += 1
+        try:
+            response = self._http.request(
+                request.method,
+                self.base_url + request.path,
+                data=request.data,
+                params=request.params,
+                headers=sent,
+                timeout=self.policy.timeout,
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            if not request.idempotent and not _not_sent(exc):
+                what = "read timeout" if isinstance(exc, requests.ReadTimeout) else type(exc).__name__
+                raise request.error(0, f"no answer ({what}); {request.if_processed}", retryable=False) from None
+            error = request.error(0, f"no response after {attempt} attempts ({type(exc).__name__})")
+            return _Failure(error, self.policy.backoff(attempt, self._rng))
+        status = response.status_code
+        if status < 300:
+            return _Answer(_parse(response))
+        request_id = response.headers.get("x-amzn-RequestId")
+        if status >= 500 and not request.idempotent:
+            raise request.error(status, f"{_message(response)}; {request.if_processed}", request_id, retryable=False)
+        if status == 401 and may_refresh:
+            self.stats.unauthorized += 1
+            self.tokens.invalidate(token)
+            return None
+        return _Failure(request.error(status, _message(response), request_id), self._delay(response, attempt))
+
+    def _retry_or_raise(self, failure: _Failure, attempt: int) -> None:
+        """The retry decision: wait and try again, or raise when the error, the attempts or the time say so."""
+        error = failure.error
+        if not error.retryable or attempt >= self.policy.max_attempts or not self._has_time(failure.delay):
+            raise error from None
+        if isinstance(error, ApiError) and error.status == 429:
+            self.stats.throttled += 1
+        self._wait(failure.delay)
 
     def _has_time(self, seconds: float) -> bool:
         """Whether waiting ``seconds`` still leaves the policy's reserve before the caller's deadline."""
@@ -192,6 +200,36 @@ class AdsSession:
     def _wait(self, seconds: float) -> None:
         self.stats.retries += 1
         self._sleep(seconds)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One logical call, as every attempt sends it."""
+
+    method: str
+    path: str
+    media_type: str
+    data: bytes | None
+    params: Mapping[str, str] | None
+    headers: Mapping[str, str]
+    idempotent: bool
+    if_processed: str
+
+    def error(
+        self, status: int, message: str, request_id: str | None = None, *, retryable: bool | None = None
+    ) -> ApiError:
+        return ApiError(self.method, self.path, status, message, request_id, retryable=retryable)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    body: Any
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: AdsError
+    delay: float  # how long to wait before the next attempt
 
 
 def _not_sent(exc: requests.RequestException) -> bool:

@@ -410,33 +410,39 @@ def _record(item: object, index: int) -> RecordInput:
         bad_request(f"{where}.hashedPII is required and must be a non-empty list of objects")
     if "measurements" in record and not isinstance(record["measurements"], dict):
         bad_request(f"{where}.measurements must be a JSON object")
-
-    def invalid(reason: str) -> RecordInput:
-        return RecordInput(external_id, action, {}, reason)
-
-    if not _EXTERNAL_USER_ID.fullmatch(external_id):
-        return invalid("Invalid externalUserId format: must match ^[0-9a-zA-Z_-]{1,128}$")
+    problem = _record_problem(record, external_id, hashed, country)
+    if problem:
+        return RecordInput(external_id, action, {}, problem)
     pii: dict[str, list[str]] = {}
-    count = 0
     for entry in hashed:
         for key, value in entry.items():
-            if key not in PII_KEYS:
-                return invalid(f"Unsupported hashedPII key {key!r}; allowed: {', '.join(sorted(PII_KEYS))}")
-            if not isinstance(value, str) or not _SHA256_HEX.fullmatch(value):
-                return invalid(f"hashedPII.{key} is not a SHA-256 hash (64 lowercase hex characters)")
             pii.setdefault(key, []).append(value)
-            count += 1
-    if count == 0:
-        return invalid("hashedPII contains no values")
-    if count > MAX_PII_VALUES:
-        return invalid(f"Too many hashed PII values ({count}); the limit is {MAX_PII_VALUES} per member")
+    return RecordInput(external_id, action, pii, None)
+
+
+def _record_problem(
+    record: dict[str, object], external_id: str, hashed: list[dict[str, object]], country: str | None
+) -> str | None:
+    """Why Amazon would refuse this well-formed record on its own (the rest of the request still counts)."""
+    if not _EXTERNAL_USER_ID.fullmatch(external_id):
+        return "Invalid externalUserId format: must match ^[0-9a-zA-Z_-]{1,128}$"
+    values = [(key, value) for entry in hashed for key, value in entry.items()]
+    for key, value in values:
+        if key not in PII_KEYS:
+            return f"Unsupported hashedPII key {key!r}; allowed: {', '.join(sorted(PII_KEYS))}"
+        if not isinstance(value, str) or not _SHA256_HEX.fullmatch(value):
+            return f"hashedPII.{key} is not a SHA-256 hash (64 lowercase hex characters)"
+    if not values:
+        return "hashedPII contains no values"
+    if len(values) > MAX_PII_VALUES:
+        return f"Too many hashed PII values ({len(values)}); the limit is {MAX_PII_VALUES} per member"
     if country is not None and country not in COUNTRY_CODES:
-        return invalid(f"Unsupported countryCode {country!r}")
+        return f"Unsupported countryCode {country!r}"
     if "userConsent" in record:
         problem = _consent_problem(record["userConsent"])
         if problem:
-            return invalid(f"Invalid userConsent: {problem}")
-    return RecordInput(external_id, action, pii, None)
+            return f"Invalid userConsent: {problem}"
+    return None
 
 
 def _consent_problem(consent: object) -> str | None:
@@ -446,26 +452,34 @@ def _consent_problem(consent: object) -> str | None:
     if unknown:
         return f"unknown field(s) {', '.join(sorted(unknown))}"
     if "geo" in consent:
-        geo = consent["geo"]
-        if not isinstance(geo, dict) or set(geo) - {"countryCode", "ipAddress"}:
-            return "geo must be an object with countryCode and optional ipAddress"
-        country = geo.get("countryCode")
-        if not isinstance(country, str) or len(country) != 2 or not country.isupper():
-            return "geo.countryCode must be an ISO 3166-1 alpha-2 code"
-        if "ipAddress" in geo and not isinstance(geo["ipAddress"], str):
-            return "geo.ipAddress must be a string"
-    if "consent" in consent:
-        inner = consent["consent"]
-        if not isinstance(inner, dict) or set(inner) - {"amzn", "tcf", "gpp"}:
-            return "consent must be an object with amzn, tcf and/or gpp"
-        for key in ("tcf", "gpp"):
-            if key in inner and not isinstance(inner[key], str):
-                return f"consent.{key} must be a string"
-        if "amzn" in inner:
-            amzn = inner["amzn"]
-            if not isinstance(amzn, dict) or set(amzn) - {"amznAdStorage", "amznUserData"}:
-                return "consent.amzn must be an object with amznAdStorage and amznUserData"
-            for key, value in amzn.items():
-                if value not in CONSENT_VALUES:
-                    return f"consent.amzn.{key} must be one of {' '.join(sorted(CONSENT_VALUES))}"
+        problem = _geo_problem(consent["geo"])
+        if problem:
+            return problem
+    return _signals_problem(consent["consent"]) if "consent" in consent else None
+
+
+def _geo_problem(geo: object) -> str | None:
+    if not isinstance(geo, dict) or set(geo) - {"countryCode", "ipAddress"}:
+        return "geo must be an object with countryCode and optional ipAddress"
+    country = geo.get("countryCode")
+    if not isinstance(country, str) or len(country) != 2 or not country.isupper():
+        return "geo.countryCode must be an ISO 3166-1 alpha-2 code"
+    if "ipAddress" in geo and not isinstance(geo["ipAddress"], str):
+        return "geo.ipAddress must be a string"
+    return None
+
+
+def _signals_problem(inner: object) -> str | None:
+    if not isinstance(inner, dict) or set(inner) - {"amzn", "tcf", "gpp"}:
+        return "consent must be an object with amzn, tcf and/or gpp"
+    for key in ("tcf", "gpp"):
+        if key in inner and not isinstance(inner[key], str):
+            return f"consent.{key} must be a string"
+    if "amzn" in inner:
+        amzn = inner["amzn"]
+        if not isinstance(amzn, dict) or set(amzn) - {"amznAdStorage", "amznUserData"}:
+            return "consent.amzn must be an object with amznAdStorage and amznUserData"
+        for key, value in amzn.items():
+            if value not in CONSENT_VALUES:
+                return f"consent.amzn.{key} must be one of {' '.join(sorted(CONSENT_VALUES))}"
     return None
