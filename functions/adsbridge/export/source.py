@@ -102,12 +102,22 @@ def _s3_body(uri: str, bucket: str, key: str, s3_client: Any) -> IO[bytes]:
 
 
 class _ReadErrors(io.RawIOBase):
-    """A raw stream over ``body.read`` that turns the given errors into ``InputError(message(exc))``."""
+    """A raw stream over ``body.read`` (or ``read``) that turns the given errors into ``InputError(message(exc))``.
 
-    def __init__(self, body: Any, errors: tuple[type[Exception], ...], message: Callable[[Exception], str]) -> None:
+    Each ``readinto`` makes one read, so what was read before a failing read has been handed on whole.
+    """
+
+    def __init__(
+        self,
+        body: Any,
+        errors: tuple[type[Exception], ...],
+        message: Callable[[Exception], str],
+        read: Callable[[int], bytes] | None = None,
+    ) -> None:
         self._body = body
         self._errors = errors
         self._message = message
+        self._read: Callable[[int], bytes] = read or body.read
 
     def readable(self) -> bool:
         return True
@@ -115,7 +125,7 @@ class _ReadErrors(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer)
         try:
-            data = self._body.read(len(view))
+            data = self._read(len(view))
         except self._errors as exc:
             raise InputError(self._message(exc)) from None
         view[: len(data)] = data
@@ -127,14 +137,22 @@ class _ReadErrors(io.RawIOBase):
 
 
 def _gzip_errors(gunzipped: gzip.GzipFile, uri: str) -> _ReadErrors:
-    """Gzip damage as ``InputError``: the end cut off (EOFError), or bytes that do not inflate or fail the CRC."""
+    """Gzip damage as ``InputError``: the end cut off (EOFError), or bytes that do not inflate or fail the CRC.
+
+    Reads go through ``read1``, which inflates once and returns what it got: ``read(n)`` loops to fill ``n``
+    and drops what it inflated when the damage strikes in that loop, so rows before the damage were lost.
+    Bytes after the last gzip member that start no other are named, never quoted (gzip's own message shows
+    them, and they may be data).
+    """
 
     def message(exc: Exception) -> str:
         if isinstance(exc, EOFError):
             return f"input: {uri} is a truncated gzip file (it ends before the gzip end marker)"
+        if isinstance(exc, gzip.BadGzipFile) and str(exc).startswith("Not a gzipped file"):
+            return f"input: {uri} is a corrupt gzip file (bytes after the gzip data are not another gzip member)"
         return f"input: {uri} is a corrupt gzip file ({exc})"
 
-    return _ReadErrors(gunzipped, (EOFError, zlib.error, gzip.BadGzipFile), message)
+    return _ReadErrors(gunzipped, (EOFError, zlib.error, gzip.BadGzipFile), message, read=gunzipped.read1)
 
 
 class PrefixedStream(io.RawIOBase):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +167,29 @@ def test_only_names_the_export_reads_are_echoed() -> None:
     with pytest.raises(InputError) as caught:
         check_columns(header_columns("Customer Ref,E-mail,Jim\n"))
     assert str(caught.value).endswith("(found: e-mail and 2 other column(s))")
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.3, 0.5, 0.8, 0.999])
+def test_a_truncated_gzip_yields_every_whole_row_before_the_cut(tmp_path: Path, fraction: float) -> None:
+    """Every row zlib can inflate from the bytes before the cut is read, not only those of whole read blocks:
+    the README promises the rows before the damage are uploaded, and the report counts them."""
+    data = gzipped_rows(20_000)
+    cut = data[: int(len(data) * fraction)]
+    inflatable = zlib.decompressobj(wbits=31).decompress(cut)
+    whole_rows = inflatable.count(b"\n") - 1  # the header line; the line cut in the middle is no row
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(cut)
+    rows, error = read_all(str(path))
+    assert error is not None and "truncated gzip" in str(error)
+    assert len(rows) == whole_rows
+    assert rows[-1] == {"externaluserid": f"u{whole_rows - 1}", "email": f"u{whole_rows - 1}@example.com",
+                        "countrycode": "US"}  # fmt: skip
+
+
+def test_bytes_after_the_gzip_data_are_named_without_quoting_them(tmp_path: Path) -> None:
+    path = tmp_path / "tail.csv.gz"
+    path.write_bytes(gzipped_rows(10) + b"jim@example.com,Jim Lee\n")
+    rows, error = read_all(str(path))
+    assert len(rows) == 10
+    assert error is not None and str(error).startswith(f"input: {path} is a corrupt gzip file (")
+    assert "jim" not in str(error).lower()
