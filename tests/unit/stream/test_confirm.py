@@ -104,3 +104,32 @@ def test_confirmer_uses_a_client_in_the_topics_region() -> None:
     assert confirmer.confirm("us-west-2", arn, "tok") == f"{arn}:sub"
     assert list(clients) == ["us-west-2"]
     assert clients["us-west-2"].calls == [{"TopicArn": arn, "Token": "tok", "AuthenticateOnUnsubscribe": "true"}]
+
+
+GENUINE = f"{SNS_HOST}{QUERY}"
+
+
+@pytest.mark.parametrize(
+    ("url", "topic", "token", "why"),
+    [
+        (GENUINE.replace("amazonaws", "amazon\taws"), AMAZON_TOPIC, TOKEN, "SubscribeURL holds a space"),
+        (GENUINE.replace(".com/", ".com\n/"), AMAZON_TOPIC, TOKEN, "SubscribeURL holds a space"),
+        (GENUINE.replace("https", "ht\rtps"), AMAZON_TOPIC, TOKEN, "SubscribeURL holds a space"),
+        (" " + GENUINE, AMAZON_TOPIC, TOKEN, "SubscribeURL holds a space"),
+        ("\x00" + GENUINE, AMAZON_TOPIC, TOKEN, "SubscribeURL holds a space"),
+        (GENUINE.replace("https", "HTTPS"), AMAZON_TOPIC, TOKEN, "not on sns.us-east-1.amazonaws.com"),
+        (GENUINE.replace(AMAZON_TOPIC, AMAZON_TOPIC + "%0A"), AMAZON_TOPIC + "\n", TOKEN, "not an SNS topic name"),
+        (GENUINE.replace(AMAZON_TOPIC, AMAZON_TOPIC + "%20"), AMAZON_TOPIC + " ", TOKEN, "not an SNS topic name"),
+        (GENUINE.replace(TOKEN, TOKEN + "%0A"), AMAZON_TOPIC, TOKEN + "\n", "Token holds a space"),
+    ],
+)
+def test_confirmation_with_characters_the_url_parser_drops_is_refused(
+    url: str, topic: str, token: str, why: str
+) -> None:
+    """Python's urlsplit drops tabs and line breaks and strips leading controls: what it parses is not the text."""
+    with pytest.raises(UntrustedTopic, match=why):
+        check_confirmation(confirmation(url, topic, token), realm=Realm.NA, dataset=SP_TRAFFIC)
+
+
+def test_a_fifo_topic_name_is_an_sns_topic_name() -> None:
+    assert check_topic(AMAZON_TOPIC + ".fifo", realm=Realm.NA, dataset=SP_TRAFFIC) == "us-east-1"
