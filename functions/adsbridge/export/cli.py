@@ -34,8 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--report-json", help="also write the report as JSON to this file")
     parser.add_argument(
         "--poll-interval",
-        type=float,
-        default=30.0,
+        default="30",  # text, checked by check_arguments: argparse's own refusal would print its usage too
         help=f"seconds between job status polls (more than 0, at most {MAX_POLL_INTERVAL:.0f})",
     )
     parser.add_argument(
@@ -50,19 +49,25 @@ def run(args: argparse.Namespace) -> int:
     from adsbridge.export.job import ExportRun, RunOptions
     from adsbridge.settings import SettingsError, load_settings
 
-    try:
-        check_arguments(args)
-        settings = load_settings(args.settings)
-        client = audiences_client(settings.region)
-    except (ArgumentError, SettingsError, AdsError) as exc:
-        print(f"adsbridge export: {exc}", file=sys.stderr)
-        return 2
-    options = RunOptions(poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress)
-    job = ExportRun(settings, args.input, client, options)
-    signals = StopOnSignals(job, args)
+    # signals are handled from the start: loading settings and the HTTP client takes most of a second, and a
+    # signal then must end in one line too (SIGINT is no traceback, SIGTERM no silent death)
+    signals = StopOnSignals(None, args)
     with signals:
-        report = job.run()
-    return finish(report, args, signals.signum)
+        try:
+            check_arguments(args)
+            settings = load_settings(args.settings)
+            client = audiences_client(settings.region)
+            options = RunOptions(poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress)
+            signals.job = ExportRun(settings, args.input, client, options)
+        except (ArgumentError, SettingsError, AdsError) as exc:
+            print(f"adsbridge export: {one_line(str(exc))}", file=sys.stderr)
+            return 2
+        except StoppedEarly as exc:
+            print(f"adsbridge export: INTERRUPTED: {exc}", file=sys.stderr)
+            return 128 + (signals.signum or signal.SIGINT)
+        report = signals.job.run()
+        signals.finished = True  # from here a signal changes nothing: the report is being printed
+        return finish(report, args, signals.signum)
 
 
 class ArgumentError(ValueError):
@@ -71,18 +76,30 @@ class ArgumentError(ValueError):
 
 def check_arguments(args: argparse.Namespace) -> None:
     """Refuse a poll interval or a report path that could not work, before anything is created at Amazon."""
-    interval = args.poll_interval
+    problem = f"--poll-interval: must be seconds, more than 0 and at most {MAX_POLL_INTERVAL:.0f}"
+    try:
+        interval = float(args.poll_interval)
+    except ValueError:
+        raise ArgumentError(problem) from None
     if not (math.isfinite(interval) and 0 < interval <= MAX_POLL_INTERVAL):
-        raise ArgumentError(f"--poll-interval: must be seconds, more than 0 and at most {MAX_POLL_INTERVAL:.0f}")
+        raise ArgumentError(problem)
+    args.poll_interval = interval
     if args.report_json:
         path = Path(args.report_json)
         parent = path.parent
-        if path.is_dir():
-            raise ArgumentError(f"--report-json: {path} is a directory, not a file")
+        if path.is_dir() or args.report_json.endswith(("/", os.sep)):
+            raise ArgumentError(f"--report-json: {args.report_json} is a directory, not a file")
         if not parent.is_dir():
             raise ArgumentError(f"--report-json: directory {parent} does not exist")
         if not os.access(path if path.exists() else parent, os.W_OK):
             raise ArgumentError(f"--report-json: {path} is not writable")
+
+
+class StoppedEarly(BaseException):
+    """A signal before the job existed, raised where the main thread was (an import, reading settings).
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except Exception`` on the way turns it into
+    another error."""
 
 
 class StopOnSignals:
@@ -94,11 +111,14 @@ class StopOnSignals:
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    def __init__(self, job: ExportRun, args: argparse.Namespace, exit_now: Callable[[int], object] = os._exit) -> None:
-        self.job = job
+    def __init__(
+        self, job: ExportRun | None, args: argparse.Namespace, exit_now: Callable[[int], object] = os._exit
+    ) -> None:
+        self.job = job  # None until the job exists: a signal then raises StoppedEarly, as nothing was sent
         self.args = args
         self._exit_now = exit_now
         self.signum: int | None = None
+        self.finished = False  # the job has ended: its report is being printed, so signals change nothing
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> StopOnSignals:
@@ -112,9 +132,15 @@ class StopOnSignals:
 
     def _handle(self, signum: int, _frame: object) -> None:
         name = signal.Signals(signum).name
+        if self.finished or (self.job is None and self.signum is not None):
+            return
         if self.signum is None:
             self.signum = signum
+            if self.job is None:
+                raise StoppedEarly(f"interrupted by {name} before anything was sent")
             self.job.options.stop.request(f"interrupted by {name}")
+            return
+        if self.job is None:
             return
         reason = (
             f"interrupted by {signal.Signals(self.signum).name}, then {name} abandoned the request in flight"
@@ -148,8 +174,14 @@ def finish(report: ExportReport, args: argparse.Namespace, signum: int | None) -
     elif problem:
         code = 1
     if problem:
-        print(f"adsbridge export: {problem}", file=sys.stderr, flush=True)
+        print(f"adsbridge export: {one_line(problem)}", file=sys.stderr, flush=True)
     return code
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks (and runs of spaces) as single spaces: stderr gets exactly one line, whatever
+    a library put in a message (botocore's parameter errors span lines)."""
+    return " ".join(text.split())
 
 
 def _resume_hint(report: ExportReport) -> str:

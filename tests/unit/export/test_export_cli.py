@@ -133,3 +133,73 @@ def test_a_stop_during_a_sleep_ends_it_at_the_next_slice() -> None:
     with pytest.raises(Interrupted, match=r"^interrupted by SIGINT$"):
         stop.sleep(30, sleep)
     assert slept == [Stop.SLICE_SECONDS] * 2
+
+
+def export_args(tmp_path: Path, *extra: str) -> argparse.Namespace:
+    """``adsbridge export``'s own parser (not the whole CLI's), as the command line gives it arguments."""
+    from adsbridge.export import cli as export_cli
+
+    parser = argparse.ArgumentParser(prog="adsbridge")
+    export_cli.add_parser(parser.add_subparsers())
+    settings_path = tmp_path / "settings.json"
+    settings_path.write_text((ROOT / "samples/settings.json").read_text())
+    source = str(ROOT / "samples/customers.csv")
+    return parser.parse_args(["export", "--settings", str(settings_path), "--input", source, *extra])
+
+
+@pytest.mark.parametrize("interval", ["abc", "", "0x10", "1,5"])
+def test_a_poll_interval_that_is_no_number_is_one_line_and_exit_2(
+    interval: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse's own refusal prints its usage too (4 lines): the CLI's one-line rule holds for every value."""
+    from adsbridge.export.cli import run
+
+    try:
+        code = run(export_args(tmp_path, "--poll-interval", interval))
+    except SystemExit as exc:  # argparse refused it
+        code = int(exc.code or 0)
+    assert code == 2
+    assert one_line(capsys.readouterr().err).startswith("adsbridge export: --poll-interval: must be seconds")
+
+
+def test_a_report_path_naming_a_directory_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    """``out/`` asks for a directory: the report would be written as a file called ``out``."""
+    with pytest.raises(ArgumentError, match=r"^--report-json: "):
+        check_arguments(argparse.Namespace(poll_interval=1.0, report_json=str(tmp_path / "out") + "/"))
+
+
+def test_a_reason_spanning_lines_ends_in_one_stderr_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """botocore's parameter errors (a bad bucket name) span lines: stderr still holds exactly one."""
+    report = run_with_batches().report("FAILED", "input: cannot read s3://B!/k: Parameter validation failed:\nInvalid")
+    assert finish(report, argparse.Namespace(report_json=None), None) == 1
+    assert one_line(capsys.readouterr().err).startswith("adsbridge export: FAILED: input: cannot read s3://B!/k")
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"])
+def test_a_signal_before_the_job_starts_is_one_line_and_its_exit_status(
+    signum: int, code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Loading settings and the HTTP client takes most of a second: a signal then is no traceback (SIGINT) nor a
+    silent death (SIGTERM), and nothing is sent."""
+    import adsbridge.settings
+    from adsbridge.export.cli import run
+
+    real = adsbridge.settings.load_settings
+
+    def load_then_signal(path: str) -> Any:
+        loaded = real(path)
+        signal.raise_signal(signum)
+        return loaded
+
+    monkeypatch.setattr(adsbridge.settings, "load_settings", load_then_signal)
+    try:
+        result = run(export_args(tmp_path, "--report-json", str(tmp_path / "r.json")))
+    except KeyboardInterrupt:
+        pytest.fail("SIGINT before the job started ended in KeyboardInterrupt (a traceback)")
+    assert result == code
+    name = signal.Signals(signum).name
+    assert (
+        one_line(capsys.readouterr().err)
+        == f"adsbridge export: INTERRUPTED: interrupted by {name} before anything was sent"
+    )
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
