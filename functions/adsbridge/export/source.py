@@ -24,6 +24,7 @@ from adsbridge.header_hint import KNOWN_COLUMNS, describe_header, known
 from adsbridge.identity import PII_FIELDS
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_S3_STATUS_CODES = {"403": "AccessDenied", "404": "NotFound"}  # S3's error code for a bare HTTP status
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
@@ -84,8 +85,14 @@ def _s3_body(uri: str, bucket: str, key: str, s3_client: Any) -> IO[bytes]:
     def reason(exc: Exception) -> str:
         if isinstance(exc, ClientError):
             error = exc.response.get("Error", {})
-            return f"{error.get('Code', 'error')} ({error.get('Message') or 'no message'})"
-        return str(exc)  # NoCredentialsError: "Unable to locate credentials", EndpointConnectionError, ...
+            code = error.get("Code", "error")
+            # a 403 whose body was not read (a GET refused by a bucket policy, as S3-compatible servers answer)
+            # carries only its status: it is S3's AccessDenied
+            code = _S3_STATUS_CODES.get(code, code)
+            text = f"{code} ({error.get('Message') or 'no message'})"
+        else:
+            text = str(exc)  # NoCredentialsError: "Unable to locate credentials", EndpointConnectionError, ...
+        return " ".join(text.split())  # one line: botocore's parameter errors span lines
 
     try:
         if s3_client is None:

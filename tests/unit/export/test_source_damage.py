@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.exceptions import ClientError, NoCredentialsError, ParamValidationError
 
 from adsbridge.export.source import (
     InputError,
@@ -90,8 +90,11 @@ def client_error(code: str, message: str) -> ClientError:
          "NoSuchKey (The specified key does not exist.)"),
         (client_error("AccessDenied", "Access Denied"), "AccessDenied (Access Denied)"),
         (NoCredentialsError(), "Unable to locate credentials"),
+        (client_error("403", "Forbidden"), "AccessDenied (Forbidden)"),
+        (ParamValidationError(report='Invalid bucket name "B!":\nBucket name must match'),
+         'Parameter validation failed: Invalid bucket name "B!": Bucket name must match'),
     ],
-    ids=["missing key", "access denied", "no credentials"],
+    ids=["missing key", "access denied", "no credentials", "403 without a body", "bad bucket name"],
 )  # fmt: skip
 def test_an_unreadable_s3_object_is_named(error: Exception, reason: str) -> None:
     _, failure = read_all("s3://drops/in/customers.csv", s3_client=FailingS3(error))
