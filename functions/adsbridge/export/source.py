@@ -358,16 +358,23 @@ class RowReader(Iterator[Row | MalformedRow]):
                 yield MalformedRow(number, NOT_UTF8)
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, object_pairs_hook=_Pairs)
             except (ValueError, RecursionError):  # JSONDecodeError; an int past 4300 digits; nesting too deep
                 yield MalformedRow(number, "not valid JSON")
                 continue
-            row = _json_row(obj) if isinstance(obj, dict) else "not a JSON object"
+            row = _json_row(obj) if isinstance(obj, _Pairs) else "not a JSON object"
             yield MalformedRow(number, row) if isinstance(row, str) else row
 
 
-def _json_row(obj: dict[str, Any]) -> Row | str:
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object's members in order, repeats kept (a ``dict`` would keep only the last of a repeated key)."""
+
+
+def _json_row(obj: _Pairs) -> Row | str:
     """The columns of a JSON-lines object that the export reads, as text; or why the object is no row.
+
+    It is held to a CSV row's rules: a column given twice (``email`` and ``Email``, or one key repeated) would
+    have one value silently replace the other, and a NUL (``\\u0000``) is binary data, not text.
 
     Other keys are dropped unread. A value must be text, a number or null: an object, an array or a boolean
     in a read column is no identifier (stringified, it would be hashed as if it were one); nor is a string
@@ -376,14 +383,18 @@ def _json_row(obj: dict[str, Any]) -> Row | str:
     broken export, not a value to round).
     """
     row: Row = {}
-    for key, value in obj.items():
-        name = key.lower()
+    for key, value in obj:
+        name = key.strip().lower()  # as a CSV header's names are matched (column_names)
         if name not in _READ_COLUMNS:
             continue
+        if name in row:
+            return f"the column {name} given twice"
         if isinstance(value, bool) or not isinstance(value, str | int | float | None):
             return "an object, array or boolean where text was expected"
         if isinstance(value, str) and _SURROGATE.search(value):
             return "a lone surrogate, not text"
+        if isinstance(value, str) and "\x00" in value:
+            return NUL_BYTE
         if isinstance(value, float) and not _integral(value) and name in _IDENTIFIERS:
             return "a non-integral number in an identifier field"
         row[name] = _text(value)

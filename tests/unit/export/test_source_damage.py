@@ -196,3 +196,22 @@ def test_bytes_after_the_gzip_data_are_named_without_quoting_them(tmp_path: Path
     assert len(rows) == 10
     assert error is not None and str(error).startswith(f"input: {path} is a corrupt gzip file (")
     assert "jim" not in str(error).lower()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"externalUserId": "u2", "email": "b\\u0000@example.com"}\n',  # an escaped NUL: binary, as in a CSV
+        b'{"externalUserId": "u2", "email": "b@example.com", "Email": "c@example.com"}\n',  # one column twice
+        b'{"externalUserId": "u2", "email": "b@example.com", "email": "c@example.com"}\n',
+    ],
+    ids=["escaped NUL", "a column twice in another case", "a key twice"],
+)
+def test_a_json_line_a_csv_would_refuse_is_one_malformed_row(line: bytes) -> None:
+    """A JSON-lines record is held to the CSV's rules: a NUL is binary data, and a column given twice would
+    have one value silently replace the other (in a CSV header, the whole file is refused)."""
+    data = b'{"externalUserId": "u1", "email": "a@example.com"}\n' + line
+    rows = list(read_rows(io.BytesIO(data), json_lines=True))
+    assert rows[0] == {"externaluserid": "u1", "email": "a@example.com"}
+    assert len(rows) == 2 and isinstance(rows[1], MalformedRow) and rows[1].line == 2
+    assert "example.com" not in rows[1].reason
