@@ -5,9 +5,10 @@ pasted into the wrong column) would be sent and counted as consent. Only the str
 the user consented to is Amazon's to read:
 
 * TCF: an IAB Europe TCF v2 TC string — base64url segments (no padding) joined by ``.``; the first (core)
-  segment's first 6 bits are its version, 2, and it is long enough for the core's fixed fields (213 bits:
-  version to publisher country code); each further segment's first 3 bits are a segment type, 1-3
-  (disclosed vendors, allowed vendors, publisher TC).
+  segment's first 6 bits are its version, 2, and it holds the whole core: the fixed fields (213 bits: version
+  to publisher country code), then the vendor consent and vendor legitimate-interest sections and the
+  publisher restrictions, each as long as its own counts say (a TC string cut short ends inside one); each
+  further segment's first 3 bits are a segment type, 1-3 (disclosed vendors, allowed vendors, publisher TC).
 * GPP: an IAB GPP v1 string — a header and sections joined by ``~``; the header is base64url whose first 6
   bits are the type, 3, the next 6 the version, 1, then the section ids as a Fibonacci range; exactly one
   non-empty section of URL-safe characters (base64url and ``.``) follows per id listed, and at least one.
@@ -33,6 +34,8 @@ def is_tcf_string(value: str) -> bool:
     core, *others = value.split(".")
     if not _BASE64URL.fullmatch(core) or len(core) * 6 < TCF_CORE_BITS or _bits(core, 0, 6) != TCF_VERSION:
         return False
+    if _tcf_core_end(_bit_string(core)) is None:
+        return False
     return all(_BASE64URL.fullmatch(segment) and _bits(segment, 0, 3) in TCF_SEGMENT_TYPES for segment in others)
 
 
@@ -45,6 +48,42 @@ def is_gpp_string(value: str) -> bool:
         return False
     count = _section_count(_bit_string(header)[12:])
     return bool(sections) and count == len(sections) and all(_SECTION.fullmatch(s) for s in sections)
+
+
+def _tcf_core_end(bits: str) -> int | None:
+    """Where the core segment's last field ends, or None when ``bits`` end first (a TC string cut short).
+
+    After the fixed fields come two vendor sections (MaxVendorId 16, IsRangeEncoding 1, then a bit field of
+    MaxVendorId bits or a range list) and the publisher restrictions (NumPubRestrictions 12; each PurposeId 6,
+    RestrictionType 2 and a range list), as the TCF v2 "TC String Format" lays them out.
+    """
+    position: int | None = TCF_CORE_BITS
+    for _ in range(2):  # vendor consents, vendor legitimate interests
+        if position is None or position + 17 > len(bits):
+            return None
+        max_vendor, is_range = int(bits[position : position + 16], 2), bits[position + 16] == "1"
+        position = _range_list_end(bits, position + 17) if is_range else position + 17 + max_vendor
+    if position is None or position + 12 > len(bits):
+        return None
+    restrictions, position = int(bits[position : position + 12], 2), position + 12
+    for _ in range(restrictions):
+        position = _range_list_end(bits, position + 8)  # PurposeId 6, RestrictionType 2
+        if position is None:
+            return None
+    return position if position <= len(bits) else None
+
+
+def _range_list_end(bits: str, position: int) -> int | None:
+    """Where a TCF range list (NumEntries 12; each IsARange 1, a 16-bit vendor id, and a second if a range)
+    starting at ``position`` ends, or None when ``bits`` end first."""
+    if position + 12 > len(bits):
+        return None
+    entries, position = int(bits[position : position + 12], 2), position + 12
+    for _ in range(entries):
+        if position >= len(bits):
+            return None
+        position += 1 + (32 if bits[position] == "1" else 16)
+    return position if position <= len(bits) else None
 
 
 def _bit_string(text: str) -> str:

@@ -102,3 +102,34 @@ def test_malformed_gpp_is_refused(value: str) -> None:
     with pytest.raises(InvalidConsent) as info:
         consent_block({"gpp": value}, "FR")
     assert str(info.value) == "gpp"
+
+
+# IAB Tech Lab's iabtcf-es decoder tests: a TC string with publisher restrictions (issue 201), and one with
+# disclosed-vendor and publisher-TC segments, both decoded there as valid TCF v2 strings
+TCF_RESTRICTIONS = (
+    "CO4VGswO4VGswAfZCBDEAzCsAP_AAH_AAAigGUNf_X9fb2vj-_599_t0eY1f9_63t-wzjheMs-8NyZ-X_J4Wv2MyvB34JqQKGRgkunLBAQdtH"
+    "GncTQgBwIlViTLMY02MjzNKJrJEilsbe2dYGH9vn8XT_ZKZ70-_v__7v3___33_5Ayhr_6_r7e18f3_Pvv9ujzGr_v_W9v2GccLxln3huTPy"
+    "_5PC1-xmV4O_BNSBQyMEl05YICDto407iaEAOBEqsSZZjGmxkeZpRNZIkUtjb2zrAw_t8_i6f7JTPen39___d-___--__ICgKAOAAcAA4AFAA"
+    "jgB6AEYALcGACAW0AtoJAHAAOAAcACgARwA9ACMAFuFABALaAW0GgDgAHAAOABQAI4AegBGAC3DgAgFtALaEQBwADgAHAAoAEcAPQAjABbiQ"
+    "AQC2gFtCoA4ABwADgAUACOAHoARgAtxYAIBbQC2hkAcAA4ABwAKABHAD0AIwAW40AEAtoBbQ6AOAAcAA4AFAAjgB6AEYALceACAW0AtohAHAA"
+    "OAAcACgARwA9ACMAFuRABALaAW0SgDgAHAAOABQAI4AegBGAC3JgAgFtALaKQBwADgAHAAoAEcAPQAjABblQAQC2gFtA"
+)
+TCF_SEGMENTS = (
+    "COrEAV4OrXx94ACABBENAHCIAD-AAAAAAACAAxAAAAgAIAwgAgAAAAEAgQAAAAAEAYQAQAAAACAAAABAAA.IBAgAAAgAIAwgAgAAAAEAAAACA"
+    ".QAagAQAgAIAwgA"
+)
+
+
+@pytest.mark.parametrize("value", [TCF_RESTRICTIONS, TCF_SEGMENTS])
+def test_real_tc_strings_with_vendor_sections_and_restrictions_are_sent(value: str) -> None:
+    block = consent_block({"tcf": value}, "FR")
+    assert block is not None and block["consent"] == {"tcf": value}
+
+
+@pytest.mark.parametrize("length", [40, 60, 100, 200, 400, 600, 630])
+def test_a_tc_string_cut_short_is_refused(length: int) -> None:
+    """Cut anywhere after its fixed fields, a TC string ends inside a vendor section or the publisher
+    restrictions, whose lengths its own counts give: it is no consent string any more."""
+    with pytest.raises(InvalidConsent) as info:
+        consent_block({"tcf": TCF_RESTRICTIONS[:length], "amznadstorage": "GRANTED"}, "DE")
+    assert str(info.value) == "tcf"
