@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from infra.export.definition import definition
+from infra.export.definition import MachineSettings, definition
 
 from adsbridge.export.handlers import TASKS
 from adsbridge_sandbox.local_lambda import LocalContext, load_handler
@@ -28,11 +28,8 @@ def run_task(task: str, event: dict[str, Any]) -> Any:
     return load_handler(TASKS[task])(event, LocalContext(function_name=task))
 
 
-def create_machine(client: Client, name: str, substitutions: dict[str, str]) -> str:
-    """A role, one function per task and the state machine from the ASL file; returns the machine's ARN.
-
-    ``substitutions`` are the stack's non-ARN values (MaxConcurrency, PollIntervalSeconds, ...).
-    """
+def create_machine(client: Client, name: str, settings: MachineSettings) -> str:
+    """A role, one function per task and the state machine from the ASL file, filled as ExportStack fills it."""
     role = client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     code = {"ZipFile": _placeholder_code()}  # never run: lambdas_in_process answers the invocations
     arns = {
@@ -41,7 +38,7 @@ def create_machine(client: Client, name: str, substitutions: dict[str, str]) -> 
         )["FunctionArn"]
         for task in TASKS
     }
-    asl = definition(**arns, **substitutions)
+    asl = definition(**arns, **settings.substitutions())
     arn: str = client("stepfunctions").create_state_machine(name=name, definition=asl, roleArn=role)["stateMachineArn"]
     return arn
 

@@ -9,10 +9,34 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 ASL_FILE = Path(__file__).resolve().parent / "statemachine/export.asl.json"
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class MachineSettings:
+    """The machine's tunables, named once for ExportStack, the demo and the tests, as the ASL file spells them.
+
+    Each becomes a string substitution (CloudFormation substitutes text); Configure turns them into numbers.
+    """
+
+    max_concurrency: int
+    poll_interval_seconds: int
+    query_poll_seconds: int
+    query_max_polls: int
+    ads_retry_seconds: int
+
+    def substitutions(self) -> dict[str, str]:
+        return {
+            "MaxConcurrency": str(self.max_concurrency),
+            "PollIntervalSeconds": str(self.poll_interval_seconds),
+            "QueryPollSeconds": str(self.query_poll_seconds),
+            "QueryMaxPolls": str(self.query_max_polls),
+            "AdsRetrySeconds": str(self.ads_retry_seconds),
+        }
 
 
 def placeholders() -> set[str]:

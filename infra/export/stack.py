@@ -30,7 +30,7 @@ from constructs import Construct
 from infra.constructs.alarm_topic import alarm_topics, notify
 from infra.constructs.function import AdsbridgeFunction
 from infra.export.config import ExportConfig, JobConfig
-from infra.export.definition import ASL_FILE
+from infra.export.definition import ASL_FILE, MachineSettings
 
 QUERY_RESULTS = "athena-results/"  # scheduled jobs' query results: row data, so in the input bucket and expiring
 # UploadChunk: a chunk's batches, paced. Prepare: reads a CSV once to cut chunks outside quoted fields, so its
@@ -84,11 +84,13 @@ class ExportStack(Stack):
             definition_body=sfn.DefinitionBody.from_file(str(ASL_FILE)),
             definition_substitutions={
                 **{f"{name}FunctionArn": fn.function.function_arn for name, fn in self.functions.items()},
-                "MaxConcurrency": str(config.max_concurrency),
-                "PollIntervalSeconds": str(config.poll_interval_seconds),
-                "QueryPollSeconds": str(config.query_poll_seconds),
-                "AdsRetrySeconds": str(config.ads_retry_seconds),
-                "QueryMaxPolls": str(math.ceil(config.query_timeout_minutes * 60 / config.query_poll_seconds)),
+                **MachineSettings(
+                    max_concurrency=config.max_concurrency,
+                    poll_interval_seconds=config.poll_interval_seconds,
+                    query_poll_seconds=config.query_poll_seconds,
+                    query_max_polls=math.ceil(config.query_timeout_minutes * 60 / config.query_poll_seconds),
+                    ads_retry_seconds=config.ads_retry_seconds,
+                ).substitutions(),
             },
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=machine_logs, level=sfn.LogLevel.ALL, include_execution_data=False),

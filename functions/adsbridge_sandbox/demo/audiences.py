@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.export.definition import MachineSettings
+
 from adsbridge.ads.secrets import store_credentials
 from adsbridge.export.handlers import runtime
 from adsbridge.export.report import ExportReport
@@ -41,14 +43,10 @@ CHUNK_BYTES = 1024 * 1024  # several chunks already at the default size, as a la
 BAD_SHARE = 0.02
 SEED = 7
 EXECUTION_LIMIT_SECONDS = 240
-# ExportStack's definition substitutions, with waits shortened to the emulator's pace
-SUBSTITUTIONS = {
-    "MaxConcurrency": "2",
-    "PollIntervalSeconds": "1",
-    "QueryPollSeconds": "1",
-    "QueryMaxPolls": "3",
-    "AdsRetrySeconds": "1",
-}
+# ExportStack's machine settings, with waits shortened to the emulator's pace
+MACHINE_SETTINGS = MachineSettings(
+    max_concurrency=2, poll_interval_seconds=1, query_poll_seconds=1, query_max_polls=3, ads_retry_seconds=1
+)
 SETTINGS: dict[str, Any] = {
     "type": "amazon_ads",
     "amc_instance_id": "amcdemo0001",
@@ -103,7 +101,7 @@ class ChunkProgress:
                 self._chunks, self._done = len(result["chunks"]), 0
                 self.progress.step(
                     f"Prepare: audience ready, {self._chunks} chunks to upload "
-                    f"(Map, {SUBSTITUTIONS['MaxConcurrency']} at a time)"
+                    f"(Map, {MACHINE_SETTINGS.max_concurrency} at a time)"
                 )
             elif task == "UploadChunk":
                 self._done += 1
@@ -140,7 +138,7 @@ def deploy(cloud: LocalCloud) -> Deployment:
     store_credentials(cloud.client("secretsmanager"), SECRET, cloud.emulator.credentials.lwa())
     os.environ[runtime.STATE_BUCKET_ENV] = STATE_BUCKET  # the functions' environment; local_cloud restores it
     runtime.services.cache_clear()  # built on first use from that environment, against moto's endpoint
-    machine = create_machine(cloud.client, MACHINE, SUBSTITUTIONS)
+    machine = create_machine(cloud.client, MACHINE, MACHINE_SETTINGS)
     tap = cloud.client("sqs").create_queue(QueueName=RULE_TAP)["QueueUrl"]
     return Deployment(cloud, machine, tap)
 

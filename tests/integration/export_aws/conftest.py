@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from infra.export.definition import MachineSettings
 from moto import mock_aws
 
 from adsbridge.ads import RetryPolicy
@@ -80,18 +81,17 @@ class ExportMachine:
 
 
 @pytest.fixture
-def machine_config() -> dict[str, str]:
-    """Substitutions a test may override with ``@pytest.mark.parametrize("machine_config", [...])``."""
+def machine_config() -> dict[str, int]:
+    """Machine settings a test may override with ``@pytest.mark.parametrize("machine_config", [...])``."""
     return {}
 
 
 @pytest.fixture
 def export_machine(
-    machine_config: dict[str, str], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+    machine_config: dict[str, int], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[ExportMachine]:
-    config = {"MaxConcurrency": "2", "PollIntervalSeconds": "0", "QueryPollSeconds": "0", "QueryMaxPolls": "3",
-              "AdsRetrySeconds": "1",
-              **machine_config}  # fmt: skip
+    settings = MachineSettings(**{"max_concurrency": 2, "poll_interval_seconds": 0, "query_poll_seconds": 0,
+                                  "query_max_polls": 3, "ads_retry_seconds": 1, **machine_config})  # fmt: skip
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": REGION, "ADSBRIDGE_API_URL": emulator.url,
                         "ADSBRIDGE_TOKEN_URL": emulator.token_url}.items():  # fmt: skip
@@ -120,5 +120,5 @@ def export_machine(
             executions=boto3.client("stepfunctions", region_name=REGION),
         )
         monkeypatch.setattr(runtime, "services", lambda: services)
-        arn = create_machine(lambda service: boto3.client(service, region_name=REGION), "export", config)
+        arn = create_machine(lambda service: boto3.client(service, region_name=REGION), "export", settings)
         yield ExportMachine(boto3.client("stepfunctions", region_name=REGION), s3, arn, emulator, invocations)

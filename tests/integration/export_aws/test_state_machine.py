@@ -89,7 +89,7 @@ def test_a_non_retryable_ads_error_is_not_retried(export_machine: ExportMachine)
     assert export_machine.invocations.count("Prepare") == 1
 
 
-@pytest.mark.parametrize("machine_config", [{"MaxConcurrency": "1"}])
+@pytest.mark.parametrize("machine_config", [{"max_concurrency": 1}])
 def test_rerun_after_a_crash_between_chunks_uploads_nothing_twice(export_machine: ExportMachine) -> None:
     export_machine.put_input("incoming/crm/c.csv", SAMPLE)
     export_machine.invocations.crash.append(("UploadChunk", lambda event: event["chunk"]["index"] == 1))
@@ -218,7 +218,7 @@ def test_waiting_on_a_file_with_nothing_to_upload_succeeds(export_machine: Expor
     assert report["uploaded_records"] == 0 and export_machine.records_posts() == 0
 
 
-@pytest.mark.parametrize("machine_config", [{"MaxConcurrency": "4"}])
+@pytest.mark.parametrize("machine_config", [{"max_concurrency": 4}])
 def test_chunks_are_paced_by_the_chunks_planned_when_fewer_than_the_concurrency(
     export_machine: ExportMachine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
