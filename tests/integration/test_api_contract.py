@@ -174,6 +174,24 @@ def test_every_export_request_conforms(fresh_emulator: Emulator, sent: list[Sent
     }
 
 
+def test_every_setting_combination_conforms(fresh_emulator: Emulator, sent: list[Sent], tmp_path: Path) -> None:
+    """DELETE uploads, DSP targets on an update, no fee, a zero TTL, no AMC account: every body an export builds."""
+    dsp = {"target": "AMC_AND_DSP", "dsp_advertiser_id": "4611686018427387903", "amc_account_id": None}
+    audience_id = export(tmp_path, **dsp, external_audience_id="adsbridge-edge", audience_fee="", audience_description="",
+                         time_to_live=0)  # fmt: skip
+    export(tmp_path, **dsp, action="UPDATE", upload_mode="DELETE", audience_id=audience_id, audience_fee="EUR:20")
+    export(tmp_path, action="UPDATE", upload_mode="DELETE", target="AMC", audience_id=audience_id,
+           audience_description="Refreshed")  # fmt: skip
+    check_all(sent)
+    created = [json.loads(r.body or b"") for r in sent if r.method == "POST" and r.path == "/amc/audiences/metadata"]
+    assert [body["metadata"] for body in created] == [{"externalAudienceId": "adsbridge-edge", "ttl": 0}]
+    uploads = [json.loads(r.body or b"") for r in sent if r.method == "POST" and r.path == "/amc/audiences/records"]
+    shapes = {(*upload["targetResource"].get("targetTypes", []), record["action"])
+              for upload in uploads for record in upload["records"]}  # fmt: skip
+    assert shapes == {("DSP", "CREATE"), ("DSP", "DELETE"), ("DELETE",)}
+    assert {upload["audienceId"] for upload in uploads} == {audience_id}
+
+
 def _streams(emulator: Emulator) -> Callable[[Realm], StreamsClient]:
     return lambda realm: StreamsClient(session_for(Region(realm.value), env=emulator.client_environment()))
 
@@ -219,6 +237,28 @@ def test_the_stack_resource_and_monitor_conform(fresh_emulator: Emulator, sent: 
     assert counts["ARCHIVED"] == 2
     names = check_all(sent)
     assert {"CreateStreamSubscription", "CreateDspStreamSubscription", "UpdateDspStreamSubscription"} <= names
+
+
+def test_paging_and_a_resource_update_conform(fresh_emulator: Emulator, sent: list[Sent]) -> None:
+    """A listing past its first page sends startingToken; an Update with a new queue subscribes anew and archives."""
+    client_for = _streams(fresh_emulator)
+    for dsp, owner, dataset in (("false", "4611686018427387903", "sp-traffic"), ("true", ADVERTISER, "adsp-traffic")):
+        properties = {"Realm": "NA", "OwnerId": owner, "Dsp": dsp, "DatasetId": dataset,
+                      "QueueArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:adsbridge-{dataset}"}  # fmt: skip
+        event = {"RequestType": "Create", "RequestId": "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d10",
+                 "StackId": f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/adsbridge-stream/1",
+                 "LogicalResourceId": "Subscription", "ResourceProperties": properties}  # fmt: skip
+        created = subscription_resource.on_event(event, client_for)["PhysicalResourceId"]
+        moved = {**properties, "QueueArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:adsbridge2-{dataset}"}
+        update = {**event, "RequestType": "Update", "RequestId": "6a4c3f1f-7d2e-4b64-8a66-3c9b2d0f8e21",
+                  "PhysicalResourceId": created, "OldResourceProperties": properties, "ResourceProperties": moved}  # fmt: skip
+        assert subscription_resource.on_event(update, client_for)["PhysicalResourceId"] != created
+        subscription_resource.on_event({**event, "RequestType": "Delete", "PhysicalResourceId": created}, client_for)
+        listed = list(client_for(Realm.NA).list(Owner(owner, dsp=dsp == "true"), page_size=1))
+        assert len(listed) == 2
+    check_all(sent)
+    assert any("startingToken" in r.query for r in sent if r.path == "/dsp/streams/subscriptions")
+    assert any("startingToken" in r.query for r in sent if r.path == "/streams/subscriptions")
 
 
 # ------------------------------------------------------------------------------------------- refused before sending
