@@ -44,22 +44,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    # imported here so that other subcommands (``hash``) start without loading requests and pydantic
-    from adsbridge.ads import AdsError, audiences_client
-    from adsbridge.export.job import ExportRun, RunOptions
-    from adsbridge.settings import SettingsError, load_settings
-
-    # signals are handled from the start: loading settings and the HTTP client takes most of a second, and a
-    # signal then must end in one line too (SIGINT is no traceback, SIGTERM no silent death)
+    # signals are handled from the start: importing requests and pydantic, loading settings and the HTTP client
+    # take most of a second, and a signal then must end in one line too (no traceback, no silent SIGTERM death)
     signals = StopOnSignals(None, args)
     with signals:
         try:
-            check_arguments(args)
-            settings = load_settings(args.settings)
-            client = audiences_client(settings.region)
-            options = RunOptions(poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress)
-            signals.job = ExportRun(settings, args.input, client, options)
-        except (ArgumentError, SettingsError, AdsError) as exc:
+            signals.job = _start(args)
+        except ArgumentError as exc:
             print(f"adsbridge export: {one_line(str(exc))}", file=sys.stderr)
             return 2
         except StoppedEarly as exc:
@@ -68,6 +59,23 @@ def run(args: argparse.Namespace) -> int:
         report = signals.job.run()
         signals.finished = True  # from here a signal changes nothing: the report is being printed
         return finish(report, args, signals.signum)
+
+
+def _start(args: argparse.Namespace) -> ExportRun:
+    """The job, once its arguments, settings and credentials are checked (``ArgumentError`` if they cannot work)."""
+    # imported here so that other subcommands (``hash``) start without loading requests and pydantic
+    from adsbridge.ads import AdsError, audiences_client
+    from adsbridge.export.job import ExportRun, RunOptions
+    from adsbridge.settings import SettingsError, load_settings
+
+    try:
+        check_arguments(args)
+        settings = load_settings(args.settings)
+        client = audiences_client(settings.region)
+    except (SettingsError, AdsError) as exc:
+        raise ArgumentError(str(exc)) from None
+    options = RunOptions(poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress)
+    return ExportRun(settings, args.input, client, options)
 
 
 class ArgumentError(ValueError):

@@ -175,23 +175,40 @@ def test_a_reason_spanning_lines_ends_in_one_stderr_line(tmp_path: Path, capsys:
     assert one_line(capsys.readouterr().err).startswith("adsbridge export: FAILED: input: cannot read s3://B!/k")
 
 
+@pytest.mark.parametrize("when", ["importing the client", "loading settings"])
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"])
 def test_a_signal_before_the_job_starts_is_one_line_and_its_exit_status(
-    signum: int, code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    signum: int,
+    code: int,
+    when: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Loading settings and the HTTP client takes most of a second: a signal then is no traceback (SIGINT) nor a
-    silent death (SIGTERM), and nothing is sent."""
+    """Importing requests and pydantic, loading settings and the HTTP client take most of a second: a signal then
+    is no traceback (SIGINT) nor a silent death (SIGTERM), and nothing is sent."""
+    import builtins
+
     import adsbridge.settings
     from adsbridge.export.cli import run
 
-    real = adsbridge.settings.load_settings
+    real_load, real_import = adsbridge.settings.load_settings, builtins.__import__
 
     def load_then_signal(path: str) -> Any:
-        loaded = real(path)
+        loaded = real_load(path)
         signal.raise_signal(signum)
         return loaded
 
-    monkeypatch.setattr(adsbridge.settings, "load_settings", load_then_signal)
+    def import_then_signal(name: str, *rest: Any, **kwargs: Any) -> Any:
+        module = real_import(name, *rest, **kwargs)
+        if name == "adsbridge.ads":
+            signal.raise_signal(signum)
+        return module
+
+    if when == "loading settings":
+        monkeypatch.setattr(adsbridge.settings, "load_settings", load_then_signal)
+    else:
+        monkeypatch.setattr(builtins, "__import__", import_then_signal)
     try:
         result = run(export_args(tmp_path, "--report-json", str(tmp_path / "r.json")))
     except KeyboardInterrupt:
