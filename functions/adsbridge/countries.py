@@ -16,7 +16,7 @@ ISO_3166_ALPHA2 = frozenset(
 )
 
 # Countries whose residents' data needs a consent signal for Amazon (UK + EEA + CH), as Segment's
-# production destination enforces (amc-audiences-api.md §3.4).
+# production destination enforces (docs/amc-audiences-api.md#consent).
 UK_EEA = frozenset(
     "GB AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO CH".split()
 )

@@ -1,7 +1,8 @@
 """Export job settings, named exactly like Treasure Data's ``result_settings`` so TD users can reuse theirs.
 
-Every rule of TD's parameter table and of the AMC audiences API (amc-audiences-api.md §3.3, §5) is checked
-here, before anything is sent to Amazon; each violation names the setting it is about.
+Every rule of TD's parameter table and of the AMC audiences API (docs/amc-audiences-api.md#audience-metadata
+and #treasure-data-settings) is checked here, before anything is sent to Amazon; each violation names
+the setting it is about.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from adsbridge.ads.contract import AUDIENCE_DESCRIPTION_MAX, AUDIENCE_NAME_LENGT
 from adsbridge.countries import normalize_country
 from adsbridge.regions import Region
 
-MAX_TTL_SECONDS = 34_300_800  # 13 months: Amazon's default and maximum (API notes §3.3)
+MAX_TTL_SECONDS = 34_300_800  # 13 months: Amazon's default and maximum (docs/amc-audiences-api.md#ttl)
 MAX_WAIT_MINUTES = 1_380  # 23 hours, TD's bound
 MAX_FEE_CPM_CENTS = 100_000  # 1,000 per thousand impressions; real data fees are a few units (AudienceFee)
 FEE_CURRENCIES = frozenset(["AED", "AUD", "CAD", "CNY", "EUR", "GBP", "INR", "JPY", "MXN", "SAR", "SEK", "TRY", "USD"])

@@ -3,7 +3,7 @@ they notify, and one dashboard.
 
 A message in a DLQ failed five receives and needs a look, then ``adsbridge streams redrive``; a message older
 than an hour in a source queue means ingest is not keeping up with Amazon's hourly delivery (Amazon's own
-CloudWatch template uses the same 3600 s, marketing-stream.md §4.3).
+CloudWatch template uses the same 3600 s, docs/marketing-stream.md#queue-settings-and-monitoring).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every settings rule from TD's parameter table and the API notes, each failing with the field's name."""
+"""Every settings rule from TD's parameter table and docs/amc-audiences-api.md, each failing with the field's name."""
 
 from typing import Any
 

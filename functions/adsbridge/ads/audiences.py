@@ -1,4 +1,7 @@
-"""The AMC advertiser-audiences endpoints (API notes §3): terms, connections, metadata, records, job status."""
+"""The AMC advertiser-audiences endpoints: terms, connections, metadata, records, job status.
+
+Amazon's facts and their sources: docs/amc-audiences-api.md#endpoints.
+"""
 
 from __future__ import annotations
 
@@ -113,13 +116,13 @@ class AudiencesClient:
         """POST one batch of already JSON-encoded records; ``audienceId`` goes out as a JSON number.
 
         Retried after a read timeout or 5xx like an idempotent call, by choice: a batch is a list of CREATE /
-        DELETE actions keyed by ``externalUserId`` (API notes §3.4, §3.6): membership is a set of users, so
-        applying the same batch twice leaves the same members as applying it once. The batch is
+        DELETE actions keyed by ``externalUserId`` (docs/amc-audiences-api.md#deletion): membership is a set of
+        users, so applying the same batch twice leaves the same members as applying it once. The batch is
         re-sent before the next one goes out, so no later action is overtaken. The cost is quota (records
-        count against the 15M/hour/connection guidance, §3.7) and, when the lost request was processed, one
-        extra job whose ``jobRequestId`` is never recorded or polled. Refusing the retry would not avoid the
-        duplicate anyway: the upload step fails, and Step Functions re-runs it from the last checkpoint,
-        re-sending the same batch. A batch outside the API model (no records, over 10,000, a
+        count against the 15M/hour/connection guidance, docs/amc-audiences-api.md#limits) and, when the lost
+        request was processed, one extra job whose ``jobRequestId`` is never recorded or polled. Refusing the
+        retry would not avoid the duplicate anyway: the upload step fails, and Step Functions re-runs it from
+        the last checkpoint, re-sending the same batch. A batch outside the API model (no records, over 10,000, a
         ``target_resource`` without ``connectionId``) raises ContractError before anything is sent.
         """
         check_records(len(encoded_records), target_resource)

@@ -1,6 +1,6 @@
 """HTTP session for the Amazon Ads API: auth headers, vendor media types, retries, exact JSON numbers.
 
-Retry policy (API notes §3.8): 429 waits for ``Retry-After`` when given; 429 without it, 5xx and connection
+Retry policy: 429 waits for ``Retry-After`` when given; 429 without it, 5xx and connection
 errors back off exponentially with full jitter, capped; a 401 refreshes the token once; other 4xx fail at
 once. A call marked ``idempotent=False`` (one whose re-send could do the work twice, such as creating an
 audience) is re-sent only when the request provably was not processed: a 429, a 401, or a connection that
@@ -10,6 +10,8 @@ reset, an LwA 5xx) is retried like a connection error; ``invalid_grant`` and bad
 With a ``deadline`` (a Lambda's remaining time) the session neither starts an attempt nor sleeps
 into the last ``reserve`` seconds: it raises the retryable error instead, so Step Functions does the waiting
 rather than the Lambda timing out. Responses are parsed with ``parse_float=Decimal`` and Python ints, so 18-digit ids survive intact.
+
+Amazon's rules for retries and throttling: docs/amc-audiences-api.md#retries-and-throttling.
 """
 
 from __future__ import annotations

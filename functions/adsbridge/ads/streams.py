@@ -1,4 +1,4 @@
-"""Amazon Marketing Stream subscriptions API (marketing-stream.md §5): create, get, list, archive.
+"""Amazon Marketing Stream subscriptions API (docs/marketing-stream.md#subscriptions-api): create, get, list, archive.
 
 Sponsored-ads datasets live under ``/streams/subscriptions`` scoped by profile; DSP datasets under
 ``/dsp/streams/subscriptions`` scoped by advertiser. Media type and header names are those of Amazon's API
@@ -144,7 +144,7 @@ class StreamsClient:
             params = {"maxResults": str(page_size), "startingToken": str(token)}
 
     def archive(self, owner: Owner, subscription_id: str, *, notes: str = "") -> None:
-        """There is no delete: ARCHIVED is the only status a client may set (§5.2)."""
+        """No delete: ARCHIVED is the only status a client may set (docs/marketing-stream.md#subscriptions-api)."""
         check_notes(notes)
         body = {"status": "ARCHIVED", **({"notes": notes} if notes else {})}
         self._call(owner, "PUT", f"/{subscription_id}", body=body)

@@ -1,4 +1,4 @@
-"""UK/EEA consent: optional row columns become the record's ``userConsent`` block (API notes §3.4).
+"""UK/EEA consent: optional row columns become the record's ``userConsent`` block (docs/amc-audiences-api.md#consent).
 
 Columns (case-insensitive): ``amznadstorage`` and ``amznuserdata`` (Amazon's consent signals, GRANTED or
 DENIED, also true/false/yes/no/1/0), ``tcf`` (IAB TCF v2 TC string) and ``gpp`` (IAB GPP string). A value

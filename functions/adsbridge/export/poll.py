@@ -1,6 +1,6 @@
 """Job status polling: ask only about jobs still PENDING, stop at terminal states or the deadline.
 
-Amazon asks clients to stop polling a job once it is terminal, to spare its TPS (API notes §3.5).
+Amazon asks clients to stop polling a job once it is terminal, to spare its TPS (docs/amc-audiences-api.md#job-status).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ from adsbridge.ads.audiences import AudiencesClient
 from adsbridge.ads.errors import ApiError
 from adsbridge.settings import ExportSettings
 
-# amcAccountMarketplaceId by country (API notes §2.3); whether the connection needs it is UNVERIFIED.
+# amcAccountMarketplaceId by country (docs/amc-audiences-api.md#hosts-and-headers);
+# whether the connection needs it is UNVERIFIED.
 MARKETPLACE_IDS = {
     "US": "ATVPDKIKX0DER", "CA": "A2EUQ1WTGCTBG2", "MX": "A1AM78C64UM0Y8", "BR": "A2Q3Y263D00KWC",
     "DE": "A1PA6795UKMFR9", "ES": "A1RKKUPIHCS9HS", "FR": "A13V1IB3VIYZZH", "IT": "APJ6JRA9NG5V4",

@@ -20,7 +20,7 @@ from adsbridge.export.source import MalformedRow, Rows
 
 MAX_BATCH_RECORDS = 6_000
 MAX_BATCH_BYTES = 4 * 1024 * 1024
-RECORDS_PER_HOUR_LIMIT = 15_000_000  # per connectionId (API notes §3.7)
+RECORDS_PER_HOUR_LIMIT = 15_000_000  # per connectionId (docs/amc-audiences-api.md#limits)
 
 
 class Pacer:

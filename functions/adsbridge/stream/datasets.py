@@ -1,7 +1,7 @@
 """The 23 Amazon Marketing Stream datasets: kind, columns, Amazon's aggregation keys, SNS account per realm.
 
-Accounts come from ``data/ams_sns_source_accounts.json`` (marketing-stream.md §2, cross-checked against
-Amazon's templates); columns from ``data/dataset_columns.json`` (derived from Amazon's documented samples).
+Accounts come from ``data/ams_sns_source_accounts.json`` (docs/marketing-stream.md#datasets, cross-checked
+against Amazon's templates); columns from ``data/dataset_columns.json`` (derived from Amazon's documented samples).
 Queue policies, subscription confirmation, partitioning and the Athena views all read this one catalogue.
 """
 
@@ -56,7 +56,10 @@ class Dataset:
 
     @property
     def is_dsp(self) -> bool:
-        """DSP datasets are subscribed per DSP advertiser under ``/dsp/streams`` (marketing-stream.md §5.1)."""
+        """DSP datasets are subscribed per DSP advertiser under ``/dsp/streams``.
+
+        See docs/marketing-stream.md#subscriptions-api.
+        """
         return self.id.startswith("adsp-")
 
     def sns_source_arn(self, realm: Realm) -> str:
@@ -65,7 +68,7 @@ class Dataset:
 
 _DATA = resources.files("adsbridge.stream") / "data"
 
-# Amazon's keys (marketing-stream.md §3.12) for SP; SD and SB by analogy with their documented dimensions.
+# Amazon's keys for SP (docs/marketing-stream.md#aggregation-keys); SD and SB by analogy with their dimensions.
 _SP_KEYS = ("advertiser_id", "marketplace_id", "time_window_start", "campaign_id", "ad_group_id", "ad_id")
 _SB_KEYS = (*_SP_KEYS, "keyword_id", "keyword_text", "keyword_type", "placement_type")
 _METRIC_KEYS: dict[str, tuple[str, ...]] = {
@@ -78,8 +81,9 @@ _METRIC_KEYS: dict[str, tuple[str, ...]] = {
     "sb-clickstream": _SB_KEYS,
     "sb-rich-media": _SB_KEYS,
 }
-# Latest version per entity (§3.9); DSP ad-group targets arrive one target type per message, so the type is
-# part of the identity (ANALYSIS: Amazon does not say whether versions are per ad group or per target type).
+# Latest version per entity (docs/marketing-stream.md#entity-datasets); DSP ad-group targets arrive one target
+# type per message, so the type is part of the identity (ANALYSIS: Amazon does not say whether versions are
+# per ad group or per target type).
 _ENTITY_IDS: dict[str, tuple[str, ...]] = {
     "campaigns": ("campaignid",),
     "adgroups": ("adgroupid",),
@@ -132,7 +136,10 @@ def _target_type(cols: tuple[Column, ...]) -> str:
 
 
 def _dsp_dimensions(cols: tuple[Column, ...]) -> tuple[str, ...]:
-    """DSP metrics have no documented grouping key: every string dimension (ANALYSIS, marketing-stream.md §3.10)."""
+    """DSP metrics have no documented grouping key: every string dimension (ANALYSIS).
+
+    See docs/marketing-stream.md#aggregation-keys.
+    """
     return tuple(c.name for c in cols if c.type == "string" and c.name not in ("idempotency_id", "dataset_id"))
 
 

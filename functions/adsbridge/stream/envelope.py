@@ -1,7 +1,7 @@
 """What an SQS body from Amazon Marketing Stream is: a raw record, an SNS envelope, or a confirmation.
 
-Amazon never says whether its SNS subscriptions deliver raw (marketing-stream.md §4.4), so both forms are
-read. A body that is none of these is malformed and must reach the DLQ; its text is never echoed.
+Amazon never says whether its SNS subscriptions deliver raw (docs/marketing-stream.md#message-envelope), so both
+forms are read. A body that is none of these is malformed and must reach the DLQ; its text is never echoed.
 
 JSON here means RFC 8259: Python's reader also takes ``NaN``/``Infinity`` (and reads ``1e999`` as infinity),
 which would be written back out as non-standard JSON that Athena's SerDe cannot read. Such a body fails to the

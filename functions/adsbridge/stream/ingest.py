@@ -24,7 +24,8 @@ from adsbridge.stream import datasets, envelope
 from adsbridge.stream.confirm import UntrustedTopic, check_confirmation
 from adsbridge.stream.partition import partition_of, prefix
 
-TRUNCATED_MARKER = "PAYLOAD_TRUNCATED"  # Amazon's filler for fields cut to fit SQS's 256 KB (§3.10)
+# Amazon's filler for fields cut to fit SQS's 256 KB (docs/marketing-stream.md#truncated-payloads)
+TRUNCATED_MARKER = "PAYLOAD_TRUNCATED"
 
 
 class Writer(Protocol):

@@ -16,7 +16,7 @@ from typing import Any
 from adsbridge.stream.datasets import Dataset
 from adsbridge.stream.envelope import MalformedMessage
 
-PROJECTION_START = date(2022, 1, 1)  # before Amazon Marketing Stream's first beta (marketing-stream.md §2)
+PROJECTION_START = date(2022, 1, 1)  # before Amazon Marketing Stream's first beta (docs/marketing-stream.md#datasets)
 DT_PROJECTION_RANGE = f"{PROJECTION_START.isoformat()},NOW"  # Glue ``projection.dt.range``: NOW is query time
 
 

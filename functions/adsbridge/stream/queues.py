@@ -14,7 +14,8 @@ from adsbridge.stream.datasets import DEFAULT_QUEUE_PREFIX, Dataset, Realm
 from adsbridge.stream.redrive import DLQ_SUFFIX
 
 INGEST_TIMEOUT_SECONDS = 120  # the ingest Lambda's default timeout (StreamConfig.lambda_timeout_seconds)
-REVIEWER_ROLE = "arn:aws:iam::926844853897:role/ReviewerRole"  # Amazon's queue validator (§4.1)
+# Amazon's queue validator (docs/marketing-stream.md#queue-policy)
+REVIEWER_ROLE = "arn:aws:iam::926844853897:role/ReviewerRole"
 SNS_SID = "AllowAmazonMarketingStreamSns"
 REVIEWER_SID = "AllowAmazonMarketingStreamReviewer"
 

@@ -1,10 +1,10 @@
 """Scheduled Lambda: count the Marketing Stream subscriptions of the stack's owners by status, as metrics.
 
 Amazon changes a subscription's status on its own (FAILED_CONFIRMATION when nobody confirmed, SUSPENDED when
-the queue or the token's user broke it, §5.3), and says so nowhere but the API; StreamStack alarms on these
-counts. Every status is reported, zeros included, so an alarm always has data. ``StalePending`` counts
-subscriptions still PENDING_CONFIRMATION a day after creation: the confirmation never reached the queue
-(usually the queue policy, §6.5) or the ingest function refused it.
+the queue or the token's user broke it, docs/marketing-stream.md#subscription-statuses), and says so nowhere but the
+API; StreamStack alarms on these counts. Every status is reported, zeros included, so an alarm always has data.
+``StalePending`` counts subscriptions still PENDING_CONFIRMATION a day after creation: the confirmation never
+reached the queue (usually the queue policy, docs/marketing-stream.md#confirmation) or the ingest function refused it.
 
 Environment: ``SECRET_NAME``, ``REALM``, ``OWNERS`` (JSON ``[{"id": "...", "dsp": false}]``).
 """

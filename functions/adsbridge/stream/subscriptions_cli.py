@@ -2,7 +2,7 @@
 
 Credentials come from ``ADSBRIDGE_CLIENT_ID``/``_CLIENT_SECRET``/``_REFRESH_TOKEN`` (``ADSBRIDGE_API_URL`` and
 ``ADSBRIDGE_TOKEN_URL`` point it at the emulator). Subscriptions are bound to the refresh token's user and app
-(marketing-stream.md §5.4): another user's token does not see them.
+(docs/marketing-stream.md#subscription-limits): another user's token does not see them.
 """
 
 from __future__ import annotations

@@ -136,8 +136,9 @@ def _get_connections(call: _Call) -> _Reply:
 def _delete_connection(call: _Call) -> _Reply:
     connection_id = call.query_value("connectionId", {"connectionId"})
     if not connection_id:
-        # On Amazon a DELETE without connectionId deletes ALL connections (§3.1). That is never what a client
-        # means, so the emulator refuses it to make such a bug fail loudly instead of wiping the sandbox.
+        # On Amazon a DELETE without connectionId deletes ALL connections (docs/amc-audiences-api.md#connections).
+        # That is never what a client means, so the emulator refuses it to make such a bug fail loudly instead
+        # of wiping the sandbox.
         raise ApiError(400, "connectionId is required: refusing to delete all connections")
     call.state.remove_connection(connection_id)
     return _Reply(204, None, v.CONNECTIONS_TYPE)
@@ -265,7 +266,7 @@ def _lwa_error(status: int, error: str, description: str) -> _Reply:
 def _token(state: EmulatorState, content_type: str | None, authorization: str | None, raw: bytes) -> _Reply:
     """Login with Amazon ``POST /auth/o2/token`` (refresh_token and authorization_code grants)."""
     if authorization is not None:
-        # Amazon's token endpoint fails when an Authorization header is sent (Segment, §2.1).
+        # Amazon's token endpoint fails if sent an Authorization header (docs/amc-audiences-api.md#login-with-amazon).
         return _lwa_error(400, "invalid_request", "The Authorization header must not be sent to the token endpoint")
     kind, _ = v.media_type(content_type)
     if kind != v.FORM_TYPE:

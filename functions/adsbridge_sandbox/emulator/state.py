@@ -275,7 +275,8 @@ class EmulatorState:
             return {"agreementToken": self.terms_token, "hasAccepted": accepted}
 
     def require_terms(self) -> None:
-        # The real error for un-accepted terms is UNVERIFIED (§3.2); 403 with this text is the emulator's choice.
+        # The real error for un-accepted terms is UNVERIFIED (docs/amc-audiences-api.md#terms);
+        # 403 with this text is the emulator's choice.
         with self._lock:
             if not self.terms_accepted:
                 raise ApiError(

@@ -1,4 +1,4 @@
-"""Marketing Stream subscriptions in the emulator (marketing-stream.md §5-6), and delivery to SQS.
+"""Marketing Stream subscriptions in the emulator, and delivery to SQS (docs/marketing-stream.md#subscriptions-api).
 
 Amazon owns the SNS topics, so a real ``ConfirmSubscription`` can never reach us. Instead a subscription's
 ``SubscriptionConfirmation`` names a topic in Amazon's account for its dataset and realm (from the dataset
@@ -41,7 +41,7 @@ from .validation import ApiError, bad_request
 
 log = logging.getLogger(__name__)
 COUNTED = frozenset({"PROVISIONING", "PENDING_CONFIRMATION", "ACTIVE", "SUSPENDED"})
-MAX_PER_DATASET = 2  # per (app, owner, dataset), §5.4
+MAX_PER_DATASET = 2  # per (app, owner, dataset), docs/marketing-stream.md#subscription-limits
 _SQS_ARN = re.compile(r"arn:aws:sqs:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,80})")
 _CREATE_KEYS = frozenset({"clientRequestToken", "dataSetId", "destination", "destinationArn", "notes"})
 MAX_BATCH_ENTRIES = 10  # SendMessageBatch limits
@@ -276,7 +276,7 @@ class Subscriptions:
         if self.delivery is not None:
             try:
                 self.delivery.send(queue_arn, json.dumps(_confirmation_message(sub)))
-            except Exception as exc:  # as on Amazon: no message, the subscription just stays pending (§6.5)
+            except Exception as exc:  # as on Amazon: it stays pending (docs/marketing-stream.md#confirmation)
                 log.warning("emulator: confirmation for %s not delivered: %s", sub.subscription_id, exc)
         return {"subscriptionId": sub.subscription_id, "clientRequestToken": token}
 

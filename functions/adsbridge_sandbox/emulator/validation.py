@@ -1,7 +1,7 @@
 """Strict request validation, so client bugs surface in tests instead of in production.
 
-Rules follow Amazon's API models (docs/amazon-api-models.md; limits from ``adsbridge.ads.contract``) and the
-API notes §2-§3. Where Amazon's behaviour is UNVERIFIED the choice made here is stated next to the rule.
+Rules follow Amazon's API models (docs/amazon-api-models.md; limits from ``adsbridge.ads.contract``) and
+docs/amc-audiences-api.md. Where Amazon's behaviour is UNVERIFIED the choice made here is stated next to the rule.
 Error messages never echo hashed PII values.
 """
 
@@ -20,14 +20,15 @@ from adsbridge.countries import ISO_3166_ALPHA2
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 
-# Country codes Amazon accepts for hashed PII records (§3.4), plus UNKNOWN.
+# Country codes Amazon accepts for hashed PII records (docs/amc-audiences-api.md#countries), plus UNKNOWN.
 COUNTRY_CODES = frozenset(
     {
         *("AE", "AU", "BE", "BR", "CA", "DE", "EG", "ES", "FR", "GB", "IN"),
         *("IT", "JP", "MX", "NL", "PL", "SA", "SE", "SG", "TR", "US", "UNKNOWN"),
     }
 )
-# An audience's countryCode may be any ISO 3166-1 alpha-2 code or UNKNOWN (§3.3): "UK" is still refused.
+# An audience's countryCode may be any ISO 3166-1 alpha-2 code or UNKNOWN: "UK" is still refused
+# (docs/amc-audiences-api.md#countries).
 AUDIENCE_COUNTRY_CODES = ISO_3166_ALPHA2 | {"UNKNOWN"}
 CURRENCIES = frozenset(("AED", "AUD", "CAD", "CNY", "EUR", "GBP", "INR", "JPY", "MXN", "SAR", "SEK", "TRY", "USD"))
 PII_KEYS = frozenset({"email", "phone", "firstname", "lastname", "address", "city", "state", "postal"})
@@ -188,7 +189,10 @@ class ConnectionInput:
 
 
 def validate_connection(body: dict[str, Any]) -> ConnectionInput:
-    """§3.1: string ids, at least one of amcInstanceId / dspAdvertiserId, optional boolean isDefault."""
+    """String ids, at least one of amcInstanceId / dspAdvertiserId, optional boolean isDefault.
+
+    See docs/amc-audiences-api.md#connections.
+    """
     _check_keys(body, {*CONNECTION_STRING_FIELDS, "isDefault"}, "body")
     fields: dict[str, str] = {}
     for key in CONNECTION_STRING_FIELDS:
@@ -255,7 +259,7 @@ def _description(body: Mapping[str, Any]) -> str:
 
 
 def validate_audience_create(body: dict[str, Any]) -> AudienceInput:
-    """§3.3 CreateAudienceMetadataV2 request."""
+    """CreateAudienceMetadataV2 request (docs/amc-audiences-api.md#audience-metadata)."""
     _check_keys(body, {"name", "description", "targetResource", "countryCode", "metadata"}, "body")
     name = _string(body, "name", "body", required=True)
     assert name is not None
@@ -305,7 +309,10 @@ class AudienceUpdate:
 
 
 def validate_audience_update(body: dict[str, Any]) -> AudienceUpdate:
-    """§3.3 UpdateAudienceMetadataV2: only description, metadata.ttl and metadata.audienceFees may change."""
+    """UpdateAudienceMetadataV2: only description, metadata.ttl and metadata.audienceFees may change.
+
+    See docs/amc-audiences-api.md#audience-metadata.
+    """
     _check_keys(body, {"description", "metadata"}, "body (only description, metadata.ttl, metadata.audienceFees)")
     description = _description(body) if "description" in body else None
     ttl: int | None = None
@@ -349,7 +356,8 @@ class RecordsInput:
 
 
 def validate_records(body: dict[str, Any], max_records: int) -> RecordsInput:
-    """§3.4 ManageAudienceV2. Structural problems → 400 for the whole request; content problems are per record.
+    """ManageAudienceV2 (docs/amc-audiences-api.md#records). Structural problems → 400 for the whole request;
+    content problems are per record.
 
     UNVERIFIED: whether Amazon rejects the whole request for one bad record. The emulator accepts it and
     reports the record in the job's invalidRecords, which is the stricter test of a client's reporting.

@@ -67,7 +67,10 @@ def test_confirmation_for_another_queue_is_not_confirmed(emu: Emulator, streams:
 
 
 def test_unreachable_queue_leaves_the_subscription_pending(emu: Emulator, streams: StreamsClient) -> None:
-    """As on Amazon with a wrong queue policy: no confirmation arrives and the status stays pending (§6.5)."""
+    """As on Amazon with a wrong queue policy: no confirmation arrives and the status stays pending.
+
+    See docs/marketing-stream.md#confirmation.
+    """
     sid = streams.create(PROFILE, "sp-traffic", f"arn:aws:sqs:{REGION}:123456789012:adsbridge-missing")
     assert streams.get(PROFILE, sid).status == "PENDING_CONFIRMATION"
 

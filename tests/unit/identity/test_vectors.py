@@ -1,7 +1,7 @@
 """Every amazon_doc, amazon_reference and passthrough vector from our research must hold.
 
-``data/hash_vectors.json`` is our committed copy of ``shared/reference/hash_vectors.json``; the ``segment``
-vectors encode Segment's simplified convention and are deliberately not targeted.
+``data/hash_vectors.json`` is our committed copy of the research vectors (docs/hashing.md#test-vectors); the
+``segment`` vectors encode Segment's simplified convention and are deliberately not targeted.
 """
 
 from __future__ import annotations
