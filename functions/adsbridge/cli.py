@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from importlib.metadata import entry_points
-
-from adsbridge import __version__, auth_cli, hash_file
-from adsbridge.export import cli as export_cli
-from adsbridge.export import schedule_cli
-from adsbridge.stream import cli as streams_cli
 
 # Commands of packages installed beside this one (the dev tooling's demo and emulator) join through entry
 # points, so the runtime package never imports its dev tooling.
 COMMANDS = "adsbridge.commands"
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the main thread is, as SIGINT raises ``KeyboardInterrupt``.
+
+    Until a command installs its own handlers (``adsbridge export`` stops after the request in flight), a
+    signal ends the CLI with one stderr line and exit status 128 + its number: never a traceback, nor a silent
+    death by SIGTERM (README, "Exit status of adsbridge export").
+    """
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # imported here, not at the top: main() handles signals first, and loading the commands takes a good part
+    # of a second (phonenumbers, requests, the dev tooling's entry points)
+    from adsbridge import __version__, auth_cli, hash_file
+    from adsbridge.export import cli as export_cli
+    from adsbridge.export import schedule_cli
+    from adsbridge.stream import cli as streams_cli
+
     parser = argparse.ArgumentParser(
         prog="adsbridge", description="Move advertising data between your AWS account and Amazon Ads."
     )
@@ -34,14 +51,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    on_main_thread = threading.current_thread() is threading.main_thread()  # where signal handlers can be set
+    previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
     try:
+        args = build_parser().parse_args(argv)
         return int(args.func(args))
     except KeyboardInterrupt:
-        return 130
+        print("adsbridge: interrupted by SIGINT", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except Terminated:
+        print("adsbridge: interrupted by SIGTERM", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except BrokenPipeError:
         sys.stderr.close()
         return 1
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

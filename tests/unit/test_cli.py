@@ -1,0 +1,34 @@
+"""The ``adsbridge`` command line as a whole: a signal before a command has installed its own handlers (loading
+the commands takes a good part of a second) ends in one stderr line and 128 + its number, never a traceback
+(SIGINT) or a silent death (SIGTERM)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+
+import pytest
+
+from adsbridge import hash_file
+from adsbridge.cli import main
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"])
+def test_a_signal_while_the_commands_load_is_one_line_and_its_exit_status(
+    signum: int, code: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = hash_file.add_parser
+
+    def add_then_signal(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+        real(subparsers)
+        signal.raise_signal(signum)
+
+    monkeypatch.setattr(hash_file, "add_parser", add_then_signal)
+    try:
+        result = main(["hash", "--input", "none.csv"])
+    except KeyboardInterrupt:
+        pytest.fail("SIGINT while the commands load ended in KeyboardInterrupt (a traceback)")
+    assert result == code
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"adsbridge: interrupted by {signal.Signals(signum).name}"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back
