@@ -51,23 +51,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; ``argv`` None means the process's own command line, which ends when this returns."""
     on_main_thread = threading.current_thread() is threading.main_thread()  # where signal handlers can be set
-    previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
+    previous = {signum: signal.getsignal(signum) for signum in SIGNALS} if on_main_thread else {}
+    if on_main_thread:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         args = build_parser().parse_args(argv)
         return int(args.func(args))
-    except KeyboardInterrupt:
-        print("adsbridge: interrupted by SIGINT", file=sys.stderr)
-        return 128 + signal.SIGINT
-    except Terminated:
-        print("adsbridge: interrupted by SIGTERM", file=sys.stderr)
-        return 128 + signal.SIGTERM
+    except (KeyboardInterrupt, Terminated) as exc:
+        _ignore_signals(on_main_thread)  # a second Ctrl-C while this line is printed changes nothing
+        signum = signal.SIGINT if isinstance(exc, KeyboardInterrupt) else signal.SIGTERM
+        print(f"adsbridge: interrupted by {signum.name}", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         sys.stderr.close()
         return 1
     finally:
-        if on_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        if argv is None:  # the process ends now: a late signal must not turn its one line into a traceback
+            _ignore_signals(on_main_thread)
+        else:
+            for signum, handler in previous.items():
+                if handler is not None:
+                    signal.signal(signum, handler)
+
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _ignore_signals(on_main_thread: bool) -> None:
+    if on_main_thread:
+        for signum in SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -32,3 +32,17 @@ def test_a_signal_while_the_commands_load_is_one_line_and_its_exit_status(
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [f"adsbridge: interrupted by {signal.Signals(signum).name}"]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_command_line_ignores_signals_once_its_command_has_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as the process's command line (no ``argv``), the CLI returns only to exit: a second Ctrl-C or a late
+    SIGTERM then must not add a traceback to its one line, or change its exit status."""
+    monkeypatch.setattr("sys.argv", ["adsbridge", "hash", "--country", "XX"])
+    try:
+        assert main() == 2
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
