@@ -9,8 +9,10 @@ fields), then the emulator's status code and body. Values outside the model are 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +27,7 @@ import requests
 from adsbridge.ads import AdsSession, AudiencesClient, ContractError, Owner, StreamsClient, TokenProvider, session_for
 from adsbridge.ads import contract as limits
 from adsbridge.cli import main
+from adsbridge.countries import normalize_country
 from adsbridge.regions import Region
 from adsbridge.stream import subscription_monitor, subscription_resource
 from adsbridge.stream.datasets import Realm
@@ -347,6 +350,30 @@ def test_the_bounds_at_the_edges_are_sent(session: AdsSession, sent: list[Sent])
     check_all(sent)
     created = [r.status for r in sent if r.method == "POST" and r.path != "/amc/audiences/connections"]
     assert created == [201, 201, 200, 200]
+
+
+def _created_with_country(country: str) -> Sent:
+    body = {"name": "VIP buyers 2026", "description": "", "targetResource": {"connectionId": "c"},
+            "countryCode": country, "metadata": {"externalAudienceId": "e", "ttl": 0}}  # fmt: skip
+    headers = {"accept": limits.AUDIENCES_TYPE, "content-type": limits.AUDIENCES_TYPE, "authorization": "Bearer t",
+               "amazon-advertising-api-clientid": "amzn1.application-oa2-client.x"}  # fmt: skip
+    answer = json.dumps({"audienceId": 361054992504331123}).encode()
+    return Sent("POST", "/amc/audiences/metadata", {}, headers, json.dumps(body).encode(), 201, answer)
+
+
+def test_a_country_code_outside_the_models_list_is_caught() -> None:
+    """The model lists the country codes it takes; two capital letters are not enough (ZZ is no country)."""
+    assert check(_created_with_country("DE")) == "CreateAudienceMetadataV2"
+    with pytest.raises(AssertionError, match="countryCode"):
+        check(_created_with_country("ZZ"))
+
+
+def test_every_country_the_client_can_send_is_in_the_model() -> None:
+    """Settings and rows name a country any way normalize_country reads; what goes out must be in the model's list."""
+    listed = set(CONTRACT["definitions"]["countryCode"]["enum"])
+    spellings = ["".join(pair) for pair in itertools.product(string.ascii_uppercase, repeat=2)]
+    sent_codes = {code for code in map(normalize_country, [*spellings, "UK", "uk", " gb "]) if code is not None}
+    assert len(sent_codes) > 240 and sent_codes <= listed
 
 
 def test_this_module_limits_match_the_contract() -> None:
