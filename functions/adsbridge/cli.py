@@ -23,10 +23,6 @@ class Terminated(BaseException):
     """
 
 
-def _terminate(_signum: int, _frame: object) -> None:
-    raise Terminated
-
-
 def build_parser() -> argparse.ArgumentParser:
     # imported here, not at the top: main() handles signals first, and loading the commands takes a good part
     # of a second (phonenumbers, requests, the dev tooling's entry points)
@@ -54,16 +50,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; ``argv`` None means the process's own command line, which ends when this returns."""
     on_main_thread = threading.current_thread() is threading.main_thread()  # where signal handlers can be set
     previous = {signum: signal.getsignal(signum) for signum in SIGNALS} if on_main_thread else {}
+    received: list[signal.Signals] = []
+
+    def interrupt(signum: int, _frame: object) -> None:
+        received.append(signal.Signals(signum))
+        raise KeyboardInterrupt if signum == signal.SIGINT else Terminated
+
     if on_main_thread:
-        signal.signal(signal.SIGTERM, _terminate)
+        for signum in SIGNALS:
+            signal.signal(signum, interrupt)
     try:
         args = build_parser().parse_args(argv)
+        if received:  # its exception was lost on the way: C code that clears errors (PyObject_HasAttr) drops it
+            raise Terminated
         return int(args.func(args))
     except (KeyboardInterrupt, Terminated) as exc:
         _ignore_signals(on_main_thread)  # a second Ctrl-C while this line is printed changes nothing
-        signum = signal.SIGINT if isinstance(exc, KeyboardInterrupt) else signal.SIGTERM
-        print(f"adsbridge: interrupted by {signum.name}", file=sys.stderr)
-        return 128 + signum
+        name = received[0] if received else signal.SIGINT if isinstance(exc, KeyboardInterrupt) else signal.SIGTERM
+        print(f"adsbridge: interrupted by {name.name}", file=sys.stderr)
+        return 128 + name
     except BrokenPipeError:
         sys.stderr.close()
         return 1

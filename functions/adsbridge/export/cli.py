@@ -49,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
     signals = StopOnSignals(None, args)
     with signals:
         try:
-            signals.job = _start(args)
+            try:
+                job = _start(args)
+            finally:  # a StoppedEarly lost on the way (C code that clears errors drops it) still stops the run
+                if signals.signum is not None:
+                    raise StoppedEarly(f"interrupted by {signal.Signals(signals.signum).name} before anything was sent")
+            signals.job = job
         except ArgumentError as exc:
             print(f"adsbridge export: {one_line(str(exc))}", file=sys.stderr)
             return 2

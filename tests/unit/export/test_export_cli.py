@@ -175,7 +175,9 @@ def test_a_reason_spanning_lines_ends_in_one_stderr_line(tmp_path: Path, capsys:
     assert one_line(capsys.readouterr().err).startswith("adsbridge export: FAILED: input: cannot read s3://B!/k")
 
 
-@pytest.mark.parametrize("when", ["importing the client", "loading settings"])
+@pytest.mark.parametrize(
+    "when", ["importing the client", "loading settings", "loading settings, the signal's exception lost"]
+)
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"])
 def test_a_signal_before_the_job_starts_is_one_line_and_its_exit_status(
     signum: int,
@@ -196,7 +198,11 @@ def test_a_signal_before_the_job_starts_is_one_line_and_its_exit_status(
 
     def load_then_signal(path: str) -> Any:
         loaded = real_load(path)
-        signal.raise_signal(signum)
+        try:
+            signal.raise_signal(signum)
+        except BaseException:
+            if when != "loading settings, the signal's exception lost":  # as C code that clears errors loses it
+                raise
         return loaded
 
     def import_then_signal(name: str, *rest: Any, **kwargs: Any) -> Any:
@@ -205,7 +211,7 @@ def test_a_signal_before_the_job_starts_is_one_line_and_its_exit_status(
             signal.raise_signal(signum)
         return module
 
-    if when == "loading settings":
+    if when.startswith("loading settings"):
         monkeypatch.setattr(adsbridge.settings, "load_settings", load_then_signal)
     else:
         monkeypatch.setattr(builtins, "__import__", import_then_signal)
