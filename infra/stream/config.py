@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adsbridge.stream import datasets
-from adsbridge.stream.datasets import DEFAULT_QUEUE_PREFIX, Realm
+from adsbridge.stream.datasets import DEFAULT_QUEUE_PREFIX, QUEUE_PREFIX_PATTERN, Realm
 from adsbridge.stream.queues import INGEST_TIMEOUT_SECONDS
 
 SNS_TOPIC_ARN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
@@ -54,7 +54,7 @@ class StreamConfig(BaseModel):
 
     realms: Annotated[tuple[Realm, ...], Field(min_length=1)]
     datasets: Annotated[tuple[str, ...], Field(min_length=1)] = tuple(datasets.catalogue())
-    queue_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,20}-$")] = DEFAULT_QUEUE_PREFIX
+    queue_prefix: Annotated[str, Field(pattern=QUEUE_PREFIX_PATTERN)] = DEFAULT_QUEUE_PREFIX
     lambda_timeout_seconds: Annotated[int, Field(ge=10, le=900)] = INGEST_TIMEOUT_SECONDS
     ingest_memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 1024  # bench/ingest_bench.py prices this
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 10_000

@@ -280,6 +280,35 @@ def test_an_out_of_model_setting_stops_the_cli_before_any_request(
     assert sent == []
 
 
+SUBSCRIBE = ["subscribe", "--profile", PROFILE, "--dataset", "sp-traffic", "--account-id"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["status", "--profile", PROFILE, "x/../../amc/audiences/connections"], 1, "subscription_id: must be"),
+        (["archive", "--dsp-advertiser", ADVERTISER, "a" * 256], 1, "subscription_id: must be"),
+        (["list", "--profile", f"{PROFILE}\n1"], 1, "profile_id: must be 1-20 digits"),
+        (["list", "--dsp-advertiser", ""], 1, "dsp_advertiser_id: must be"),
+        ([*SUBSCRIBE, "1" * 250], 2, "--account-id"),
+        ([*SUBSCRIBE, ACCOUNT, "--queue-prefix", "../"], 2, "--queue-prefix"),
+    ],
+)
+def test_hostile_streams_arguments_send_nothing(
+    fresh_emulator: Emulator,
+    sent: list[Sent],
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    code: int,
+    message: str,
+) -> None:
+    """An id the CLI puts in a path or header as given, or a queue it names, is checked before any request."""
+    assert main(["streams", argv[0], "--realm", "NA", *argv[1:]]) == code
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert sent == []
+
+
 @pytest.fixture
 def session(fresh_emulator: Emulator) -> AdsSession:
     """A session on an emulator whose terms are accepted: without the checks, these calls would be sent."""
@@ -324,6 +353,18 @@ REFUSED: dict[str, tuple[Callable[[AdsSession], object], str]] = {
     ),
     "archive-notes-129": (lambda s: StreamsClient(s).archive(Owner(PROFILE), "amzn1.x", notes="n" * 129), "notes"),
     "page-5001": (lambda s: list(StreamsClient(s).list(Owner(PROFILE), page_size=5001)), "page_size"),
+    # ids placed in a URL path or a header as given: another path, a query or a header break would go out
+    "subscription-id-path": (
+        lambda s: StreamsClient(s).get(Owner(PROFILE), "x/../../amc/audiences/connections"),
+        "subscription_id",
+    ),
+    "subscription-id-query": (lambda s: StreamsClient(s).get(Owner(PROFILE), "x?maxResults=1"), "subscription_id"),
+    "subscription-id-dots": (lambda s: StreamsClient(s).archive(Owner(ADVERTISER, dsp=True), ".."), "subscription_id"),
+    "subscription-id-256": (lambda s: StreamsClient(s).archive(Owner(PROFILE), "a" * 256), "subscription_id"),
+    "profile-line-break": (lambda s: list(StreamsClient(s).list(Owner(f"{PROFILE}\n1"))), "profile_id"),
+    "profile-not-digits": (lambda s: list(StreamsClient(s).list(Owner("ENTITY1"))), "profile_id"),
+    "advertiser-empty": (lambda s: list(StreamsClient(s).list(Owner("", dsp=True))), "dsp_advertiser_id"),
+    "queue-arn-256": (lambda s: StreamsClient(s).create(Owner(PROFILE), "sp-traffic", "q" * 256), "queueArn"),
 }
 
 

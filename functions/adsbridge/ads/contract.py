@@ -8,6 +8,7 @@ limits from here, so a correction to the model is one edit; the test keeps this 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +29,15 @@ SUBSCRIPTION_NOTES_MAX = 128
 CLIENT_REQUEST_TOKEN_LENGTH = (22, 36)
 MAX_RECORDS_PER_REQUEST = 10_000
 MAX_LIST_RESULTS = 5_000
+QUEUE_ARN_MAX = 255
+SUBSCRIPTION_ID_MAX = 255
+# The models type the owner headers and the subscription id as strings; what goes out is narrower, because each
+# is placed in a header or a URL path as given. Profile ids are numbers and DSP advertiser ids word characters
+# (as the stack's config takes them); a subscription id is one path segment of URL-safe characters (Amazon's are
+# amzn1.fead.cs1.<base64url>), so "/", "?", "%", ".." or a line break can never turn it into another request.
+PROFILE_ID = re.compile(r"\d{1,20}")
+DSP_ADVERTISER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+SUBSCRIPTION_ID = re.compile(rf"[A-Za-z0-9._~-]{{1,{SUBSCRIPTION_ID_MAX}}}")
 
 
 def check_length(field: str, value: str, low: int, high: int) -> None:
@@ -52,3 +62,20 @@ def check_records(count: int, target_resource: Mapping[str, Any] | None) -> None
 
 def check_notes(notes: str) -> None:
     check_length("notes", notes, 0, SUBSCRIPTION_NOTES_MAX)
+
+
+def check_owner(owner_id: str, *, dsp: bool) -> None:
+    """A profile id is 1-20 digits, a DSP advertiser id 1-64 letters, digits, '_' or '-'; never echoed."""
+    if dsp and not DSP_ADVERTISER_ID.fullmatch(owner_id):
+        raise ContractError("dsp_advertiser_id: must be 1-64 letters, digits, '_' or '-'")
+    if not dsp and not PROFILE_ID.fullmatch(owner_id):
+        raise ContractError("profile_id: must be 1-20 digits")
+
+
+def check_subscription_id(subscription_id: str) -> None:
+    """One URL path segment: 1-255 letters, digits, '.', '_', '~' or '-', and not '.' or '..' alone."""
+    if not SUBSCRIPTION_ID.fullmatch(subscription_id) or set(subscription_id) == {"."}:
+        raise ContractError(
+            f"subscription_id: must be 1-{SUBSCRIPTION_ID_MAX} letters, digits, '.', '_', '~' or '-' "
+            "(Amazon's look like amzn1.fead.cs1.…)"
+        )

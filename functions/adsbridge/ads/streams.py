@@ -18,10 +18,13 @@ from adsbridge.ads.contract import (
     CLIENT_REQUEST_TOKEN_LENGTH,
     DSP_ACCOUNT_HEADER,
     MAX_LIST_RESULTS,
+    QUEUE_ARN_MAX,
     SCOPE_HEADER,
     SUBSCRIPTIONS_TYPE,
     check_length,
     check_notes,
+    check_owner,
+    check_subscription_id,
 )
 from adsbridge.ads.errors import ContractError
 from adsbridge.ads.session import AdsSession
@@ -117,6 +120,7 @@ class StreamsClient:
         token = client_request_token or str(uuid.uuid4())
         check_length("clientRequestToken", token, *CLIENT_REQUEST_TOKEN_LENGTH)
         check_notes(notes)
+        check_length("queueArn", queue_arn, 1, QUEUE_ARN_MAX)
         body: dict[str, Any] = {
             "clientRequestToken": token,
             "dataSetId": dataset_id,
@@ -127,6 +131,7 @@ class StreamsClient:
         return str(self._call(owner, "POST", "", body=body)["subscriptionId"])
 
     def get(self, owner: Owner, subscription_id: str) -> Subscription:
+        check_subscription_id(subscription_id)
         return Subscription.from_api(self._call(owner, "GET", f"/{subscription_id}")["subscription"])
 
     def list(self, owner: Owner, *, page_size: int = 100) -> Iterator[Subscription]:
@@ -145,6 +150,7 @@ class StreamsClient:
 
     def archive(self, owner: Owner, subscription_id: str, *, notes: str = "") -> None:
         """No delete: ARCHIVED is the only status a client may set (docs/marketing-stream.md#subscriptions-api)."""
+        check_subscription_id(subscription_id)
         check_notes(notes)
         body = {"status": "ARCHIVED", **({"notes": notes} if notes else {})}
         self._call(owner, "PUT", f"/{subscription_id}", body=body)
@@ -158,6 +164,7 @@ class StreamsClient:
         body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> Any:
+        check_owner(owner.id, dsp=owner.dsp)
         if owner.dsp:
             path, header = "/dsp/streams/subscriptions", self.dsp_account_header
         else:

@@ -17,6 +17,7 @@ from adsbridge.regions import Region
 
 Realm = Region  # Marketing Stream's word for an Amazon Ads region
 DEFAULT_QUEUE_PREFIX = "adsbridge-"  # queue name = prefix + dataset id, unless the stream config says otherwise
+QUEUE_PREFIX_PATTERN = r"^[A-Za-z0-9_-]{1,20}-$"  # what the stream config's queue_prefix may be
 
 
 class Kind(StrEnum):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -95,7 +96,7 @@ def _client(args: argparse.Namespace) -> StreamsClient:
 def _owner(args: argparse.Namespace) -> Owner:
     from adsbridge.ads import Owner
 
-    return Owner(args.dsp_advertiser, dsp=True) if args.dsp_advertiser else Owner(args.profile)
+    return Owner(args.dsp_advertiser, dsp=True) if args.dsp_advertiser is not None else Owner(args.profile)
 
 
 def _list(client: StreamsClient, owner: Owner, args: argparse.Namespace) -> Iterator[dict[str, str]]:
@@ -104,10 +105,14 @@ def _list(client: StreamsClient, owner: Owner, args: argparse.Namespace) -> Iter
 
 def _subscribe(client: StreamsClient, owner: Owner, args: argparse.Namespace) -> Iterator[dict[str, str]]:
     from adsbridge.ads.contract import SUBSCRIPTION_NOTES_MAX
-    from adsbridge.stream.datasets import get
+    from adsbridge.stream.datasets import QUEUE_PREFIX_PATTERN, get
 
     if len(args.notes) > SUBSCRIPTION_NOTES_MAX:
         raise _Usage(f"--notes: at most {SUBSCRIPTION_NOTES_MAX} characters (Amazon's API model)")
+    if not re.fullmatch(r"\d{12}", args.account_id):
+        raise _Usage("--account-id: must be the 12-digit AWS account id that owns the stream queues")
+    if not re.fullmatch(QUEUE_PREFIX_PATTERN, args.queue_prefix):
+        raise _Usage("--queue-prefix: must be the stack's queue_prefix: 1-20 letters, digits, '_' or '-', then '-'")
     for dataset in [get(dataset_id) for dataset_id in args.dataset]:  # all checked before the first call
         if dataset.is_dsp != owner.dsp:
             raise _Usage(f"{dataset.id} needs {'--dsp-advertiser' if dataset.is_dsp else '--profile'}")
