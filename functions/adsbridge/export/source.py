@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
 from adsbridge.export.consent import AMZN_COLUMNS, STRING_COLUMNS
-from adsbridge.header_hint import KNOWN_COLUMNS, describe_header, known
+from adsbridge.header_hint import KNOWN_COLUMNS, describe_header, known, meant
 from adsbridge.identity import PII_FIELDS
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -248,7 +248,12 @@ def check_columns(columns: list[str] | None) -> None:
     if not set(columns) & set(PII_FIELDS):
         missing.append(f"no PII column ({', '.join(PII_FIELDS)})")
     if not missing:
-        return
+        # a spelling of a column the export reads (``E-Mail``, ``first_name``, ``zip``), where that column is
+        # absent, would be ignored without a word: the audience built without it. Refused, as adsbridge hash does.
+        ignored = [name for name in columns if (target := meant(name, KNOWN_COLUMNS)) and target not in columns]
+        if not ignored:
+            return
+        missing.append(f"{len(ignored)} column(s) the export reads under another name would be ignored")
     notes, found = describe_header(columns, KNOWN_COLUMNS)
     raise InputError(f"input: {'; '.join([*missing, *notes])} ({found})")
 

@@ -215,3 +215,23 @@ def test_a_json_line_a_csv_would_refuse_is_one_malformed_row(line: bytes) -> Non
     assert rows[0] == {"externaluserid": "u1", "email": "a@example.com"}
     assert len(rows) == 2 and isinstance(rows[1], MalformedRow) and rows[1].line == 2
     assert "example.com" not in rows[1].reason
+
+
+@pytest.mark.parametrize(
+    ("header", "hint"),
+    [
+        ("externalUserId,E-Mail,phone\n", "e-mail → email"),
+        ("externalUserId,email,first_name,Last Name\n", "first_name → firstname, last name → lastname"),
+        ("externalUserId,email,zip\n", "zip → postal"),
+    ],
+)
+def test_a_column_the_export_would_ignore_under_another_name_is_refused(header: str, hint: str) -> None:
+    """With another PII column present, ``E-Mail`` was ignored without a word and the audience built from
+    phones alone: the spelling is refused before anything is created, as ``adsbridge hash`` refuses it."""
+    with pytest.raises(InputError) as caught:
+        check_columns(header_columns(header))
+    assert f"did you mean {hint}" in str(caught.value)
+
+
+def test_a_spelling_beside_the_column_it_spells_is_no_problem() -> None:
+    check_columns(header_columns("externalUserId,id,email,E-mail,zip,postal\n"))  # each name it means is there
