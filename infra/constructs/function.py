@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Validations
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
 from adsbridge import METRICS_NAMESPACE
 from constructs import Construct
+from infra.constructs.acks import acknowledge
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = ROOT / ".build/lambda"
@@ -75,7 +76,4 @@ class AdsbridgeFunction(Construct):
         )
         # Tracing adds xray:PutTraceSegments/PutTelemetryRecords on "*": X-Ray has no resource-level permissions.
         # tests/infra checks that "*" resources in any adsbridge policy carry X-Ray actions only.
-        self.role.node.add_metadata(
-            Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
-            {"AwsSolutions::AwsSolutions-IAM5[Resource::*]": "X-Ray trace writes cannot be scoped to a resource"},
-        )
+        acknowledge(self.role, {"AwsSolutions-IAM5[Resource::*]": "X-Ray trace writes cannot be scoped to a resource"})

@@ -27,7 +27,9 @@ from adsbridge.export.state import INCOMING
 from adsbridge.export.steps import REPORT_PREFIX
 from adsbridge.export.trigger import SOURCE_PATHS, job_input, object_created_pattern
 from constructs import Construct
+from infra.constructs.acks import acknowledge
 from infra.constructs.alarm_topic import alarm_topics, notify
+from infra.constructs.bucket import secure_bucket
 from infra.constructs.function import AdsbridgeFunction
 from infra.export.config import ExportConfig, JobConfig
 from infra.export.definition import ASL_FILE, MachineSettings
@@ -48,10 +50,11 @@ def build_export_stacks(app: cdk.App, config: ExportConfig) -> list[cdk.Stack]:
 class ExportStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: ExportConfig, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        access_logs = self._bucket("AccessLogs", expire_days=config.state_retention_days, logs_bucket=None)
-        access_logs.node.default_child.node.add_metadata(  # type: ignore[union-attr]
-            cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
-            {"AwsSolutions::AwsSolutions-S1": "this is the access-log bucket; logging it into itself would loop"},
+        access_logs = self._bucket(
+            "AccessLogs",
+            expire_days=config.state_retention_days,
+            logs_bucket=None,
+            unlogged_because="this is the access-log bucket; logging it into itself would loop",
         )
         self.input_bucket = self._bucket(
             "Input",
@@ -95,10 +98,10 @@ class ExportStack(Stack):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=machine_logs, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        self.state_machine.role.node.add_metadata(
-            cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
+        acknowledge(
+            self.state_machine.role,
             {
-                "AwsSolutions::AwsSolutions-IAM5[Resource::*]": "X-Ray writes and CloudWatch Logs vended-log delivery "
+                "AwsSolutions-IAM5[Resource::*]": "X-Ray writes and CloudWatch Logs vended-log delivery "
                 "(logs:*LogDelivery*, resource policies) have no resource-level permissions"
             },
         )
@@ -178,9 +181,9 @@ class ExportStack(Stack):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
-        queue.node.default_child.node.add_metadata(  # type: ignore[union-attr]
-            cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
-            {"AwsSolutions::AwsSolutions-SQS3": "this is the dead-letter queue of the job rules and schedules"},
+        acknowledge(
+            queue.node.default_child,  # type: ignore[arg-type]
+            {"AwsSolutions-SQS3": "this is the dead-letter queue of the job rules and schedules"},
         )
         return queue
 
@@ -282,20 +285,19 @@ class ExportStack(Stack):
         acknowledged: dict[str, str] = {}
         for job in jobs:
             acknowledged[
-                f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._logical_id(self.input_bucket)}.Arn>/"
-                f"{_results_prefix(job)}*]"
+                f"AwsSolutions-IAM5[Resource::<{self._logical_id(self.input_bucket)}.Arn>/{_results_prefix(job)}*]"
             ] = f"Athena writes job {job.name}'s query results only under this prefix of the input bucket"
         for database in databases:
             table = f"arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/{database}/*"
-            acknowledged[f"AwsSolutions::AwsSolutions-IAM5[Resource::{table}]"] = (
+            acknowledged[f"AwsSolutions-IAM5[Resource::{table}]"] = (
                 f"the scheduled queries read tables of Glue database {database} only; which ones is in the SQL"
             )
         for location in locations:
             objects = _s3_arn(location).replace(cdk.Aws.PARTITION, "<AWS::Partition>") + "*"
-            acknowledged[f"AwsSolutions::AwsSolutions-IAM5[Resource::{objects}]"] = (
+            acknowledged[f"AwsSolutions-IAM5[Resource::{objects}]"] = (
                 f"read-only: the data of the queried tables, configured as {location}"
             )
-        role.node.add_metadata(cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY, acknowledged)
+        acknowledge(role, acknowledged)
 
     def _glue_arn(self, resource: str) -> str:
         kind, _, name = resource.partition("/")
@@ -311,20 +313,16 @@ class ExportStack(Stack):
         logs_bucket: s3.IBucket | None,
         prefixes: tuple[str, ...] = (),
         events: bool = False,
+        unlogged_because: str | None = None,
     ) -> s3.Bucket:
-        bucket = s3.Bucket(
+        bucket = secure_bucket(
             self,
             name,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=False,
-            server_access_logs_bucket=logs_bucket,
-            server_access_logs_prefix=f"{name.lower()}/" if logs_bucket else None,
+            access_logs=logs_bucket,
+            unlogged_because=unlogged_because,
             lifecycle_rules=[
                 s3.LifecycleRule(prefix=prefix, expiration=Duration.days(expire_days)) for prefix in prefixes or (None,)
             ],
-            removal_policy=RemovalPolicy.RETAIN,
         )
         if events:  # set natively: event_bridge_enabled=True would add a custom-resource Lambda with "*" rights
             cfn = bucket.node.default_child
@@ -388,18 +386,16 @@ class ExportStack(Stack):
         for name, statements in grants.items():
             role = self.functions[name].role
             acknowledged = {
-                f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._logical_id(bucket)}.Arn>/{prefix}/*]": prefix_reason
+                f"AwsSolutions-IAM5[Resource::<{self._logical_id(bucket)}.Arn>/{prefix}/*]": prefix_reason
                 for actions, resources in statements
                 for bucket, prefix in self._prefixes(resources)
             }
-            acknowledged["AwsSolutions::AwsSolutions-IAM5[Resource::*]"] = (
-                "X-Ray trace writes cannot be scoped to a resource"
-            )
+            acknowledged["AwsSolutions-IAM5[Resource::*]"] = "X-Ray trace writes cannot be scoped to a resource"
             if name == "Prepare":
-                acknowledged[f"AwsSolutions::AwsSolutions-IAM5[Resource::{executions_finding}]"] = (
+                acknowledged[f"AwsSolutions-IAM5[Resource::{executions_finding}]"] = (
                     "any execution of this stack's own export state machine (execution names are generated)"
                 )
-            role.node.add_metadata(cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY, acknowledged)
+            acknowledge(role, acknowledged)
             for actions, resources in statements:
                 role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
             # ListBucket without an s3:prefix condition: S3 answers a GET of a missing checkpoint with NoSuchKey

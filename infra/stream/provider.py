@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 
 from constructs import Construct
-from infra.stream.acks import acknowledge
+from infra.constructs.acks import acknowledge
 
 
 def provider_for(scope: Construct, handler: lambda_.Function) -> cr.Provider:

@@ -23,8 +23,9 @@ from adsbridge.stream.partition import DT_PROJECTION_RANGE
 from adsbridge.stream.queues import QueueSettings, amazon_statements
 from adsbridge.stream.views import PARTITION_KEYS, table_columns
 from constructs import Construct
+from infra.constructs.acks import acknowledge
+from infra.constructs.bucket import secure_bucket
 from infra.constructs.function import AdsbridgeFunction
-from infra.stream.acks import acknowledge
 from infra.stream.config import StreamConfig
 from infra.stream.operations import StreamOperations
 from infra.stream.subscriptions import MONITOR_SERVICE, StreamSubscriptions
@@ -57,12 +58,9 @@ class StreamStack(cdk.Stack):
         timeout = cdk.Duration.seconds(config.lambda_timeout_seconds)
         realm_name = f"adsbridge-stream-{realm.value.lower()}"  # the workgroup's and the dashboard's name
 
-        self.bucket = s3.Bucket(
+        self.bucket = secure_bucket(
             self,
             "Raw",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
             versioned=True,  # an overwritten or deleted object can be restored for a month
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -70,13 +68,8 @@ class StreamStack(cdk.Stack):
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
                 )
             ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.bucket,
-            {
-                "AwsSolutions-S1": "raw zone written only by the ingest Lambda; CloudTrail data events are the audit trail, not S3 access logs"
-            },
+            unlogged_because="raw zone written only by the ingest Lambda; CloudTrail data events are the audit "
+            "trail, not S3 access logs",
         )
 
         self.ingest = AdsbridgeFunction(
@@ -140,17 +133,11 @@ class StreamStack(cdk.Stack):
         for table in tables:
             table.add_resource_dependency(db)
 
-        results = s3.Bucket(
+        results = secure_bucket(
             self,
             "AthenaResults",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
             lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(30))],
-        )
-        acknowledge(
-            results,
-            {"AwsSolutions-S1": "query results expire after 30 days; Athena's own query history records access"},
+            unlogged_because="query results expire after 30 days; Athena's own query history records access",
         )
         self.workgroup = athena.CfnWorkGroup(
             self,

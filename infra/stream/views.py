@@ -16,8 +16,8 @@ from aws_cdk import aws_s3 as s3
 from adsbridge.stream.datasets import Dataset
 from adsbridge.stream.views import View, views
 from constructs import Construct, IDependable
+from infra.constructs.acks import acknowledge
 from infra.constructs.function import AdsbridgeFunction
-from infra.stream.acks import acknowledge
 from infra.stream.provider import provider_for
 
 RESULTS_PREFIX = "results/"
