@@ -11,7 +11,8 @@ the user consented to is Amazon's to read:
   further segment's first 3 bits are a segment type, 1-3 (disclosed vendors, allowed vendors, publisher TC).
 * GPP: an IAB GPP v1 string — a header and sections joined by ``~``; the header is base64url whose first 6
   bits are the type, 3, the next 6 the version, 1, then the section ids as a Fibonacci range; exactly one
-  non-empty section of URL-safe characters (base64url and ``.``) follows per id listed, and at least one.
+  non-empty section of URL-safe characters (base64url and ``.``) follows per id listed, and at least one;
+  the EU TCF v2 section (id 2) must be a TC string as above.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ TCF_CORE_BITS = 213  # Version(6) Created(36) LastUpdated(36) CmpId(12) CmpVersi
 # SpecialFeatureOptIns(12) PurposesConsent(24) PurposesLITransparency(24) PurposeOneTreatment(1) PublisherCC(12)
 TCF_SEGMENT_TYPES = range(1, 4)
 GPP_HEADER_TYPE, GPP_VERSION = 3, 1
+GPP_TCF_EU = 2  # the section id of the EU TCF v2 section (GPP's section registry)
 
 
 def is_tcf_string(value: str) -> bool:
@@ -46,8 +48,13 @@ def is_gpp_string(value: str) -> bool:
         return False
     if _bits(header, 0, 6) != GPP_HEADER_TYPE or _bits(header, 6, 12) != GPP_VERSION:
         return False
-    count = _section_count(_bit_string(header)[12:])
-    return bool(sections) and count == len(sections) and all(_SECTION.fullmatch(s) for s in sections)
+    ids = _section_ids(_bit_string(header)[12:])
+    if not sections or ids is None or len(ids) != len(sections):
+        return False
+    if not all(_SECTION.fullmatch(section) for section in sections):
+        return False
+    # the EU TCF v2 section is a TC string: one cut short is no consent, whichever column carries it
+    return all(is_tcf_string(section) for id_, section in zip(ids, sections, strict=True) if id_ == GPP_TCF_EU)
 
 
 def _tcf_core_end(bits: str) -> int | None:
@@ -96,11 +103,12 @@ def _bits(text: str, start: int, end: int) -> int:
     return int(_bit_string(text[: (end + 5) // 6])[start:end], 2)
 
 
-def _section_count(bits: str) -> int | None:
-    """How many section ids a GPP header's range lists (ids are offsets from the previous one), or None."""
+def _section_ids(bits: str) -> list[int] | None:
+    """The section ids a GPP header's range lists (each id an offset from the previous one), or None."""
     if len(bits) < 12:
         return None
-    entries, position, count = int(bits[:12], 2), 12, 0
+    entries, position, previous = int(bits[:12], 2), 12, 0
+    ids: list[int] = []
     for _ in range(entries):
         if position >= len(bits):
             return None
@@ -108,15 +116,16 @@ def _section_count(bits: str) -> int | None:
         found = _fibonacci(bits, position + 1)  # the first id
         if found is None:
             return None
-        position = found[1]
+        first, position = previous + found[0], found[1]
+        last = first
         if is_range:
             found = _fibonacci(bits, position)  # how far the range's last id is past its first
             if found is None:
                 return None
-            position = found[1]
-            count += found[0]
-        count += 1
-    return count
+            last, position = first + found[0], found[1]
+        ids.extend(range(first, last + 1))
+        previous = last
+    return ids
 
 
 def _fibonacci(bits: str, position: int) -> tuple[int, int] | None:

@@ -17,7 +17,11 @@ def test_amazon_signals_are_normalised_and_geo_is_added() -> None:
 
 def test_tcf_and_gpp_strings_pass_through() -> None:
     block = consent_block(
-        {"tcf": "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA", "gpp": "DBABMA~CPXxRfAPXxRfAAfKABENB"}, "GB"
+        {
+            "tcf": "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA",
+            "gpp": "DBABMA~CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA",
+        },
+        "GB",
     )
     assert block is not None
     assert set(block["consent"]) == {"tcf", "gpp"}
@@ -133,3 +137,11 @@ def test_a_tc_string_cut_short_is_refused(length: int) -> None:
     with pytest.raises(InvalidConsent) as info:
         consent_block({"tcf": TCF_RESTRICTIONS[:length], "amznadstorage": "GRANTED"}, "DE")
     assert str(info.value) == "tcf"
+
+
+@pytest.mark.parametrize("value", ["DBABMA~" + TCF_RESTRICTIONS[:300], "DBACNYA~" + TCF[:30] + "~1YNN"])
+def test_a_gpp_string_whose_eu_tcf_section_is_cut_short_is_refused(value: str) -> None:
+    """Section id 2 of a GPP string is an EU TCF v2 TC string, held to the tcf column's rule."""
+    with pytest.raises(InvalidConsent) as info:
+        consent_block({"gpp": value}, "FR")
+    assert str(info.value) == "gpp"
