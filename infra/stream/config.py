@@ -10,7 +10,8 @@ from adsbridge.stream import datasets
 from adsbridge.stream.datasets import DEFAULT_QUEUE_PREFIX, QUEUE_PREFIX_PATTERN, Realm
 from adsbridge.stream.queues import INGEST_TIMEOUT_SECONDS
 
-SNS_TOPIC_ARN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
+# ASCII digits: the pattern engine's \d also takes other scripts' digits (１２３), which no Amazon id holds
+SNS_TOPIC_ARN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
 
 
 class ConfigError(ValueError):
@@ -22,7 +23,7 @@ class SubscriptionConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    profile_id: Annotated[str, Field(pattern=r"^\d{1,20}$")] | None = None
+    profile_id: Annotated[str, Field(pattern=r"^[0-9]{1,20}$")] | None = None
     dsp_advertiser_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
     realm: Realm | None = None  # required when the stack has several realms: a profile belongs to one
     datasets: tuple[str, ...] | None = None

@@ -363,6 +363,7 @@ REFUSED: dict[str, tuple[Callable[[AdsSession], object], str]] = {
     "subscription-id-256": (lambda s: StreamsClient(s).archive(Owner(PROFILE), "a" * 256), "subscription_id"),
     "profile-line-break": (lambda s: list(StreamsClient(s).list(Owner(f"{PROFILE}\n1"))), "profile_id"),
     "profile-not-digits": (lambda s: list(StreamsClient(s).list(Owner("ENTITY1"))), "profile_id"),
+    "profile-fullwidth-digits": (lambda s: list(StreamsClient(s).list(Owner("\uff11\uff12\uff13"))), "profile_id"),
     "advertiser-empty": (lambda s: list(StreamsClient(s).list(Owner("", dsp=True))), "dsp_advertiser_id"),
     "queue-arn-256": (lambda s: StreamsClient(s).create(Owner(PROFILE), "sp-traffic", "q" * 256), "queueArn"),
 }

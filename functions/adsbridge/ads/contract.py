@@ -35,7 +35,7 @@ SUBSCRIPTION_ID_MAX = 255
 # is placed in a header or a URL path as given. Profile ids are numbers and DSP advertiser ids word characters
 # (as the stack's config takes them); a subscription id is one path segment of URL-safe characters (Amazon's are
 # amzn1.fead.cs1.<base64url>), so "/", "?", "%", ".." or a line break can never turn it into another request.
-PROFILE_ID = re.compile(r"\d{1,20}")
+PROFILE_ID = re.compile(r"[0-9]{1,20}")  # ASCII: \d would take other scripts' digits too
 DSP_ADVERTISER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 SUBSCRIPTION_ID = re.compile(rf"[A-Za-z0-9._~-]{{1,{SUBSCRIPTION_ID_MAX}}}")
 

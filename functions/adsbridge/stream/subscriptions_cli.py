@@ -109,7 +109,7 @@ def _subscribe(client: StreamsClient, owner: Owner, args: argparse.Namespace) ->
 
     if len(args.notes) > SUBSCRIPTION_NOTES_MAX:
         raise _Usage(f"--notes: at most {SUBSCRIPTION_NOTES_MAX} characters (Amazon's API model)")
-    if not re.fullmatch(r"\d{12}", args.account_id):
+    if not re.fullmatch(r"[0-9]{12}", args.account_id):
         raise _Usage("--account-id: must be the 12-digit AWS account id that owns the stream queues")
     if not re.fullmatch(QUEUE_PREFIX_PATTERN, args.queue_prefix):
         raise _Usage("--queue-prefix: must be the stack's queue_prefix: 1-20 letters, digits, '_' or '-', then '-'")

@@ -85,6 +85,8 @@ def test_no_subscriptions_no_handler() -> None:
         ({"subscriptions": [{"profile_id": "1", "datasets": ["sb-traffic"]}]}, "not among the deployed datasets"),
         ({"realms": ["NA", "EU"]}, "subscriptions.0.realm is required"),
         ({"subscriptions": [{"profile_id": "1", "realm": "FE"}]}, "FE is not among the realms"),
+        ({"subscriptions": [{"profile_id": "\uff11\uff12\uff13"}]}, "profile_id"),  # fullwidth digits: no id
+        ({"alarm_topic_arns": {"NA": "arn:aws:sns:us-east-1:\uff1123456789012:t"}}, "alarm_topic_arns"),
     ],
 )
 def test_bad_subscription_config_names_the_field(change: dict[str, Any], message: str) -> None:
