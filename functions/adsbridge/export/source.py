@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
@@ -363,7 +364,7 @@ class RowReader(Iterator[Row | MalformedRow]):
                 yield MalformedRow(number, NOT_UTF8)
                 continue
             try:
-                obj = json.loads(line, object_pairs_hook=_Pairs)
+                obj = json.loads(line, object_pairs_hook=_Pairs, parse_float=Decimal)  # every digit kept
             except (ValueError, RecursionError):  # JSONDecodeError; an int past 4300 digits; nesting too deep
                 yield MalformedRow(number, "not valid JSON")
                 continue
@@ -394,27 +395,37 @@ def _json_row(obj: _Pairs) -> Row | str:
             continue
         if name in row:
             return f"the column {name} given twice"
-        if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal | None):
             return "an object, array or boolean where text was expected"
+        if isinstance(value, Decimal) and value.adjusted() >= _NUMBER_DIGITS:
+            return f"a number of more than {_NUMBER_DIGITS} digits"
         if isinstance(value, str) and _SURROGATE.search(value):
             return "a lone surrogate, not text"
         if isinstance(value, str) and "\x00" in value:
             return NUL_BYTE
-        if isinstance(value, float) and not _integral(value) and name in _IDENTIFIERS:
+        if isinstance(value, float | Decimal) and not _integral(value) and name in _IDENTIFIERS:
             return "a non-integral number in an identifier field"
         row[name] = _text(value)
     return row
 
 
-def _text(value: str | float | None) -> str:
+_NUMBER_DIGITS = 128  # no identifier is longer (an externalUserId is at most 128 characters)
+
+
+def _text(value: str | float | Decimal | None) -> str:
+    """A JSON value as the text a CSV cell would hold. A number with a fraction or an exponent is read as a
+    ``Decimal``, not a double, so that 9007199254740993.0 stays 9007199254740993 (2^53 + 1)."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, float) and _integral(value):
+    if isinstance(value, float | Decimal) and _integral(value):
         return str(int(value))  # pandas writes an int column with a gap as floats: 4138714499.0 is 4138714499
     return str(value)
 
 
-def _integral(value: float) -> bool:
+def _integral(value: float | Decimal) -> bool:
+    """Whether a number is whole (NaN and Infinity, which JSON lines may hold as Python writes them, are not)."""
+    if isinstance(value, Decimal):
+        return value.is_finite() and value == value.to_integral_value()
     return math.isfinite(value) and value.is_integer()

@@ -235,3 +235,26 @@ def test_a_column_the_export_would_ignore_under_another_name_is_refused(header: 
 
 def test_a_spelling_beside_the_column_it_spells_is_no_problem() -> None:
     check_columns(header_columns("externalUserId,id,email,E-mail,zip,postal\n"))  # each name it means is there
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [
+        ("9007199254740993.0", "9007199254740993"),  # 2^53 + 1: a double rounds it to 2^53
+        ("361054992504331123.0", "361054992504331123"),
+        ("3.61054992504331123e17", "361054992504331123"),
+        ("4138714499.0", "4138714499"),
+    ],
+)
+def test_a_json_number_written_with_a_fraction_keeps_every_digit(number: str, text: str) -> None:
+    """pandas writes an integer column with gaps as ``4138714499.0``; read as a double, an id or phone past 2^53
+    became another one (9007199254740993.0 → 9007199254740992), hashed and sent as if it were the person's."""
+    data = b'{"externalUserId": %s, "phone": %s}\n' % (number.encode(), number.encode())
+    (row,) = read_rows(io.BytesIO(data), json_lines=True)
+    assert row == {"externaluserid": text, "phone": text}
+
+
+@pytest.mark.parametrize("number", ["1e400", "1e999999999", "-0.5e3000"])
+def test_a_json_number_no_identifier_could_be_is_one_malformed_row(number: str) -> None:
+    (row,) = read_rows(io.BytesIO(b'{"externalUserId": "u1", "phone": %s}\n' % number.encode()), json_lines=True)
+    assert isinstance(row, MalformedRow)
