@@ -27,6 +27,7 @@ import io
 import itertools
 import multiprocessing
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -41,6 +42,9 @@ from adsbridge.identity import PII_FIELDS, Normalizer, normalizer_for, prehashed
 from adsbridge.identity.normalizer import EMPTY_SHA256, UNKNOWN_COUNTRY
 
 COUNTRY_COLUMN = "countrycode"
+# Headers of a column holding a whole name, lower-case letters and digits only: PII, but no field Amazon matches
+# (it takes firstname and lastname apart), so it cannot be hashed, and passed through it would go out raw.
+WHOLE_NAMES = frozenset({"name", "fullname", "customername", "contactname", "personname", "displayname"})
 
 # (column index, field rule, position in the invalid counters)
 Plan = list[tuple[int, Callable[[str], "str | None"], int]]
@@ -173,10 +177,12 @@ def _check_header(header: list[str], hasher: _RowHasher) -> None:
     JSON lines, no header row), or a PII column under another name (``e-mail``, ``first_name``), which would be
     copied out unhashed. The message describes the line without quoting data (:mod:`adsbridge.header_hint`)."""
     unhashed = [name for name in header if meant(name, PII_FIELDS)]
-    if hasher.columns and not unhashed:
+    whole = [name.strip() for name in header if re.sub("[^a-z0-9]", "", name.lower()) in WHOLE_NAMES]
+    if hasher.columns and not unhashed and not whole:
         return
-    problem = "a PII column under another name would be written out unhashed" if unhashed else "no PII column"
+    problem = "a PII column under another name would be written out unhashed" if unhashed or whole else "no PII column"
     notes, found = describe_header(header, (*PII_FIELDS, COUNTRY_COLUMN))
+    notes += [f"{name} holds a whole name: split it into firstname and lastname" for name in whole]
     raise InputError(
         f"input: {problem} ({'; '.join([*notes, found])}); adsbridge hash reads comma-separated CSV whose header"
         f" names PII columns {', '.join(PII_FIELDS)} (any case), and {COUNTRY_COLUMN}"
