@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 import zoneinfo
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adsbridge.export.chunks import DEFAULT_CHUNK_BYTES
-from adsbridge.export.state import JOB_NAME, JobSpec
+from adsbridge.export.payloads import JOB_NAME, JobSpec
 from adsbridge.export.trigger import job_input
 from adsbridge.settings import SettingsError, exact_ids, parse_settings
 from infra.stream.config import SNS_TOPIC_ARN
@@ -181,14 +179,6 @@ def parse_export_config(data: Any) -> ExportConfig:
         if dupes:
             raise ConfigError(f"invalid export config: jobs: {label} must be unique, repeated: {', '.join(dupes)}")
     return config
-
-
-def load_export_config(path: str | Path) -> ExportConfig:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"export config {path}: {exc}") from None
-    return parse_export_config(data)
 
 
 def _describe(data: Any, error: Any) -> str:

@@ -23,7 +23,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from adsbridge.export.checkpoint import CHECKPOINT_PREFIX
 from adsbridge.export.handlers import TASKS
 from adsbridge.export.handlers.runtime import STATE_BUCKET_ENV
-from adsbridge.export.state import INCOMING
+from adsbridge.export.payloads import INCOMING
 from adsbridge.export.steps import REPORT_PREFIX
 from adsbridge.export.trigger import SOURCE_PATHS, job_input, object_created_pattern
 from constructs import Construct

@@ -1,6 +1,6 @@
 """The export as four resumable steps, one per state-machine task: prepare, upload a chunk, poll, report.
 
-Each step takes the small state descriptors (``adsbridge.export.state``) plus injected services, keeps its
+Each step takes the small state descriptors (``adsbridge.export.payloads``) plus injected services, keeps its
 results in S3 through ``RunStore`` and returns small JSON. ``adsbridge export`` runs the same domain calls
 (prepare, upload_rows, poll_once, ExportReport) in one process.
 """
@@ -19,12 +19,12 @@ from adsbridge.ads.audiences import AudiencesClient, JobStatus
 from adsbridge.export.checkpoint import RunStore, run_id
 from adsbridge.export.chunks import Chunk, open_chunk, plan_chunks, s3_range_reader
 from adsbridge.export.job import outcome
+from adsbridge.export.payloads import JobSpec, PollState, Prepared, RunInfo, SourceObject, TaskError
 from adsbridge.export.poll import all_terminal, due_jobs
 from adsbridge.export.prepare import Target, prepare
 from adsbridge.export.records import RecordBuilder
 from adsbridge.export.report import Counters, ExportReport
 from adsbridge.export.source import check_columns, header_columns, read_rows
-from adsbridge.export.state import JobSpec, PollState, Prepared, RunInfo, SourceObject, TaskError
 from adsbridge.export.upload import RECORDS_PER_HOUR_LIMIT, Pacer, Settled, upload_rows
 from adsbridge.settings import ExportSettings, parse_settings
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adsbridge.export.state import INCOMING, JobSpec
+from adsbridge.export.payloads import INCOMING, JobSpec
 
 # Where the rule's input transformer takes the dropped object from (EventBridge JSONPath into the S3 event).
 SOURCE_PATHS = {"bucket": "$.detail.bucket.name", "key": "$.detail.object.key"}

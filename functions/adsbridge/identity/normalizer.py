@@ -18,7 +18,7 @@ from adsbridge.identity.emails import normalize_email
 from adsbridge.identity.names import normalize_city, normalize_name
 from adsbridge.identity.phones import PhoneRule
 from adsbridge.identity.postal import postal_rule
-from adsbridge.identity.state import StateRule
+from adsbridge.identity.states import StateRule
 
 PII_FIELDS: tuple[str, ...] = ("email", "phone", "firstname", "lastname", "address", "city", "state", "postal")
 UNKNOWN_COUNTRY = "ZZ"
@@ -119,9 +119,6 @@ class Normalizer:
 
     def normalize(self, field: str, value: str) -> str | None:
         return self.rules[_known(field)](value) if value else None
-
-    def hash(self, field: str, value: str) -> str | None:
-        return self.hashers[_known(field)](value) if value else None
 
     def hash_all(self, values: Mapping[str, str | None]) -> dict[str, str]:
         hashed: dict[str, str] = {}

@@ -153,12 +153,3 @@ def get(dataset_id: str) -> Dataset:
 
 class UnknownDataset(KeyError):
     """A dataset id outside the 23 Amazon documents."""
-
-
-def dataset_of_topic(account: str, region: str) -> Dataset | None:
-    """The dataset whose Amazon SNS topics live in this account and region, if any."""
-    for dataset in catalogue().values():
-        for realm, owner in dataset.accounts.items():
-            if owner == account and realm.aws_region == region:
-                return dataset
-    return None

@@ -24,8 +24,8 @@ from infra.export.definition import MachineSettings
 
 from adsbridge.ads.secrets import store_credentials
 from adsbridge.export.handlers import runtime
+from adsbridge.export.payloads import INCOMING, JobSpec
 from adsbridge.export.report import ExportReport
-from adsbridge.export.state import INCOMING, JobSpec
 from adsbridge.export.steps import REPORT_PREFIX
 from adsbridge.export.trigger import execution_input, object_created_pattern
 from adsbridge_sandbox.demo.customers import Generated, generate

@@ -5,7 +5,7 @@ unverified) so client bugs fail in tests. See ``server.Emulator`` for the public
 """
 
 from .faults import Faults
+from .model import Credentials
 from .server import Emulator, RequestRecord
-from .state import Credentials
 
 __all__ = ["Credentials", "Emulator", "Faults", "RequestRecord"]

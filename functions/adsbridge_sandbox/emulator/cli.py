@@ -6,8 +6,8 @@ import argparse
 import threading
 from typing import Any
 
+from .model import DEFAULT_MATCH_RATE, check_match_rate
 from .server import Emulator
-from .state import DEFAULT_MATCH_RATE, check_match_rate
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

@@ -27,7 +27,7 @@ from adsbridge.stream.datasets import Realm
 
 from . import validation as v
 from .faults import FaultResponse, Faults
-from .state import DEFAULT_MATCH_RATE, Credentials, EmulatorState
+from .model import DEFAULT_MATCH_RATE, Credentials, EmulatorState
 from .streams import EmulatorSns, Owner, SqsDelivery, Subscriptions, owner_from_headers, with_code
 from .validation import ApiError
 

@@ -36,7 +36,7 @@ from adsbridge.ads.contract import (
 )
 from adsbridge.stream import datasets
 
-from .state import _now_iso as _now
+from .model import _now_iso as _now
 from .validation import ApiError, bad_request
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from adsbridge_sandbox.emulator import Emulator
-from adsbridge_sandbox.emulator.state import resolves
+from adsbridge_sandbox.emulator.model import resolves
 from adsbridge_sandbox.emulator.validation import RecordInput, validate_records
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adsbridge.export.state import JobSpec, SourceObject
+from adsbridge.export.payloads import JobSpec, SourceObject
 from adsbridge.export.trigger import SOURCE_PATHS, execution_input, object_created_pattern
 
 JOB = JobSpec(name="crm", settings={"action": "CREATE"}, secret_name="adsbridge/acct", accept_terms=True)

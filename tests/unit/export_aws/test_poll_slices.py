@@ -15,7 +15,7 @@ from moto import mock_aws
 
 from adsbridge.ads.audiences import JobStatus
 from adsbridge.export.chunks import Layout
-from adsbridge.export.state import JobSpec, PollState, RunInfo
+from adsbridge.export.payloads import JobSpec, PollState, RunInfo
 from adsbridge.export.steps import POLL_SLICE, Services, poll_run
 
 BUCKET = "adsbridge-unit-state"

@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from adsbridge.export.checkpoint import RunStore
-from adsbridge.export.state import JobSpec
+from adsbridge.export.payloads import JobSpec
 from adsbridge.export.steps import CLAIM, RunInProgress, Services, claim_run
 
 BUCKET = "adsbridge-unit-state"

@@ -9,7 +9,7 @@ import pytest
 
 from adsbridge.ads.errors import AuthError
 from adsbridge.ads.secrets import credentials_from_secret
-from adsbridge.export.state import TaskError
+from adsbridge.export.payloads import TaskError
 from adsbridge.export.steps import _reason
 
 

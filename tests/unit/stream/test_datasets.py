@@ -45,11 +45,6 @@ def test_measures_are_numeric_and_never_keys() -> None:
             assert dataset.measures == ()
 
 
-def test_topic_account_identifies_dataset_only_in_its_region() -> None:
-    assert datasets.dataset_of_topic("906013806264", "us-east-1") == datasets.get("sp-traffic")
-    assert datasets.dataset_of_topic("906013806264", "eu-west-1") is None
-
-
 def test_unknown_dataset() -> None:
     with pytest.raises(datasets.UnknownDataset):
         datasets.get("retail-sales-metrics")

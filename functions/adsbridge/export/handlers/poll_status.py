@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from adsbridge.export.handlers import runtime
 from adsbridge.export.handlers.runtime import logger, tracer
-from adsbridge.export.state import JobSpec, PollState, RunInfo
+from adsbridge.export.payloads import JobSpec, PollState, RunInfo
 from adsbridge.export.steps import poll_run
 
 

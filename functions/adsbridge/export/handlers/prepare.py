@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from adsbridge.export.handlers import runtime
 from adsbridge.export.handlers.runtime import logger, tracer
-from adsbridge.export.state import JobSpec, SourceObject
+from adsbridge.export.payloads import JobSpec, SourceObject
 from adsbridge.export.steps import prepare_run
 
 

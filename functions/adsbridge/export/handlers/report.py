@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from adsbridge.export.handlers import runtime
 from adsbridge.export.handlers.runtime import logger, metrics, tracer
-from adsbridge.export.state import JobSpec, PollState, Prepared, SourceObject, TaskError
+from adsbridge.export.payloads import JobSpec, PollState, Prepared, SourceObject, TaskError
 from adsbridge.export.steps import report_run
 
 LOGGED_FIELDS = ("status", "reason", "audience_id", "total_records", "uploaded_records", "skipped_records",

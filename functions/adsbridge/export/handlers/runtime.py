@@ -20,7 +20,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.ads import AdsError, AudiencesClient, RetryPolicy, audiences_client
 from adsbridge.ads.secrets import credentials_from_secret
-from adsbridge.export.state import JobSpec
+from adsbridge.export.payloads import JobSpec
 from adsbridge.export.steps import Services
 from adsbridge.settings import ExportSettings
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from adsbridge.export.chunks import Chunk
 from adsbridge.export.handlers import runtime
 from adsbridge.export.handlers.runtime import logger, tracer
-from adsbridge.export.state import JobSpec, RunInfo, SourceObject
+from adsbridge.export.payloads import JobSpec, RunInfo, SourceObject
 from adsbridge.export.steps import upload_chunk
 
 
