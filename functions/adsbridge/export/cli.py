@@ -171,24 +171,41 @@ def finish(report: ExportReport, args: argparse.Namespace, signum: int | None) -
     0 when Amazon has the records (UPLOADED, SUCCEEDED, PARTIALLY_SUCCEEDED), 1 for FAILED and TIMED_OUT,
     128 + the signal's number for INTERRUPTED (130 for SIGINT, 143 for SIGTERM), as shells report them.
     """
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
-    print(report.render_text(), flush=True)
-    problem = None
-    if args.report_json:
+    problems = []
+    if args.report_json:  # written first: a closed stdout must not keep the audience id from the file
         try:
             report.write_json(args.report_json)
         except OSError as exc:
-            problem = f"cannot write --report-json: {exc}"
+            problems.append(f"cannot write --report-json: {exc}")
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    try:
+        print(report.render_text(), flush=True)
+    except BrokenPipeError:  # stdout closed early (``| head``): the file and the line below still tell it
+        _discard_stdout()
+        audience = f" (audience {report.audience_id})" if report.audience_id is not None else ""
+        problems.append(f"cannot print the report: stdout was closed{audience}")
     code = 0
     if report.status in FAILED_STATUSES or report.status == "INTERRUPTED":
         code = 128 + signum if report.status == "INTERRUPTED" and signum is not None else 1
-        problem = f"{report.status}: {report.reason}{_resume_hint(report)}" + (f"; {problem}" if problem else "")
-    elif problem:
+        problems.insert(0, f"{report.status}: {report.reason}{_resume_hint(report)}")
+    elif problems:
         code = 1
+    problem = "; ".join(problems)
     if problem:
         print(f"adsbridge export: {one_line(problem)}", file=sys.stderr, flush=True)
     return code
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it again at exit raises no second BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (a replaced sys.stdout)
+        pass
+    finally:
+        os.close(devnull)
 
 
 def one_line(text: str) -> str:

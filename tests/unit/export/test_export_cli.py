@@ -226,3 +226,25 @@ def test_a_signal_before_the_job_starts_is_one_line_and_its_exit_status(
         == f"adsbridge export: INTERRUPTED: interrupted by {name} before anything was sent"
     )
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_a_closed_stdout_still_leaves_the_report_file_and_one_line_naming_the_audience(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``adsbridge export … | head`` closes stdout early: printing the report failed before the report file was
+    written, and the CLI ended in silence, the id of the audience it created nowhere."""
+    import os
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with os.fdopen(write_end, "w") as closed:
+        monkeypatch.setattr(sys, "stdout", closed)
+        report = run_with_batches().report("SUCCEEDED", None)
+        code = finish(report, argparse.Namespace(report_json=str(tmp_path / "r.json")), None)
+        monkeypatch.undo()
+    assert json.loads((tmp_path / "r.json").read_text())["audience_id"] == 361054992504331123
+    assert code == 1
+    assert one_line(capsys.readouterr().err) == (
+        "adsbridge export: cannot print the report: stdout was closed (audience 361054992504331123)"
+    )
