@@ -1,6 +1,6 @@
 """Benchmark (c): the stream ingest handler on SQS-shaped batches into moto S3, and a cost model.
 
-Measures the real ``adsbridge.stream.handler.lambda_handler`` (Powertools batch processing, parsing, gzip,
+Measures the real ``adsbridge.stream.handlers.ingest.lambda_handler`` (Powertools batch processing, parsing, gzip,
 ``put_object``) on batches built from Amazon's samples: six datasets (metric, entity, budget), half of the
 bodies in SNS envelopes. Prints messages/s, objects written, the time spent inside moto's ``PutObject``,
 traced Python allocations and the process's peak RSS. Asserts nothing.
@@ -121,7 +121,7 @@ def batch(size: int, seed: int = 7, mix: tuple[tuple[str, float], ...] = MIX) ->
 
 def run_once(records: list[dict[str, Any]], *, trace: bool = False) -> Run:
     """One invocation; ``trace`` records the peak of Python allocations (tracemalloc slows it down ~2×)."""
-    from adsbridge.stream import handler
+    from adsbridge.stream.handlers import ingest as handler
 
     starts: list[float] = []
     durations: list[float] = []

@@ -75,7 +75,7 @@ class StreamStack(cdk.Stack):
         self.ingest = AdsbridgeFunction(
             self,
             "Ingest",
-            handler="adsbridge.stream.handler.lambda_handler",
+            handler="adsbridge.stream.handlers.ingest.lambda_handler",
             service=INGEST_SERVICE,
             description=f"adsbridge stream ingest ({realm})",
             timeout=timeout,

@@ -43,7 +43,7 @@ class StreamSubscriptions(Construct):
         handler = AdsbridgeFunction(
             self,
             "Handler",
-            handler="adsbridge.stream.subscription_resource.lambda_handler",
+            handler="adsbridge.stream.handlers.subscription_resource.lambda_handler",
             service="stream-subscriptions",
             description=f"adsbridge Marketing Stream subscriptions ({realm})",
             timeout=cdk.Duration.minutes(5),  # AdsSession's retries on 429/5xx
@@ -81,7 +81,7 @@ class StreamSubscriptions(Construct):
         self.monitor = AdsbridgeFunction(
             self,
             "Monitor",
-            handler="adsbridge.stream.subscription_monitor.lambda_handler",
+            handler="adsbridge.stream.handlers.subscription_monitor.lambda_handler",
             service=MONITOR_SERVICE,
             description=f"adsbridge Marketing Stream subscription monitor ({realm})",
             timeout=cdk.Duration.minutes(5),

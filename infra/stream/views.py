@@ -42,7 +42,7 @@ class AthenaViews(Construct):
         installer = AdsbridgeFunction(
             self,
             "Installer",
-            handler="adsbridge.stream.view_installer.lambda_handler",
+            handler="adsbridge.stream.handlers.view_installer.lambda_handler",
             service="stream-views",
             description=f"adsbridge Athena view installer ({database})",
             timeout=cdk.Duration.minutes(2),

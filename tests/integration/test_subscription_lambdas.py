@@ -14,7 +14,7 @@ from adsbridge_sandbox.emulator import Emulator
 
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "adsbridge")  # as AdsbridgeFunction sets it
 
-from adsbridge.stream import subscription_monitor, subscription_resource
+from adsbridge.stream.handlers import subscription_monitor, subscription_resource
 from adsbridge_sandbox.local_lambda import LocalContext
 from tests.integration.stream.lambda_event import environment
 from tests.integration.test_subscription_resource import STACK_RESOURCE

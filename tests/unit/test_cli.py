@@ -53,3 +53,22 @@ def test_the_command_line_ignores_signals_once_its_command_has_ended(monkeypatch
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["export", "--settings", "s.json"], "adsbridge export: the following arguments are required: --input"),
+        (["bogus"], "adsbridge: argument command: invalid choice: 'bogus'"),
+        (["hash", "--bogus"], "adsbridge: unrecognized arguments: --bogus"),
+        (["streams", "list"], "adsbridge streams list: the following arguments are required: --realm"),
+    ],
+)
+def test_arguments_argparse_refuses_are_one_line(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and said in lines[0] and lines[0].endswith("--help)")

@@ -12,22 +12,16 @@ Environment: ``SECRET_NAME``, ``REALM``, ``OWNERS`` (JSON ``[{"id": "...", "dsp"
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.ads import Owner, StreamsClient
 from adsbridge.ads.streams import STATUSES
 from adsbridge.stream.datasets import Realm
-from adsbridge.stream.subscription_resource import client_from_secret
 
 logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
@@ -63,13 +57,3 @@ def _created(text: str, now: datetime) -> datetime:
 def run(client_for: Callable[[Realm], StreamsClient], env: dict[str, str], now: datetime) -> Counter[str]:
     owners = [Owner(str(o["id"]), dsp=bool(o.get("dsp"))) for o in json.loads(env["OWNERS"])]
     return survey(client_for(Realm(env["REALM"])), owners, now)
-
-
-@logger.inject_lambda_context(log_event=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    client_for = client_from_secret(os.environ["SECRET_NAME"], boto3.client("secretsmanager"))
-    counts = run(client_for, dict(os.environ), datetime.now(UTC))
-    for status, count in counts.items():
-        metrics.add_metric(name=metric_name(status), unit=MetricUnit.Count, value=count)
-    return dict(counts)

@@ -17,13 +17,10 @@ Resource properties: ``Realm``, ``OwnerId``, ``Dsp`` ("true"/"false"), ``Dataset
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adsbridge.ads import ApiError, Owner, StreamsClient, session_for
 from adsbridge.ads.secrets import credentials_from_secret
@@ -112,8 +109,3 @@ def client_from_secret(secret_name: str, secrets: Any) -> Callable[[Realm], Stre
     """Clients per realm with the stack's LwA credentials (read once per invocation)."""
     credentials = credentials_from_secret(secrets, secret_name)
     return lambda realm: StreamsClient(session_for(Region(realm.value), credentials))
-
-
-@logger.inject_lambda_context(log_event=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return on_event(event, client_from_secret(os.environ["SECRET_NAME"], boto3.client("secretsmanager")))

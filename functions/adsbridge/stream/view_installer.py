@@ -12,13 +12,10 @@ that re-creates the view even when its SQL is unchanged (a view Athena would oth
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adsbridge.stream.athena import AthenaRunner
 
@@ -37,8 +34,3 @@ def on_event(event: dict[str, Any], runner: AthenaRunner) -> dict[str, Any]:
         runner.run(props["Sql"], database=database)
     # A new view name means a new physical id, so CloudFormation deletes the old view after the update.
     return {"PhysicalResourceId": f"{database}.{view}"}
-
-
-@logger.inject_lambda_context(log_event=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return on_event(event, AthenaRunner(boto3.client("athena"), workgroup=os.environ["WORKGROUP"]))

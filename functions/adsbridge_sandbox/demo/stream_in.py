@@ -135,7 +135,9 @@ def _unwrap(body: str) -> tuple[dict[str, Any], bool]:
 def run_stream(
     cloud: LocalCloud, workdir: Path, messages: int, progress: Progress, deliver: Deliver = publish_from_emulator
 ) -> StreamResult:
-    from adsbridge.stream import handler  # after local_cloud set Powertools' variables, as Lambda's are at import
+    from adsbridge.stream.handlers import (
+        ingest as handler,  # after local_cloud set Powertools' variables, as Lambda's are at import
+    )
 
     chosen = [datasets.get(d) for d in STREAMED]
     progress.step(f"Provisioning the {REALM} realm's {len(datasets.catalogue())} queues (+DLQs) and raw bucket")

@@ -181,7 +181,7 @@ def test_one_view_resource_per_rendered_view_with_its_exact_sql_in_dependency_or
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Handler": "adsbridge.stream.view_installer.lambda_handler",
+            "Handler": "adsbridge.stream.handlers.view_installer.lambda_handler",
             "Environment": {"Variables": Match.object_like({"WORKGROUP": "adsbridge-stream-fe"})},
         },
     )

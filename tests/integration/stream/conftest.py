@@ -16,7 +16,7 @@ from tests.integration.stream.lambda_event import BUCKET, REGION, environment, s
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "stream-ingest")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "adsbridge")
 
-from adsbridge.stream import handler
+from adsbridge.stream.handlers import ingest as handler
 from adsbridge_sandbox.local_lambda import LocalContext
 
 

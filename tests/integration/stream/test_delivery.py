@@ -11,7 +11,8 @@ import pytest
 from tests.integration.stream.conftest import all_lines, drain
 from tests.integration.stream.lambda_event import BUCKET, PREFIX, REGION
 
-from adsbridge.stream import datasets, handler
+from adsbridge.stream import datasets
+from adsbridge.stream.handlers import ingest as handler
 from adsbridge_sandbox.duck import catalog, download
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data/ams_samples"

@@ -19,7 +19,8 @@ import pytest
 from tests.integration.stream.conftest import invoke
 from tests.integration.stream.lambda_event import REGION, queue_arn, sqs_record
 
-from adsbridge.stream import datasets, handler
+from adsbridge.stream import datasets
+from adsbridge.stream.handlers import ingest as handler
 from adsbridge_sandbox import synthetic
 from adsbridge_sandbox.duck import catalog, download, hourly
 

@@ -17,7 +17,7 @@ from tests.integration.stream.lambda_event import REGION
 from tests.integration.stream.test_delivery import bodies, make_queue, traffic
 
 from adsbridge.ads import AdsSession, Owner, StreamsClient, TokenProvider
-from adsbridge.stream import handler
+from adsbridge.stream.handlers import ingest as handler
 from adsbridge_sandbox.emulator import Emulator
 
 PROFILE = Owner("3519471835403213")
