@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from importlib.metadata import entry_points
+from typing import NoReturn, cast
 
 # Commands of packages installed beside this one (the dev tooling's demo and emulator) join through entry
 # points, so the runtime package never imports its dev tooling.
@@ -23,6 +24,15 @@ class Terminated(BaseException):
     """
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose refusal is one stderr line (argparse prints its usage first): every failure of
+    the CLI ends in exactly one line naming the reason (README, "Exit status of adsbridge export"). Its
+    subcommands' parsers are of this class too (``add_subparsers`` makes them of the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     # imported here, not at the top: main() handles signals first, and loading the commands takes a good part
     # of a second (phonenumbers, requests, the dev tooling's entry points)
@@ -31,11 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     from adsbridge.export import schedule_cli
     from adsbridge.stream import cli as streams_cli
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="adsbridge", description="Move advertising data between your AWS account and Amazon Ads."
     )
     parser.add_argument("--version", action="version", version=f"adsbridge {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    # the subcommands' parsers are OneLineErrors too; the commands' add_parser take any ArgumentParser's
+    subparsers = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]", parser.add_subparsers(dest="command", required=True)
+    )
     hash_file.add_parser(subparsers)
     export_cli.add_parser(subparsers)
     schedule_cli.add_parser(subparsers)
