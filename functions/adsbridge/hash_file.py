@@ -42,6 +42,7 @@ from adsbridge.identity import PII_FIELDS, Normalizer, normalizer_for, prehashed
 from adsbridge.identity.normalizer import EMPTY_SHA256, UNKNOWN_COUNTRY
 
 COUNTRY_COLUMN = "countrycode"
+MORE_CELLS = "a row has more cells than the header: a comma in an unquoted value?"
 # Headers of a column holding a whole name, lower-case letters and digits only: PII, but no field Amazon matches
 # (it takes firstname and lastname apart), so it cannot be hashed, and passed through it would go out raw.
 WHOLE_NAMES = frozenset({"name", "fullname", "customername", "contactname", "personname", "displayname"})
@@ -106,8 +107,11 @@ class _RowHasher:
         count = 0
         invalid, plans, row_plan = self.invalid, self.plans, self._row_plan
         default_plan, country_index, needed = self.default_plan, self.country_index, self.needed
+        width = len(self.header)
         for row in rows:
             count += 1
+            if len(row) > width and any(row[width:]):  # no rule for those cells: they would go out raw
+                raise csv.Error(MORE_CELLS)
             plan = default_plan
             if 0 <= country_index < len(row):
                 code = row[country_index]
