@@ -31,6 +31,7 @@ from infra.constructs.acks import acknowledge
 from infra.constructs.alarm_topic import alarm_topics, notify
 from infra.constructs.bucket import secure_bucket
 from infra.constructs.function import AdsbridgeFunction
+from infra.constructs.region_rule import deploy_only_in
 from infra.export.config import ExportConfig, JobConfig
 from infra.export.definition import ASL_FILE, MachineSettings
 
@@ -125,15 +126,11 @@ class ExportStack(Stack):
     def _alarms(self, config: ExportConfig) -> None:
         """A failed execution, and a start EventBridge or Scheduler could not deliver, each notify the operator."""
         if config.alarm_region:  # an alarm can notify only a topic in its own region
-            cdk.CfnRule(
+            deploy_only_in(
                 self,
                 "AlarmTopicRegion",
-                assertions=[
-                    cdk.CfnRuleAssertion(
-                        assert_=cdk.Fn.condition_equals(cdk.Aws.REGION, config.alarm_region),
-                        assert_description=f"alarm_topic_arns are in {config.alarm_region}: deploy there",
-                    )
-                ],
+                config.alarm_region,
+                why=f"alarm_topic_arns are in {config.alarm_region}: deploy there",
             )
         topics = alarm_topics(
             self,

@@ -26,6 +26,7 @@ from constructs import Construct
 from infra.constructs.acks import acknowledge
 from infra.constructs.bucket import secure_bucket
 from infra.constructs.function import AdsbridgeFunction
+from infra.constructs.region_rule import deploy_only_in
 from infra.stream.config import StreamConfig
 from infra.stream.operations import StreamOperations
 from infra.stream.subscriptions import MONITOR_SERVICE, StreamSubscriptions
@@ -44,16 +45,7 @@ class StreamStack(cdk.Stack):
         super().__init__(scope, construct_id, env=cdk.Environment(region=realm.aws_region))
         self.realm = realm
         # Like Amazon's template: deployment fails too if the stack ever reaches another region.
-        cdk.CfnRule(
-            self,
-            "RealmRegion",
-            assertions=[
-                cdk.CfnRuleAssertion(
-                    assert_=cdk.Fn.condition_equals(cdk.Aws.REGION, realm.aws_region),
-                    assert_description=f"AMS {realm} queues must be in {realm.aws_region}",
-                )
-            ],
-        )
+        deploy_only_in(self, "RealmRegion", realm.aws_region, why=f"AMS {realm} queues must be in {realm.aws_region}")
         chosen = [datasets.get(d) for d in config.datasets]
         timeout = cdk.Duration.seconds(config.lambda_timeout_seconds)
         realm_name = f"adsbridge-stream-{realm.value.lower()}"  # the workgroup's and the dashboard's name
