@@ -1,6 +1,7 @@
 """Hash parity with the Amazon reference test data (AWS uploader ``sample_data``, 1000 rows per country).
 
-Runs only where the reference repository is mirrored locally (never in CI: its data is not ours to commit);
+Runs only where a git clone of the reference repository (github.com/aws-solutions/amazon-marketing-cloud-
+uploader-from-aws) is named by ``ADSBRIDGE_REFERENCE_MIRROR`` (never in CI: its data is not ours to commit);
 otherwise the test is skipped with the reason. Phone has its own test: the check files were made from a
 phone's digits alone, so they disagree with any reading of a ``+`` (see :func:`phone_parity`).
 """
@@ -12,6 +13,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import os
 import random
 import re
 import subprocess
@@ -23,7 +25,7 @@ import pytest
 
 from adsbridge.identity import hash_pii, normalize
 
-MIRROR = Path("/work/.mirror/aws-solutions+amazon-marketing-cloud-uploader-from-aws/repo")
+MIRROR = Path(os.environ.get("ADSBRIDGE_REFERENCE_MIRROR", "/nonexistent"))
 DATA = "source/tests/unit_test/amc_transformation/sample_data"
 COUNTRIES = ("US", "CA", "GB", "DE", "FR", "ES", "IT", "JP", "IN")
 # reference column → our field; the reference checks state only where it has a state rule in its suite
@@ -38,7 +40,7 @@ COLUMNS = {
 }
 EMPTY_SHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-pytestmark = pytest.mark.skipif(not MIRROR.is_dir(), reason=f"reference mirror {MIRROR} not present")
+pytestmark = pytest.mark.skipif(not MIRROR.is_dir(), reason="ADSBRIDGE_REFERENCE_MIRROR names no reference clone")
 
 
 def _load(country: str, kind: str) -> list[dict[str, str]]:
