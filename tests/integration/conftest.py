@@ -55,3 +55,9 @@ def emulator_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulato
     monkeypatch.setenv("ADSBRIDGE_CLIENT_SECRET", c.client_secret)
     monkeypatch.setenv("ADSBRIDGE_REFRESH_TOKEN", c.refresh_token)
     return emulator
+
+
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``adsbridge export`` records CREATE jobs' audiences in the state directory: one per test, never the user's."""
+    monkeypatch.setenv("ADSBRIDGE_STATE_DIR", str(tmp_path_factory.mktemp("state")))

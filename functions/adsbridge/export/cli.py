@@ -71,6 +71,7 @@ def _start(args: argparse.Namespace) -> ExportRun:
     # imported here so that other subcommands (``hash``) start without loading requests and pydantic
     from adsbridge.ads import AdsError, audiences_client
     from adsbridge.export.job import ExportRun, RunOptions
+    from adsbridge.export.registry import LocalRegistry
     from adsbridge.settings import SettingsError, load_settings
 
     try:
@@ -79,7 +80,10 @@ def _start(args: argparse.Namespace) -> ExportRun:
         client = audiences_client(settings.region)
     except (SettingsError, AdsError) as exc:
         raise ArgumentError(str(exc)) from None
-    options = RunOptions(poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress)
+    options = RunOptions(
+        poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress,
+        registry=LocalRegistry.default(),  # a CREATE job run again appends to the audience its first run made
+    )  # fmt: skip
     return ExportRun(settings, args.input, client, options)
 
 

@@ -18,6 +18,7 @@ from adsbridge.ads.errors import AdsError
 from adsbridge.export.poll import poll_until_done
 from adsbridge.export.prepare import PrepareError, prepare
 from adsbridge.export.records import RecordBuilder
+from adsbridge.export.registry import AudienceRegistry
 from adsbridge.export.report import Counters, ExportReport
 from adsbridge.export.source import (
     InputError,
@@ -79,6 +80,7 @@ class RunOptions:
     pacer: Pacer | None = None
     upload_kwargs: dict[str, int] = field(default_factory=dict)
     stop: Stop = field(default_factory=Stop)
+    registry: AudienceRegistry | None = None  # CREATE reuses the audience it recorded (``adsbridge export``: a file)
 
 
 class ExportRun:
@@ -95,6 +97,7 @@ class ExportRun:
         self.counters = Counters()
         self.jobs: dict[str, JobStatus] = {}
         self.audience_id: int | None = settings.audience_id
+        self.reused_audience = False
 
     def run(self) -> ExportReport:
         """Run the job; failures after the start still produce a report (status FAILED or INTERRUPTED), never
@@ -112,8 +115,8 @@ class ExportRun:
                 rows = _Guarded(read_rows(stream, json_lines=is_json_lines(self.source)), stop)
                 check_columns(rows.columns)
                 stop.check()
-                target = prepare(settings, self.client, accept_terms=options.accept_terms)
-                self.audience_id = target.audience_id
+                target = prepare(settings, self.client, accept_terms=options.accept_terms, registry=options.registry)
+                self.audience_id, self.reused_audience = target.audience_id, target.reused
                 stop.check()
                 upload_rows(
                     rows,
@@ -162,6 +165,7 @@ class ExportRun:
             finished_at=_now(),
             duration_seconds=self.options.clock() - self._t0,
             reason=reason,
+            reused_audience=self.reused_audience,
         )
 
     def _settled(self, settled: Settled) -> None:

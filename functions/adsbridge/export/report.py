@@ -61,6 +61,7 @@ class ExportReport:
     finished_at: str
     duration_seconds: float
     reason: str | None = None
+    reused_audience: bool = False  # a CREATE job appended to the audience an earlier run of it created
 
     @classmethod
     def build(
@@ -75,6 +76,7 @@ class ExportReport:
         finished_at: str,
         duration_seconds: float,
         reason: str | None = None,
+        reused_audience: bool = False,
     ) -> ExportReport:
         invalid_by_reason: dict[str, int] = {}
         for job in jobs.values():
@@ -104,6 +106,7 @@ class ExportReport:
             finished_at=finished_at,
             duration_seconds=round(duration_seconds, 3),
             reason=reason,
+            reused_audience=reused_audience,
         )
 
     @classmethod
@@ -135,6 +138,7 @@ class ExportReport:
             + (f" ({100 * self.matched_records / self.received_records:.1f}%)" if self.received_records else ""),
             "************* AUDIENCE INFO *************",
             f"Audience ID: {self.audience_id if self.audience_id is not None else '-'}",
+            *([f"Reused audience: {self.audience_id} (created by an earlier run of this job)"] * self.reused_audience),
             f"Status: {self.status}" + (f" ({self.reason})" if self.reason else ""),
         ]
         return "\n".join(lines)
