@@ -44,6 +44,7 @@ class RunInfo(_State):
     layout: Layout
     wait: bool
     started_at: str
+    reused_audience: bool = False  # the CREATE job's audience from an earlier run (``export.registry``)
 
 
 class Prepared(_State):

@@ -23,6 +23,7 @@ from adsbridge.export.payloads import JobSpec, PollState, Prepared, RunInfo, Sou
 from adsbridge.export.poll import all_terminal, due_jobs
 from adsbridge.export.prepare import Target, prepare
 from adsbridge.export.records import RecordBuilder
+from adsbridge.export.registry import S3Registry
 from adsbridge.export.report import Counters, ExportReport
 from adsbridge.export.source import check_columns, header_columns, read_rows
 from adsbridge.export.upload import RECORDS_PER_HOUR_LIMIT, Pacer, Settled, upload_rows
@@ -78,7 +79,8 @@ def prepare_run(
     )  # fmt: skip
     if not plan.layout.json_lines:  # before prepare() creates anything: InputError fails the run (not retried)
         check_columns(header_columns(plan.layout.header))
-    target = prepare(settings, services.ads(job, settings), accept_terms=job.accept_terms)
+    registry = S3Registry(services.s3, services.state_bucket)  # a CREATE job's later runs reuse its audience
+    target = prepare(settings, services.ads(job, settings), accept_terms=job.accept_terms, registry=registry)
     prepared = Prepared(
         run=RunInfo(
             run_id=run,
@@ -88,6 +90,7 @@ def prepare_run(
             layout=plan.layout,
             wait=settings.wait_until_finish,
             started_at=_iso(services.clock()),
+            reused_audience=target.reused,
         ),
         chunks=plan.chunks,
     )
@@ -256,6 +259,7 @@ def report_run(
         finished_at=_iso(now),
         duration_seconds=now - started,
         reason=reason,
+        reused_audience=run.reused_audience if run else False,
     )
     document = {
         **report.to_json(),
