@@ -219,12 +219,13 @@ def one_line(text: str) -> str:
 
 
 def _resume_hint(report: ExportReport) -> str:
-    """How not to create a second audience: the one this run created exists, records and all."""
+    """What a re-run does: the audience this run created (or reused) exists, records and all, and is recorded in
+    the state directory, so running the job again adds to it rather than creating another."""
     if report.action != "CREATE" or report.audience_id is None:
         return ""
     return (
-        f" (audience {report.audience_id} exists with {report.uploaded_records} record(s) accepted: re-run with"
-        f' "action": "UPDATE", "audience_id": {report.audience_id} rather than create another)'
+        f" (audience {report.audience_id} exists with {report.uploaded_records} record(s) accepted and is recorded"
+        " for this job: running it again adds to that audience)"
     )
 
 

@@ -50,7 +50,7 @@ def test_two_create_runs_leave_one_audience_with_both_files_members(
 
 
 def test_a_run_that_fails_mid_upload_still_leaves_its_audience_to_the_next(
-    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = write_rows(tmp_path / "in.csv", users(range(10)))
 
@@ -61,6 +61,7 @@ def test_a_run_that_fails_mid_upload_still_leaves_its_audience_to_the_next(
         patched.setattr(job, "upload_rows", refused)
         code, failed = export(tmp_path, source)
     assert code == 1 and failed["status"] == "FAILED" and failed["uploaded_records"] == 0
+    assert "is recorded for this job: running it again adds to that audience)" in capsys.readouterr().err
     code, again = export(tmp_path, source)
     assert code == 0 and again["reused_audience"] is True and again["audience_id"] == failed["audience_id"]
     assert len(emulator_env.audience_members(failed["audience_id"])) == 10

@@ -29,5 +29,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         prepared = prepare_run(
             request.job, request.source, request.execution, runtime.services(), execution_arn=request.execution_arn
         )
-    logger.info("prepared", extra={"run_id": prepared.run.run_id, "chunks": len(prepared.chunks)})
+    run = prepared.run
+    logger.info("prepared", extra={"run_id": run.run_id, "chunks": len(prepared.chunks), "reused": run.reused_audience})
     return prepared.model_dump(mode="json")
