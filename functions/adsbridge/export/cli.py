@@ -71,19 +71,21 @@ def _start(args: argparse.Namespace) -> ExportRun:
     # imported here so that other subcommands (``hash``) start without loading requests and pydantic
     from adsbridge.ads import AdsError, audiences_client
     from adsbridge.export.job import ExportRun, RunOptions
-    from adsbridge.export.registry import LocalRegistry
+    from adsbridge.export.registry import LocalRegistry, RegistryError
     from adsbridge.settings import SettingsError, load_settings
 
+    registry = LocalRegistry.default()  # a CREATE job run again appends to the audience its first run made
     try:
         check_arguments(args)
         settings = load_settings(args.settings)
+        if settings.action == "CREATE":
+            registry.check_writable()
         client = audiences_client(settings.region)
-    except (SettingsError, AdsError) as exc:
+    except (SettingsError, AdsError, RegistryError) as exc:
         raise ArgumentError(str(exc)) from None
     options = RunOptions(
-        poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress,
-        registry=LocalRegistry.default(),  # a CREATE job run again appends to the audience its first run made
-    )  # fmt: skip
+        poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress, registry=registry
+    )
     return ExportRun(settings, args.input, client, options)
 
 

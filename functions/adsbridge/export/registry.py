@@ -168,6 +168,9 @@ def state_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path.home() / ".local" / "state" / "adsbridge"
 
 
+_ELSEWHERE = f"set {STATE_DIR_ENV} to a writable directory"
+
+
 class LocalRegistry:
     """One JSON file (``audiences.json`` in the state directory) for ``adsbridge export``.
 
@@ -184,6 +187,16 @@ class LocalRegistry:
 
     def location(self, key: AudienceKey) -> str:
         return f"{self.path} (entry {key.path()!r})"
+
+    def check_writable(self) -> None:
+        """Make the state directory, or refuse: a CREATE job must not create an audience it cannot record."""
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise RegistryError(f"state directory {folder} cannot be made ({exc.strerror}): {_ELSEWHERE}") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise RegistryError(f"state directory {folder} is not writable: {_ELSEWHERE}")
 
     def find(self, key: AudienceKey) -> int | None:
         entry = self._read().get(key.path())

@@ -101,3 +101,16 @@ def test_the_emulator_refuses_a_duplicate_external_id_with_the_model_s_error_bod
     contract = json.loads((ROOT / "docs/ads-api-contract.json").read_text())
     error = contract["definitions"]["error"]
     assert error["required"] == ["message"] and error["properties"]["message"]["type"] == "string"
+
+
+def test_a_state_directory_that_cannot_be_made_stops_a_create_before_any_request(
+    emulator_env: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("ADSBRIDGE_STATE_DIR", str(tmp_path / "a-file/state"))
+    code, report = export(tmp_path, write_rows(tmp_path / "in.csv", users(range(5))))
+    assert code == 2 and report == {} and emulator_env.request_log() == []
+    assert capsys.readouterr().err.strip() == (
+        f"adsbridge export: state directory {tmp_path / 'a-file/state'} cannot be made (Not a directory):"
+        " set ADSBRIDGE_STATE_DIR to a writable directory"
+    )
