@@ -227,7 +227,8 @@ def _resume_hint(report: ExportReport) -> str:
         return ""
     return (
         f" (audience {report.audience_id} exists with {report.uploaded_records} record(s) accepted and is recorded"
-        " for this job: running it again adds to that audience)"
+        ' for this job: running it again adds to that audience, as does "action": "UPDATE", "audience_id":'
+        f" {report.audience_id})"
     )
 
 

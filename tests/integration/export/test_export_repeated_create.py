@@ -61,7 +61,7 @@ def test_a_run_that_fails_mid_upload_still_leaves_its_audience_to_the_next(
         patched.setattr(job, "upload_rows", refused)
         code, failed = export(tmp_path, source)
     assert code == 1 and failed["status"] == "FAILED" and failed["uploaded_records"] == 0
-    assert "is recorded for this job: running it again adds to that audience)" in capsys.readouterr().err
+    assert "is recorded for this job: running it again adds to that audience" in capsys.readouterr().err
     code, again = export(tmp_path, source)
     assert code == 0 and again["reused_audience"] is True and again["audience_id"] == failed["audience_id"]
     assert len(emulator_env.audience_members(failed["audience_id"])) == 10
