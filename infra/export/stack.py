@@ -24,6 +24,7 @@ from adsbridge.export.checkpoint import CHECKPOINT_PREFIX
 from adsbridge.export.handlers import TASKS
 from adsbridge.export.handlers.runtime import STATE_BUCKET_ENV
 from adsbridge.export.payloads import INCOMING
+from adsbridge.export.registry import REGISTRY_PREFIX
 from adsbridge.export.steps import REPORT_PREFIX
 from adsbridge.export.trigger import SOURCE_PATHS, job_input, object_created_pattern
 from constructs import Construct
@@ -64,7 +65,13 @@ class ExportStack(Stack):
             prefixes=(INCOMING, QUERY_RESULTS),
             events=True,
         )
-        self.state_bucket = self._bucket("State", expire_days=config.state_retention_days, logs_bucket=access_logs)
+        # Checkpoints and reports expire; the audience registry (what a repeated CREATE appends to) does not.
+        self.state_bucket = self._bucket(
+            "State",
+            expire_days=config.state_retention_days,
+            logs_bucket=access_logs,
+            prefixes=(f"{CHECKPOINT_PREFIX}/", f"{REPORT_PREFIX}/"),
+        )
         self.functions = {
             name: AdsbridgeFunction(
                 self,
@@ -338,6 +345,7 @@ class ExportStack(Stack):
             self.input_bucket.arn_for_objects(QUERY_RESULTS + "*"): (self.input_bucket, QUERY_RESULTS.rstrip("/")),
             self.state_bucket.arn_for_objects(CHECKPOINT_PREFIX + "/*"): (self.state_bucket, CHECKPOINT_PREFIX),
             self.state_bucket.arn_for_objects(REPORT_PREFIX + "/*"): (self.state_bucket, REPORT_PREFIX),
+            self.state_bucket.arn_for_objects(REGISTRY_PREFIX + "/*"): (self.state_bucket, REGISTRY_PREFIX),
         }
         return [known[resource] for resource in resources if resource in known]
 
@@ -350,6 +358,7 @@ class ExportStack(Stack):
         input_objects = [self.input_bucket.arn_for_objects(prefix + "*") for prefix in (INCOMING, QUERY_RESULTS)]
         checkpoints = self.state_bucket.arn_for_objects(CHECKPOINT_PREFIX + "/*")
         reports = self.state_bucket.arn_for_objects(REPORT_PREFIX + "/*")
+        registry = self.state_bucket.arn_for_objects(REGISTRY_PREFIX + "/*")
         secrets = [
             self.format_arn(
                 service="secretsmanager",
@@ -365,6 +374,7 @@ class ExportStack(Stack):
                 (["s3:GetObject"], input_objects),
                 (["s3:GetObject", "s3:PutObject"], [checkpoints]),
                 (["s3:GetObject"], [reports]),
+                (["s3:GetObject", "s3:PutObject"], [registry]),
             ],
             "UploadChunk": [(["s3:GetObject"], input_objects), (["s3:GetObject", "s3:PutObject"], [checkpoints])],
             "PollStatus": [(["s3:GetObject", "s3:PutObject"], [checkpoints])],

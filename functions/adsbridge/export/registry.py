@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from adsbridge.export.checkpoint import CHECKPOINT_PREFIX
 from adsbridge.settings import ExportSettings
 
 STATE_DIR_ENV = "ADSBRIDGE_STATE_DIR"
 LOCAL_FILE = "audiences.json"
-# Under the checkpoint prefix the Prepare step may already read and write; "_" cannot start a job name
-# (payloads.JOB_NAME), so no job's checkpoints share it.
-S3_PREFIX = f"{CHECKPOINT_PREFIX}/_audiences/"
+# Its own prefix of the state bucket: checkpoints and reports expire after state_retention_days, but a record
+# must outlive a job that runs less often than that (ExportStack expires only those two prefixes).
+REGISTRY_PREFIX = "audiences"
+S3_PREFIX = f"{REGISTRY_PREFIX}/"
 _LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict"}  # as checkpoint.RunStore's conditional PUTs
 _ATTEMPTS = 5
 

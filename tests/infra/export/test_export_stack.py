@@ -262,3 +262,14 @@ def test_prepare_may_ask_whether_a_runs_owner_still_runs(template: Template) -> 
         if s["Action"] == "states:DescribeExecution"
     ]
     assert len(statements) == 1 and f":execution:{name}:*" in json.dumps(statements[0]["Resource"])
+
+
+def test_the_audience_registry_outlives_checkpoints_and_reports(template: Template) -> None:
+    """A repeated CREATE finds its audience under audiences/: a rule expiring the whole bucket lost it after
+    state_retention_days, and the next run failed asking for an UPDATE."""
+    buckets = template.find_resources("AWS::S3::Bucket")
+    [state] = [b for name, b in buckets.items() if name.startswith("State")]
+    rules = state["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert sorted(rule["Prefix"] for rule in rules) == ["checkpoints/", "reports/"]
+    policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert "/audiences/*" in policies

@@ -11,7 +11,7 @@ from tests.integration.export_aws.conftest import STATE_BUCKET, ExportMachine
 from tests.integration.export_aws.test_state_machine import settings
 
 METADATA = "/amc/audiences/metadata"
-REGISTRY = "checkpoints/_audiences/NA/amcsample0001/ENTITYSAMPLE0001/5820191230101/adsbridge-sample-audience.json"
+REGISTRY = "audiences/NA/amcsample0001/ENTITYSAMPLE0001/5820191230101/adsbridge-sample-audience.json"
 
 
 def users(ids: range) -> bytes:

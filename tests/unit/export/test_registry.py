@@ -95,7 +95,7 @@ def test_s3_registry_two_first_runs_cannot_both_record(s3: Any) -> None:
     assert late.find(KEY) is None
     assert late.record(KEY, 222) == 111  # the conditional PUT lost: the audience on record is used
     assert S3Registry(s3, BUCKET).find(KEY) == 111
-    key = "checkpoints/_audiences/NA/amc1/ENTITY1/-/crm%2Fvip%20list.json"
+    key = "audiences/NA/amc1/ENTITY1/-/crm%2Fvip%20list.json"
     assert late.location(KEY) == f"s3://{BUCKET}/{key}"
     stored = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
     assert stored["audience_id"] == "111" and stored["external_audience_id"] == "crm/vip list"
@@ -104,7 +104,7 @@ def test_s3_registry_two_first_runs_cannot_both_record(s3: Any) -> None:
 def test_s3_registry_recording_the_same_id_again_rewrites_it(s3: Any) -> None:
     registry = S3Registry(s3, BUCKET)
     registry.record(KEY, 111)
-    key = "checkpoints/_audiences/NA/amc1/ENTITY1/-/crm%2Fvip%20list.json"
+    key = "audiences/NA/amc1/ENTITY1/-/crm%2Fvip%20list.json"
     before = s3.head_object(Bucket=BUCKET, Key=key)["ETag"]
     assert registry.record(KEY, 111) == 111  # a reuse: the object is written again, younger than the expiry
     assert s3.head_object(Bucket=BUCKET, Key=key)["ETag"] != before  # recorded_at changed with it
