@@ -58,7 +58,7 @@ def test_the_command_line_ignores_signals_once_its_command_has_ended(monkeypatch
 @pytest.mark.parametrize(
     ("argv", "said"),
     [
-        (["export", "--settings", "s.json"], "adsbridge export: the following arguments are required: --input"),
+        (["export", "--settings", "s.json"], "adsbridge export: one of the arguments --input --query is required"),
         (["bogus"], "adsbridge: argument command: invalid choice: 'bogus'"),
         (["hash", "--bogus"], "adsbridge: unrecognized arguments: --bogus"),
         (["streams", "list"], "adsbridge streams list: the following arguments are required: --realm"),

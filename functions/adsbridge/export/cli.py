@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adsbridge.export import query_source
+
 if TYPE_CHECKING:
     from adsbridge.export.job import ExportRun
     from adsbridge.export.report import ExportReport
@@ -30,7 +32,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "130/143 INTERRUPTED by SIGINT/SIGTERM after the request in flight (a second signal abandons it).",
     )
     parser.add_argument("--settings", required=True, help="settings JSON file")
-    parser.add_argument("--input", required=True, help="CSV or JSON lines (optionally .gz): a path or s3://bucket/key")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", help="CSV or JSON lines (optionally .gz): a path or s3://bucket/key")
+    query_source.add_arguments(parser, source)
     parser.add_argument("--report-json", help="also write the report as JSON to this file")
     parser.add_argument(
         "--poll-interval",
@@ -58,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
         except ArgumentError as exc:
             print(f"adsbridge export: {one_line(str(exc))}", file=sys.stderr)
             return 2
+        except query_source.QueryFailed as exc:  # nothing was sent: the query found no input to export
+            print(f"adsbridge export: {one_line(str(exc))}", file=sys.stderr)
+            return 1
         except StoppedEarly as exc:
             print(f"adsbridge export: INTERRUPTED: {exc}", file=sys.stderr)
             return 128 + (signals.signum or signal.SIGINT)
@@ -77,12 +84,15 @@ def _start(args: argparse.Namespace) -> ExportRun:
     registry = LocalRegistry.default()  # a CREATE job run again appends to the audience its first run made
     try:
         check_arguments(args)
+        query_source.check_arguments(args)
         settings = load_settings(args.settings)
         if settings.action == "CREATE":
             registry.check_writable()
         client = audiences_client(settings.region)
-    except (SettingsError, AdsError, RegistryError) as exc:
+    except (SettingsError, AdsError, RegistryError, query_source.QueryRefused) as exc:
         raise ArgumentError(str(exc)) from None
+    if args.query is not None:  # settings and credentials are checked first: a failing job runs no query
+        args.input = query_source.result_location(args)
     options = RunOptions(
         poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress, registry=registry
     )
