@@ -25,6 +25,7 @@ from adsbridge.export.handlers import TASKS
 from adsbridge.export.handlers.runtime import STATE_BUCKET_ENV
 from adsbridge.export.payloads import INCOMING
 from adsbridge.export.registry import REGISTRY_PREFIX
+from adsbridge.export.schedule_claim import SCHEDULE_PREFIX
 from adsbridge.export.steps import REPORT_PREFIX
 from adsbridge.export.trigger import SOURCE_PATHS, job_input, object_created_pattern
 from constructs import Construct
@@ -65,12 +66,13 @@ class ExportStack(Stack):
             prefixes=(INCOMING, QUERY_RESULTS),
             events=True,
         )
-        # Checkpoints and reports expire; the audience registry (what a repeated CREATE appends to) does not.
+        # Checkpoints, reports and scheduled-time claims expire; the audience registry (what a repeated CREATE
+        # appends to) does not.
         self.state_bucket = self._bucket(
             "State",
             expire_days=config.state_retention_days,
             logs_bucket=access_logs,
-            prefixes=(f"{CHECKPOINT_PREFIX}/", f"{REPORT_PREFIX}/"),
+            prefixes=(f"{CHECKPOINT_PREFIX}/", f"{REPORT_PREFIX}/", f"{SCHEDULE_PREFIX}/"),
         )
         self.functions = {
             name: AdsbridgeFunction(
@@ -346,6 +348,7 @@ class ExportStack(Stack):
             self.state_bucket.arn_for_objects(CHECKPOINT_PREFIX + "/*"): (self.state_bucket, CHECKPOINT_PREFIX),
             self.state_bucket.arn_for_objects(REPORT_PREFIX + "/*"): (self.state_bucket, REPORT_PREFIX),
             self.state_bucket.arn_for_objects(REGISTRY_PREFIX + "/*"): (self.state_bucket, REGISTRY_PREFIX),
+            self.state_bucket.arn_for_objects(SCHEDULE_PREFIX + "/*"): (self.state_bucket, SCHEDULE_PREFIX),
         }
         return [known[resource] for resource in resources if resource in known]
 
@@ -359,6 +362,7 @@ class ExportStack(Stack):
         checkpoints = self.state_bucket.arn_for_objects(CHECKPOINT_PREFIX + "/*")
         reports = self.state_bucket.arn_for_objects(REPORT_PREFIX + "/*")
         registry = self.state_bucket.arn_for_objects(REGISTRY_PREFIX + "/*")
+        claims = self.state_bucket.arn_for_objects(SCHEDULE_PREFIX + "/*")
         secrets = [
             self.format_arn(
                 service="secretsmanager",
@@ -369,6 +373,8 @@ class ExportStack(Stack):
             for job in config.jobs
         ]
         grants = {
+            # reads a claim only to see whether its own earlier attempt wrote it
+            "ClaimSchedule": [(["s3:GetObject", "s3:PutObject"], [claims])],
             # Prepare reads reports too: a run's claim passes to a new execution only once its owner has reported
             "Prepare": [
                 (["s3:GetObject"], input_objects),
@@ -415,7 +421,7 @@ class ExportStack(Stack):
                 role.add_to_principal_policy(
                     iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions])
                 )
-            if name != "Report" and secrets:
+            if name not in ("Report", "ClaimSchedule") and secrets:
                 role.add_to_principal_policy(
                     iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)
                 )

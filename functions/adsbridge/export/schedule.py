@@ -5,7 +5,7 @@ multiples of n (TD's own example: ``0 0 */5 * *`` runs on the 5th, 10th, …), a
 steps, and when both day-of-month and day-of-week are restricted a day matching either runs. EventBridge
 Scheduler speaks AWS's 6-field cron instead (Sunday = 1, one of the two day fields must be ``?``), so a TD
 cron becomes one Scheduler expression, or two when both day fields are restricted; whoever starts the job
-must then run an instant both match once (the execution's name is the scheduled time).
+must then run an instant both match once (each scheduled execution first claims its scheduled time, schedule_claim).
 
 :func:`fire_times` evaluates Scheduler expressions with AWS's semantics, in the schedule's time zone and with
 its daylight-saving rules (a wall-clock time skipped in spring does not run, one repeated in autumn runs

@@ -106,7 +106,7 @@ def test_checkpoint_readers_may_list_the_state_bucket_without_a_prefix_condition
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if statement["Action"] == "s3:ListBucket" and "State" in json.dumps(statement["Resource"])
     ]
-    assert len(listing) == 4  # Prepare, UploadChunk, PollStatus, Report
+    assert len(listing) == 5  # Prepare, UploadChunk, PollStatus, Report, ClaimSchedule
     assert all("Condition" not in statement for statement in listing)
 
 
@@ -235,7 +235,7 @@ def test_prepare_and_upload_chunk_may_run_fifteen_minutes(template: Template) ->
         for f in template.find_resources("AWS::Lambda::Function").values()
         if "adsbridge.export.handlers" in f["Properties"].get("Handler", "")
     }
-    assert timeouts == {"prepare": 900, "upload_chunk": 900, "poll_status": 120, "report": 120}
+    assert timeouts == {"prepare": 900, "upload_chunk": 900, "poll_status": 120, "report": 120, "claim_schedule": 120}
 
 
 def test_prepare_may_read_reports_to_take_over_an_ended_runs_claim(template: Template) -> None:
@@ -270,6 +270,67 @@ def test_the_audience_registry_outlives_checkpoints_and_reports(template: Templa
     buckets = template.find_resources("AWS::S3::Bucket")
     [state] = [b for name, b in buckets.items() if name.startswith("State")]
     rules = state["Properties"]["LifecycleConfiguration"]["Rules"]
-    assert sorted(rule["Prefix"] for rule in rules) == ["checkpoints/", "reports/"]
+    assert sorted(rule["Prefix"] for rule in rules) == ["checkpoints/", "reports/", "schedules/"]
+    policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert "/audiences/*" in policies
+
+
+def test_the_schedule_claim_may_touch_only_schedules(template: Template) -> None:
+    [role] = [name for name in template.find_resources("AWS::IAM::Role") if name.startswith("ClaimSchedule")]
+    [statements] = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if role in json.dumps(p["Properties"]["Roles"])
+    ]
+    objects = [s for s in statements if any(a.startswith("s3:") and a != "s3:ListBucket"
+                                            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]  # fmt: skip
+    assert [s["Action"] for s in objects] == [["s3:GetObject", "s3:PutObject"]]
+    assert json.dumps(objects[0]["Resource"]).endswith('/schedules/*"]]}')
+    assert "secretsmanager" not in json.dumps(statements)
+
+
+def test_prepare_and_upload_chunk_may_run_fifteen_minutes(template: Template) -> None:
+    """Prepare reads a whole CSV to cut chunks outside quoted fields; UploadChunk paces a chunk's batches."""
+    timeouts = {
+        f["Properties"]["Handler"].split(".")[-2]: f["Properties"]["Timeout"]
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if "adsbridge.export.handlers" in f["Properties"].get("Handler", "")
+    }
+    assert timeouts == {"prepare": 900, "upload_chunk": 900, "poll_status": 120, "report": 120, "claim_schedule": 120}
+
+
+def test_prepare_may_read_reports_to_take_over_an_ended_runs_claim(template: Template) -> None:
+    [prepare_role] = [
+        name for name, role in template.find_resources("AWS::IAM::Role").items() if name.startswith("Prepare")
+    ]
+    [policy] = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if json.dumps(p["Properties"]["Roles"]).count(prepare_role)
+    ]
+    reads = [s for s in policy if s["Action"] == "s3:GetObject" and "/reports/*" in json.dumps(s["Resource"])]
+    assert len(reads) == 1
+
+
+def test_prepare_may_ask_whether_a_runs_owner_still_runs(template: Template) -> None:
+    """An execution stopped by hand writes no report; Prepare asks Step Functions about that machine's executions."""
+    [machine] = template.find_resources("AWS::StepFunctions::StateMachine").values()
+    name = machine["Properties"]["StateMachineName"]
+    statements = [
+        s
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "states:DescribeExecution"
+    ]
+    assert len(statements) == 1 and f":execution:{name}:*" in json.dumps(statements[0]["Resource"])
+
+
+def test_the_audience_registry_outlives_checkpoints_and_reports(template: Template) -> None:
+    """A repeated CREATE finds its audience under audiences/: a rule expiring the whole bucket lost it after
+    state_retention_days, and the next run failed asking for an UPDATE."""
+    buckets = template.find_resources("AWS::S3::Bucket")
+    [state] = [b for name, b in buckets.items() if name.startswith("State")]
+    rules = state["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert sorted(rule["Prefix"] for rule in rules) == ["checkpoints/", "reports/", "schedules/"]
     policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
     assert "/audiences/*" in policies

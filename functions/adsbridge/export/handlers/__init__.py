@@ -5,6 +5,7 @@ list ExportStack deploys and the demo and tests run in moto's Step Functions.
 """
 
 TASKS = {
+    "ClaimSchedule": "adsbridge.export.handlers.claim_schedule.lambda_handler",
     "Prepare": "adsbridge.export.handlers.prepare.lambda_handler",
     "UploadChunk": "adsbridge.export.handlers.upload_chunk.lambda_handler",
     "PollStatus": "adsbridge.export.handlers.poll_status.lambda_handler",
