@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import zoneinfo
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -11,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from adsbridge.export.chunks import DEFAULT_CHUNK_BYTES
 from adsbridge.export.payloads import JOB_NAME, JobSpec
+from adsbridge.export.schedule import to_scheduler
 from adsbridge.export.trigger import job_input
 from adsbridge.settings import SettingsError, exact_ids, parse_settings
 from infra.stream.config import SNS_TOPIC_ARN
@@ -20,15 +20,6 @@ class ConfigError(ValueError):
     """The export config is invalid; the message names the job and field."""
 
 
-# EventBridge Scheduler cron(minutes hours day-of-month month day-of-week year): allowed characters per field.
-CRON_FIELDS = (
-    ("minutes", r"[0-9,*/-]+"),
-    ("hours", r"[0-9,*/-]+"),
-    ("day-of-month", r"[0-9,*/?LW-]+"),
-    ("month", r"[0-9A-Za-z,*/-]+"),
-    ("day-of-week", r"[0-9A-Za-z,*/?L#-]+"),
-    ("year", r"[0-9,*/-]+"),
-)
 IDENTIFIER = r"^[A-Za-z0-9_-]{1,128}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PREFIX = r"^[A-Za-z0-9!_.*'()/-]+/$"
@@ -40,7 +31,9 @@ class Schedule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    cron: str  # the six fields inside EventBridge Scheduler's cron(...), e.g. "0 6 * * ? *"
+    # TD's 5-field cron or @daily-style macro, AWS's cron(...)/rate(...) or its 6 bare fields, "" for none
+    # (README, "`adsbridge.json`"); it becomes one or two Scheduler schedules (``expressions``)
+    cron: str
     timezone: str = "UTC"
     query: Annotated[str, Field(min_length=1, max_length=262_144)]
     database: Annotated[str, Field(pattern=IDENTIFIER)] = "default"
@@ -48,19 +41,19 @@ class Schedule(BaseModel):
     output_prefix: Annotated[str | None, Field(pattern=PREFIX)] = None  # under athena-results/; default <job>/
     # where the queried tables' data lives: the state machine (Athena runs with its rights) may read only these
     data_locations: list[Annotated[str, Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/([^*?]+/)?$")]] = []
+    # TD's "delay execution": a run waits this long after its scheduled time before it starts the query
+    delay_seconds: Annotated[int, Field(ge=0, le=86_400)] = 0
 
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
-        fields = value.split()
-        if len(fields) != len(CRON_FIELDS):
-            raise ValueError("needs 6 fields: minutes hours day-of-month month day-of-week year")
-        for (name, allowed), field in zip(CRON_FIELDS, fields, strict=True):
-            if not re.fullmatch(allowed, field):
-                raise ValueError(f"{name} field {field!r} is not valid")
-        if (fields[2] == "?") == (fields[4] == "?"):
-            raise ValueError("exactly one of day-of-month and day-of-week must be '?'")
+        to_scheduler(value)  # a ScheduleError is a ValueError: the message names what is wrong
         return value
+
+    @property
+    def expressions(self) -> tuple[str, ...]:
+        """The Scheduler expressions that fire at exactly the cron's instants; none for ``""``."""
+        return to_scheduler(self.cron)
 
     @field_validator("timezone")
     @classmethod
@@ -79,7 +72,7 @@ class Trigger(BaseModel):
 
     @model_validator(mode="after")
     def _one_at_least(self) -> Trigger:
-        if self.prefix is None and self.schedule is None:
+        if self.prefix is None and (self.schedule is None or not self.schedule.expressions):
             raise ValueError("needs a prefix, a schedule or both")
         return self
 

@@ -235,33 +235,40 @@ class ExportStack(Stack):
         )
 
     def _schedule(self, job: JobConfig) -> None:
-        """The job's cron, in its time zone, starts an execution whose input carries the query (no source yet)."""
+        """One Scheduler schedule per expression of the job's cron, in its time zone, each starting an execution
+        whose input carries the query (no source yet), the scheduled time and the delay.
+
+        The first keeps the id ``Schedule-<job>`` a one-expression job always had, so a deployed schedule is
+        updated, not replaced. An instant two of them match starts two executions with one scheduled time:
+        the state machine runs the first and ends the other (ClaimSchedule).
+        """
         schedule = job.trigger.schedule
         assert schedule is not None
-        scheduler.Schedule(
-            self,
-            f"Schedule-{job.name}",
-            description=f"adsbridge export job {job.name}: Athena query, then export its result",
-            schedule=scheduler.ScheduleExpression.expression(
-                f"cron({schedule.cron})", cdk.TimeZone.of(schedule.timezone)
-            ),
-            target=scheduler_targets.StepFunctionsStartExecution(
-                self.state_machine,
-                dead_letter_queue=self.dead_letters,
-                input=scheduler.ScheduleTargetInput.from_object(
-                    {
-                        "job": job_input(job.spec()),
-                        "query": {
-                            "sql": schedule.query,
-                            "database": schedule.database,
-                            "workgroup": schedule.workgroup,
-                            "bucket": self.input_bucket.bucket_name,
-                            "prefix": _results_prefix(job),
-                        },
-                    }
+        for index, expression in enumerate(schedule.expressions):
+            scheduler.Schedule(
+                self,
+                f"Schedule-{job.name}" + (f"-{index + 1}" if index else ""),
+                description=f"adsbridge export job {job.name}: Athena query, then export its result",
+                schedule=scheduler.ScheduleExpression.expression(expression, cdk.TimeZone.of(schedule.timezone)),
+                target=scheduler_targets.StepFunctionsStartExecution(
+                    self.state_machine,
+                    dead_letter_queue=self.dead_letters,
+                    input=scheduler.ScheduleTargetInput.from_object(
+                        {
+                            "job": job_input(job.spec()),
+                            "query": {
+                                "sql": schedule.query,
+                                "database": schedule.database,
+                                "workgroup": schedule.workgroup,
+                                "bucket": self.input_bucket.bucket_name,
+                                "prefix": _results_prefix(job),
+                            },
+                            "scheduled_time": scheduler.ContextAttribute.scheduled_time,
+                            "delay_seconds": schedule.delay_seconds,
+                        }
+                    ),
                 ),
-            ),
-        )
+            )
 
     def _grant_queries(self, jobs: list[JobConfig]) -> None:
         """Athena runs a query with its caller's rights: the state machine's role gets exactly what the queries need."""

@@ -125,6 +125,7 @@ def test_schedule_starts_the_state_machine_in_its_time_zone_with_the_query(templ
     assert properties["Target"]["Arn"] == {"Ref": template_machine(template)}
     text = json.dumps(properties["Target"]["Input"])
     assert "SELECT * FROM crm.targets" in text and "athena-results/nightly/" in text and "source" not in text
+    assert '\\"scheduled_time\\":\\"<aws.scheduler.scheduled-time>\\"' in text and '\\"delay_seconds\\":0' in text
     role = properties["Target"]["RoleArn"]["Fn::GetAtt"][0]
     [policy] = [p for p in template.find_resources("AWS::IAM::Policy").values()
                 if p["Properties"]["Roles"] == [{"Ref": role}]]  # fmt: skip
@@ -209,8 +210,12 @@ def template_machine(template: Template) -> str:
 
 @pytest.mark.parametrize(
     ("schedule", "message"),
-    [({**NIGHTLY, "cron": "0 6 * * *"}, r"job 'nightly': trigger.schedule.cron: needs 6 fields"),
-     ({**NIGHTLY, "cron": "0 6 * * MON *"}, r"trigger.schedule.cron: exactly one of day-of-month and day-of-week"),
+    [({**NIGHTLY, "cron": "0 6 * *"}, r"job 'nightly': trigger.schedule.cron: '0 6 \* \*' is not a schedule"),
+     ({**NIGHTLY, "cron": "@sometimes"}, r"job 'nightly': trigger.schedule.cron: '@sometimes' is not a schedule"),
+     ({**NIGHTLY, "cron": "61 * * * *"}, r"job 'nightly': trigger.schedule.cron: minute: 61 is outside 0-59"),
+     ({**NIGHTLY, "cron": "0 6 * * MON *"}, r"trigger.schedule.cron: .*exactly one of day-of-month and day-of-week"),
+     ({**NIGHTLY, "delay_seconds": 86_401}, r"job 'nightly': trigger.schedule.delay_seconds"),
+     ({**NIGHTLY, "delay_seconds": -1}, r"job 'nightly': trigger.schedule.delay_seconds"),
      ({**NIGHTLY, "timezone": "CET+1"}, r"job 'nightly': trigger.schedule.timezone: 'CET\+1' is not an IANA"),
      ({**NIGHTLY, "query": ""}, r"job 'nightly': trigger.schedule.query")],
 )  # fmt: skip
@@ -221,58 +226,51 @@ def test_invalid_schedule_fails_naming_job_and_field(schedule: dict[str, Any], m
         parse_export_config(bad)
 
 
-def test_a_job_needs_a_prefix_or_a_schedule() -> None:
+@pytest.mark.parametrize("trigger", [{}, {"schedule": {**NIGHTLY, "cron": ""}}])
+def test_a_job_needs_a_prefix_or_a_schedule(trigger: dict[str, Any]) -> None:
+    """TD's empty cron is no schedule: such a job needs its S3 drop prefix."""
     bad = config()
-    bad["jobs"][1]["trigger"] = {}
+    bad["jobs"][1]["trigger"] = trigger
     with pytest.raises(ConfigError, match=r"job 'nightly': trigger: needs a prefix, a schedule or both"):
         parse_export_config(bad)
 
 
-def test_prepare_and_upload_chunk_may_run_fifteen_minutes(template: Template) -> None:
-    """Prepare reads a whole CSV to cut chunks outside quoted fields; UploadChunk paces a chunk's batches."""
-    timeouts = {
-        f["Properties"]["Handler"].split(".")[-2]: f["Properties"]["Timeout"]
-        for f in template.find_resources("AWS::Lambda::Function").values()
-        if "adsbridge.export.handlers" in f["Properties"].get("Handler", "")
-    }
-    assert timeouts == {"prepare": 900, "upload_chunk": 900, "poll_status": 120, "report": 120, "claim_schedule": 120}
+@pytest.mark.parametrize(
+    ("cron", "expressions"),
+    [("0 0 * * *", ("cron(0 0 * * ? *)",)), ("@daily", ("cron(0 0 * * ? *)",)),
+     ("30 */2 * * 0", ("cron(30 0/2 ? * SUN *)",)), ("0 0 1 * 1", ("cron(0 0 1 * ? *)", "cron(0 0 ? * MON *)")),
+     ("cron(30 5 ? * MON-FRI *)", ("cron(30 5 ? * MON-FRI *)",)), ("rate(5 minutes)", ("rate(5 minutes)",)),
+     ("", ())],
+)  # fmt: skip
+def test_treasure_data_crons_are_accepted(cron: str, expressions: tuple[str, ...]) -> None:
+    good = config()
+    good["jobs"][1]["trigger"] = {"prefix": "nightly/", "schedule": {**NIGHTLY, "cron": cron, "delay_seconds": 600}}
+    schedule = parse_export_config(good).jobs[1].trigger.schedule
+    assert schedule is not None and schedule.expressions == expressions and schedule.delay_seconds == 600
 
 
-def test_prepare_may_read_reports_to_take_over_an_ended_runs_claim(template: Template) -> None:
-    [prepare_role] = [
-        name for name, role in template.find_resources("AWS::IAM::Role").items() if name.startswith("Prepare")
-    ]
-    [policy] = [
-        p["Properties"]["PolicyDocument"]["Statement"]
-        for p in template.find_resources("AWS::IAM::Policy").values()
-        if json.dumps(p["Properties"]["Roles"]).count(prepare_role)
-    ]
-    reads = [s for s in policy if s["Action"] == "s3:GetObject" and "/reports/*" in json.dumps(s["Resource"])]
-    assert len(reads) == 1
-
-
-def test_prepare_may_ask_whether_a_runs_owner_still_runs(template: Template) -> None:
-    """An execution stopped by hand writes no report; Prepare asks Step Functions about that machine's executions."""
-    [machine] = template.find_resources("AWS::StepFunctions::StateMachine").values()
-    name = machine["Properties"]["StateMachineName"]
-    statements = [
-        s
-        for p in template.find_resources("AWS::IAM::Policy").values()
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-        if s["Action"] == "states:DescribeExecution"
-    ]
-    assert len(statements) == 1 and f":execution:{name}:*" in json.dumps(statements[0]["Resource"])
-
-
-def test_the_audience_registry_outlives_checkpoints_and_reports(template: Template) -> None:
-    """A repeated CREATE finds its audience under audiences/: a rule expiring the whole bucket lost it after
-    state_retention_days, and the next run failed asking for an UPDATE."""
-    buckets = template.find_resources("AWS::S3::Bucket")
-    [state] = [b for name, b in buckets.items() if name.startswith("State")]
-    rules = state["Properties"]["LifecycleConfiguration"]["Rules"]
-    assert sorted(rule["Prefix"] for rule in rules) == ["checkpoints/", "reports/", "schedules/"]
-    policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
-    assert "/audiences/*" in policies
+def test_a_cron_restricting_both_day_fields_is_two_schedules_started_alike() -> None:
+    """TD runs 0 0 1 * 1 on the 1st and on Mondays: one schedule each, same zone, queue and input; the first
+    keeps the id a one-expression schedule has, so a deployed job is updated, not replaced."""
+    both = config()
+    both["jobs"][1]["trigger"] = {"schedule": {**NIGHTLY, "cron": "0 0 1 * 1", "timezone": "Asia/Tokyo",
+                                               "delay_seconds": 90}}  # fmt: skip
+    [stack] = build_export_stacks(build_app(), parse_export_config(both))
+    template = Template.from_stack(stack)
+    schedules = template.find_resources("AWS::Scheduler::Schedule")
+    assert len(schedules) == 2
+    [first] = [name for name in schedules if name.startswith("Schedulenightly") and "nightly2" not in name]
+    assert schedules[first]["Properties"]["ScheduleExpression"] == "cron(0 0 1 * ? *)"
+    assert sorted(s["Properties"]["ScheduleExpression"] for s in schedules.values()) == [
+        "cron(0 0 1 * ? *)", "cron(0 0 ? * MON *)"]  # fmt: skip
+    for schedule in schedules.values():
+        properties = schedule["Properties"]
+        assert properties["ScheduleExpressionTimezone"] == "Asia/Tokyo"
+        assert properties["Target"]["Arn"] == {"Ref": template_machine(template)}
+        assert properties["Target"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dead_letters(template), "Arn"]}}
+        text = json.dumps(properties["Target"]["Input"])
+        assert "SELECT * FROM crm.targets" in text and "<aws.scheduler.scheduled-time>" in text
+        assert '\\"delay_seconds\\":90' in text
 
 
 def test_the_schedule_claim_may_touch_only_schedules(template: Template) -> None:
