@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     # of a second (phonenumbers, requests, the dev tooling's entry points)
     from adsbridge import __version__, auth_cli, hash_file
     from adsbridge.export import cli as export_cli
-    from adsbridge.export import schedule_cli
+    from adsbridge.export import jobs_cli, schedule_cli
     from adsbridge.stream import cli as streams_cli
 
     parser = OneLineErrors(
@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     hash_file.add_parser(subparsers)
     export_cli.add_parser(subparsers)
     schedule_cli.add_parser(subparsers)
+    jobs_cli.add_parser(subparsers)
     auth_cli.add_parser(subparsers)
     streams_cli.add_parser(subparsers)
     for command in sorted(entry_points(group=COMMANDS), key=lambda entry: entry.name):
