@@ -68,8 +68,8 @@ class Scheduled:
     input: str
 
     def execution_input(self, now: datetime) -> dict[str, Any]:
-        """Scheduler's context attributes as a start at ``now`` would have them (its docs: "Adding context
-        attributes"): the scheduled time in ISO 8601 UTC, a fresh execution id, the first attempt."""
+        """The input with Scheduler's context attributes as a start at ``now`` would fill them: the scheduled
+        time in ISO 8601 UTC, a fresh execution id, the first attempt, this schedule's ARN."""
         values = {
             "aws.scheduler.scheduled-time": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "aws.scheduler.execution-id": str(uuid.uuid4()),

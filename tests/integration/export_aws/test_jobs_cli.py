@@ -230,3 +230,20 @@ def test_a_stack_that_is_not_there_is_one_line(deployment: Deployment, capsys: p
     assert (code, out) == (1, "")
     [line] = err.strip().splitlines()
     assert line.startswith("adsbridge jobs list: CloudFormation ListStackResources: ") and "Elsewhere" in line
+
+
+def test_status_is_newest_first_and_counted(deployment: Deployment, capsys: pytest.CaptureFixture[str]) -> None:
+    names = []
+    for key in ("incoming/crm/first.csv", "incoming/crm/second.csv"):
+        deployment.s3.put_object(Bucket=INPUT, Key=key, Body=SAMPLE)
+        code, out, err = jobs(capsys, "run", "crm", "--key", key, "--json")
+        assert code == 0, err
+        started = json.loads(out)
+        deployment.wait(started["execution_arn"])
+        names.append(started["execution_name"])
+    code, out, _ = jobs(capsys, "status", "crm", "--json")
+    assert code == 0 and [row["execution_name"] for row in json.loads(out)] == names[::-1]
+    code, out, _ = jobs(capsys, "status", "--count", "1", "--json")
+    assert code == 0 and [row["execution_name"] for row in json.loads(out)] == names[-1:]
+    code, out, _ = jobs(capsys, "status", "nightly")
+    assert (code, out) == (0, "no executions of nightly\n")
