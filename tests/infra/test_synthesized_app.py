@@ -109,3 +109,17 @@ def test_service_trusts_name_this_account(app: Synthesized) -> None:
             if service and service != "lambda.amazonaws.com" and not conditioned:
                 unconditioned.append(f"{stack}/{logical_id} ({service})")
     assert not unconditioned
+
+
+def test_a_td_cron_restricting_both_days_becomes_two_schedules_in_its_zone(app: Synthesized) -> None:
+    """The fixture's `0 6 1 * 1` (the 1st or a Monday): Scheduler cannot say "either" in one expression."""
+    schedules = [
+        schedule["Properties"]
+        for schedule in app.resources("AWS::Scheduler::Schedule").values()
+        if "monthly-and-mondays" in json.dumps(schedule["Properties"]["Target"]["Input"])
+    ]
+    assert sorted(schedule["ScheduleExpression"] for schedule in schedules) == [
+        "cron(0 6 1 * ? *)",
+        "cron(0 6 ? * MON *)",
+    ]
+    assert {schedule["ScheduleExpressionTimezone"] for schedule in schedules} == {"America/New_York"}
