@@ -70,7 +70,7 @@ def _guarded(args: argparse.Namespace, command: Any) -> int:
     except DeployedError as exc:
         hint = "" if args.stack else " (the stack is AdsbridgeExport unless --stack names it)"
         return _fail(args, f"{exc}{hint if 'ListStackResources' in str(exc) else ''}", 1)
-    except BotoCoreError as exc:  # no region configured: raised when a client is made, outside any one call
+    except (BotoCoreError, ValueError) as exc:  # no (or an empty) region: raised as a client is made
         return _fail(args, f"{type(exc).__name__}: {exc}", 1)
 
 

@@ -58,9 +58,7 @@ def result_location(args: argparse.Namespace, client: Any = None, sleep: Callabl
     running that nobody reads.
     """
     if client is None:
-        import boto3
-
-        client = boto3.client("athena")
+        client = _call(_athena, "client")
     query_id = _start(client, args)
     try:
         status, execution = _wait(client, query_id, sleep)
@@ -101,11 +99,17 @@ def _stop(client: Any, query_id: str) -> None:
         client.stop_query_execution(QueryExecutionId=query_id)
 
 
+def _athena() -> Any:
+    import boto3
+
+    return boto3.client("athena")
+
+
 def _call(method: Callable[..., Any], operation: str, **kwargs: Any) -> Any:
     """An Athena call; an AWS or credentials error becomes one ``QueryFailed`` naming the operation."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         return method(**kwargs)
-    except (BotoCoreError, ClientError) as exc:
+    except (BotoCoreError, ClientError, ValueError) as exc:  # ValueError: an empty region names no endpoint
         raise QueryFailed(f"Athena {operation}: {exc}") from None

@@ -111,3 +111,14 @@ def test_query_options_that_cannot_work_are_refused(
     assert code == 2
     assert expected in one_line(capsys.readouterr().err)
     assert emulator_env.request_log() == []
+
+
+def test_no_aws_region_is_one_line(
+    emulator_env: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    code, report = export_query(tmp_path, "--query", SQL, "--database", "crm")
+    assert (code, report) == (1, {})
+    assert one_line(capsys.readouterr().err) == "adsbridge export: Athena client: You must specify a region."
