@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -86,6 +86,7 @@ class JobConfig(BaseModel):
     trigger: Trigger
     chunk_bytes: Annotated[int, Field(ge=1024 * 1024)] = DEFAULT_CHUNK_BYTES
     accept_terms: bool = False  # the operator accepts the AMC terms for this account; never implied
+    notify: Literal["failure", "always"] = "failure"  # a failed run always notifies; "always": a success too
 
     def spec(self) -> JobSpec:
         """The ``job`` an execution of this job carries (rules and schedules alike)."""
@@ -95,6 +96,7 @@ class JobConfig(BaseModel):
             secret_name=self.secret_name,
             chunk_bytes=self.chunk_bytes,
             accept_terms=self.accept_terms,
+            notify=self.notify,
         )
 
     @model_validator(mode="after")

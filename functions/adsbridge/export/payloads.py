@@ -5,7 +5,7 @@ Rows, records and PII never do; per-chunk results and job states live in S3 (``c
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +27,7 @@ class JobSpec(_State):
     secret_name: str | None = None  # None: credentials from the environment (local runs)
     chunk_bytes: Annotated[int, Field(ge=1)] = DEFAULT_CHUNK_BYTES
     accept_terms: bool = False
+    notify: Literal["failure", "always"] = "failure"  # when the finished execution notifies (``export.notify``)
 
 
 class SourceObject(_State):
