@@ -17,12 +17,15 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 
 from adsbridge.export.checkpoint import CHECKPOINT_PREFIX
 from adsbridge.export.handlers import TASKS
+from adsbridge.export.handlers.notify import TOPICS_ENV
 from adsbridge.export.handlers.runtime import STATE_BUCKET_ENV
+from adsbridge.export.notify import FINISHED
 from adsbridge.export.payloads import INCOMING
 from adsbridge.export.registry import REGISTRY_PREFIX
 from adsbridge.export.schedule_claim import SCHEDULE_PREFIX
@@ -44,6 +47,7 @@ LONG_TASKS = {"UploadChunk", "Prepare"}
 LONG_TIMEOUT = Duration.minutes(15)
 TASK_TIMEOUT = Duration.minutes(2)
 PERIOD = Duration.minutes(5)
+NOTIFY_HANDLER = "adsbridge.export.handlers.notify.lambda_handler"  # after an execution, not a task: not in TASKS
 
 
 def build_export_stacks(app: cdk.App, config: ExportConfig) -> list[cdk.Stack]:
@@ -177,6 +181,77 @@ class ExportStack(Stack):
             )
         for alarm in alarms:
             notify(alarm, topics)
+        self._notifications(topics)
+
+    def _notifications(self, topics: list[sns.ITopic]) -> None:
+        """Notify: every finished execution's status-change event → one message to the alarm topics.
+
+        Its own dead-letter queue: a notification EventBridge could not deliver is not a job start.
+        """
+        self.notify_function = AdsbridgeFunction(
+            self,
+            "Notify",
+            handler=NOTIFY_HANDLER,
+            service="export",
+            timeout=TASK_TIMEOUT,
+            description="adsbridge export: Notify",
+            environment={
+                STATE_BUCKET_ENV: self.state_bucket.bucket_name,
+                TOPICS_ENV: cdk.Stack.of(self).to_json_string([topic.topic_arn for topic in topics]),
+            },
+        )
+        role = self.notify_function.role
+        reports = self.state_bucket.arn_for_objects(REPORT_PREFIX + "/*")
+        checkpoints = self.state_bucket.arn_for_objects(CHECKPOINT_PREFIX + "/*")
+        for actions, resources in (
+            (["s3:GetObject", "s3:PutObject"], [reports]),
+            (["s3:GetObject"], [checkpoints]),
+            (["s3:ListBucket"], [self.state_bucket.bucket_arn]),  # NoSuchKey for a missing report; finds claims
+        ):
+            role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+        for topic in topics:
+            topic.grant_publish(role)  # with our own topic's key: kms:Decrypt, kms:GenerateDataKey*
+        prefix_reason = "object access is limited to this one prefix of this stack's bucket"
+        acknowledge(
+            role,
+            {
+                **{
+                    f"AwsSolutions-IAM5[Resource::<{self._logical_id(bucket)}.Arn>/{prefix}/*]": prefix_reason
+                    for bucket, prefix in self._prefixes([reports, checkpoints])
+                },
+                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "publishing to the alarm topic encrypted "
+                "under its own key needs a data key; granted on that key only",
+            },
+        )
+        dead_letters = sqs.Queue(
+            self,
+            "NotifyDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(
+            dead_letters.node.default_child,  # type: ignore[arg-type]
+            {"AwsSolutions-SQS3": "this is the dead-letter queue of the notification rule"},
+        )
+        events.Rule(
+            self,
+            "ExecutionFinished",
+            description="adsbridge export: a finished execution of the export state machine notifies",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={"stateMachineArn": [self.state_machine.state_machine_arn], "status": list(FINISHED)},
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    self.notify_function.function,
+                    dead_letter_queue=dead_letters,
+                    retry_attempts=8,
+                    max_event_age=Duration.hours(6),
+                )
+            ],
+        )
 
     def _dead_letters(self) -> sqs.Queue:
         """Where EventBridge and Scheduler put a job start they could not deliver (after their retries)."""

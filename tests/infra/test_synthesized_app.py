@@ -36,6 +36,8 @@ def _export_inputs(app: Synthesized) -> list[dict[str, Any]]:
     rules = [rule for (stack, _), rule in app.resources("AWS::Events::Rule").items() if stack == EXPORT]
     for rule in rules:
         for target in rule["Properties"]["Targets"]:
+            if "InputTransformer" not in target:
+                continue  # the Notify rule passes Step Functions' event as it is
             template = app.resolve(EXPORT, target["InputTransformer"]["InputTemplate"])
             inputs.append(json.loads(re.sub(r"<[\w-]+>", '"placeholder"', template)))
     for schedule in app.resources("AWS::Scheduler::Schedule").values():

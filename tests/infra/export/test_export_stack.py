@@ -68,7 +68,7 @@ def test_input_bucket_is_locked_down_and_expires_raw_drops(template: Template) -
 
 
 def test_rule_starts_the_state_machine_with_the_job_and_object(template: Template) -> None:
-    rules = template.find_resources("AWS::Events::Rule")
+    rules = template.find_resources("AWS::Events::Rule", {"Properties": {"EventPattern": {"source": ["aws.s3"]}}})
     [rule] = rules.values()
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["detail-type"] == ["Object Created"]
@@ -77,7 +77,8 @@ def test_rule_starts_the_state_machine_with_the_job_and_object(template: Templat
     assert "Ref" in target["Arn"] and "InputTransformer" in target
     text = json.dumps(target["InputTransformer"])
     assert "$.detail.object.key" in text and "adsbridge/acct-1" in text
-    template.resource_count_is("AWS::Lambda::Permission", 0)  # no glue Lambda
+    [permission] = template.find_resources("AWS::Lambda::Permission").values()  # no glue Lambda: Notify's only
+    assert "Notify" in json.dumps(permission["Properties"]["FunctionName"])
 
 
 def test_state_machine_substitutes_every_placeholder_of_the_asl_file(template: Template) -> None:
@@ -106,7 +107,7 @@ def test_checkpoint_readers_may_list_the_state_bucket_without_a_prefix_condition
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if statement["Action"] == "s3:ListBucket" and "State" in json.dumps(statement["Resource"])
     ]
-    assert len(listing) == 5  # Prepare, UploadChunk, PollStatus, Report, ClaimSchedule
+    assert len(listing) == 6  # Prepare, UploadChunk, PollStatus, Report, ClaimSchedule, Notify
     assert all("Condition" not in statement for statement in listing)
 
 
@@ -149,7 +150,9 @@ def test_state_machine_may_run_the_queries_and_read_only_their_data(template: Te
 
 
 def test_rule_role_is_for_this_accounts_rules_only(template: Template) -> None:
-    [rule] = template.find_resources("AWS::Events::Rule").values()
+    [rule] = template.find_resources(
+        "AWS::Events::Rule", {"Properties": {"EventPattern": {"source": ["aws.s3"]}}}
+    ).values()
     [target] = rule["Properties"]["Targets"]
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dead_letters(template), "Arn"]}}
     role = template.find_resources("AWS::IAM::Role")[target["RoleArn"]["Fn::GetAtt"][0]]
@@ -199,7 +202,7 @@ def test_bad_alarm_targets_fail_naming_the_field(changes: dict[str, Any], messag
 
 
 def dead_letters(template: Template) -> str:
-    [logical_id] = template.find_resources("AWS::SQS::Queue")
+    [logical_id] = [name for name in template.find_resources("AWS::SQS::Queue") if name.startswith("StartDeadLetters")]
     return str(logical_id)
 
 
@@ -294,7 +297,14 @@ def test_prepare_and_upload_chunk_may_run_fifteen_minutes(template: Template) ->
         for f in template.find_resources("AWS::Lambda::Function").values()
         if "adsbridge.export.handlers" in f["Properties"].get("Handler", "")
     }
-    assert timeouts == {"prepare": 900, "upload_chunk": 900, "poll_status": 120, "report": 120, "claim_schedule": 120}
+    assert timeouts == {
+        "prepare": 900,
+        "upload_chunk": 900,
+        "poll_status": 120,
+        "report": 120,
+        "claim_schedule": 120,
+        "notify": 120,
+    }
 
 
 def test_prepare_may_read_reports_to_take_over_an_ended_runs_claim(template: Template) -> None:
@@ -332,3 +342,67 @@ def test_the_audience_registry_outlives_checkpoints_and_reports(template: Templa
     assert sorted(rule["Prefix"] for rule in rules) == ["checkpoints/", "reports/", "schedules/"]
     policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
     assert "/audiences/*" in policies
+
+
+def test_a_finished_execution_of_this_machine_invokes_notify_with_a_dead_letter_queue(template: Template) -> None:
+    rules = template.find_resources("AWS::Events::Rule", {"Properties": {"EventPattern": {"source": ["aws.states"]}}})
+    [rule] = rules.values()
+    [machine] = template.find_resources("AWS::StepFunctions::StateMachine")
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"stateMachineArn": [{"Ref": machine}], "status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]},
+    }
+    [target] = rule["Properties"]["Targets"]
+    [notify] = [
+        logical_id
+        for logical_id, fn in template.find_resources("AWS::Lambda::Function").items()
+        if fn["Properties"]["Handler"] == "adsbridge.export.handlers.notify.lambda_handler"
+    ]
+    assert target["Arn"] == {"Fn::GetAtt": [notify, "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    [queue] = [q for q in template.find_resources("AWS::SQS::Queue") if q.startswith("NotifyDeadLetters")]
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
+    environment = template.find_resources("AWS::Lambda::Function")[notify]["Properties"]["Environment"]["Variables"]
+    [topic] = template.find_resources("AWS::SNS::Topic")
+    assert topic in json.dumps(environment["ADSBRIDGE_ALARM_TOPICS"]) and "ADSBRIDGE_STATE_BUCKET" in environment
+
+
+def test_notify_may_read_and_write_reports_read_checkpoints_and_publish_to_the_topic(template: Template) -> None:
+    [policy] = [p for name, p in template.find_resources("AWS::IAM::Policy").items() if name.startswith("NotifyRole")]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    granted = {json.dumps(s["Resource"], sort_keys=True): s["Action"] for s in statements}
+    [topic] = template.find_resources("AWS::SNS::Topic")
+    [key] = template.find_resources("AWS::KMS::Key")
+    assert granted[json.dumps({"Ref": topic})] == "sns:Publish"
+    assert set(granted[json.dumps({"Fn::GetAtt": [key, "Arn"]}, sort_keys=True)]) == {
+        "kms:Decrypt",
+        "kms:GenerateDataKey*",
+    }
+    by_prefix = {prefix: actions for resource, actions in granted.items() for prefix in ("/reports/*", "/checkpoints/*")
+                 if prefix in resource}  # fmt: skip
+    assert set(by_prefix["/reports/*"]) == {"s3:GetObject", "s3:PutObject"}
+    assert by_prefix["/checkpoints/*"] == "s3:GetObject"
+    assert all("registry" not in resource and "schedules" not in resource for resource in granted)
+
+
+def test_notify_publishes_to_the_operators_topics() -> None:
+    topics = ["arn:aws:sns:eu-west-1:123456789012:ops", "arn:aws:sns:eu-west-1:123456789012:pager"]
+    [stack] = build_export_stacks(build_app(), parse_export_config(config(alarm_topic_arns=topics)))
+    template = Template.from_stack(stack)
+    published = [
+        s["Resource"]
+        for name, p in template.find_resources("AWS::IAM::Policy").items()
+        if name.startswith("NotifyRole")
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "sns:Publish"
+    ]
+    assert sorted(published) == topics
+
+
+def test_notify_travels_in_the_execution_input_and_accepts_only_failure_or_always() -> None:
+    jobs = config()["jobs"]
+    parsed = parse_export_config(config(jobs=[{**jobs[0], "notify": "always"}, jobs[1]]))
+    assert [job.spec().notify for job in parsed.jobs] == ["always", "failure"]
+    with pytest.raises(ConfigError, match=r"job 'crm': notify: .*'failure' or 'always'"):
+        parse_export_config(config(jobs=[{**jobs[0], "notify": "never"}]))
