@@ -123,7 +123,9 @@ class ExportStack(Stack):
             self.state_machine.role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[fn.function.function_arn])
             )
-        self.dead_letters = self._dead_letters() if config.jobs else None
+        self.dead_letters = (
+            self._dead_letters("StartDeadLetters", "the job rules and schedules") if config.jobs else None
+        )
         dropped = [job for job in config.jobs if job.trigger.prefix]
         if dropped:
             rule_role = self._rule_role()
@@ -223,17 +225,7 @@ class ExportStack(Stack):
                 "under its own key needs a data key; granted on that key only",
             },
         )
-        dead_letters = sqs.Queue(
-            self,
-            "NotifyDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        acknowledge(
-            dead_letters.node.default_child,  # type: ignore[arg-type]
-            {"AwsSolutions-SQS3": "this is the dead-letter queue of the notification rule"},
-        )
+        dead_letters = self._dead_letters("NotifyDeadLetters", "the notification rule")
         events.Rule(
             self,
             "ExecutionFinished",
@@ -253,18 +245,18 @@ class ExportStack(Stack):
             ],
         )
 
-    def _dead_letters(self) -> sqs.Queue:
-        """Where EventBridge and Scheduler put a job start they could not deliver (after their retries)."""
+    def _dead_letters(self, construct_id: str, of: str) -> sqs.Queue:
+        """Where EventBridge (or Scheduler) puts what ``of`` could not deliver after its retries, for 14 days."""
         queue = sqs.Queue(
             self,
-            "StartDeadLetters",
+            construct_id,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
         acknowledge(
             queue.node.default_child,  # type: ignore[arg-type]
-            {"AwsSolutions-SQS3": "this is the dead-letter queue of the job rules and schedules"},
+            {"AwsSolutions-SQS3": f"this is the dead-letter queue of {of}"},
         )
         return queue
 
