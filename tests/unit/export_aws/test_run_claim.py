@@ -4,12 +4,10 @@ has written its report or Step Functions says it stopped, and of two such takers
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from adsbridge.export.checkpoint import RunStore
 from adsbridge.export.payloads import JobSpec
@@ -20,17 +18,10 @@ JOB = JobSpec(name="crm", settings={})
 
 
 @pytest.fixture
-def services(monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket=BUCKET)
-        yield Services(s3=s3, state_bucket=BUCKET, ads=lambda *_: None)
+def services(moto_aws: None) -> Services:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    return Services(s3=s3, state_bucket=BUCKET, ads=lambda *_: None)
 
 
 def store(services: Services) -> RunStore:
