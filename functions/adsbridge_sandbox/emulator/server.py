@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from adsbridge.ads import stream_v2_contract as v2_contract
 from adsbridge.ads.contract import MAX_RECORDS_PER_REQUEST, SUBSCRIPTIONS_TYPE
 from adsbridge.stream.datasets import Realm
 
@@ -29,6 +30,7 @@ from . import validation as v
 from .faults import FaultResponse, Faults
 from .model import DEFAULT_MATCH_RATE, Credentials, EmulatorState
 from .streams import EmulatorSns, Owner, SqsDelivery, Subscriptions, owner_from_headers, with_code
+from .streams_v2 import SubscriptionsV2
 from .validation import ApiError
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ class _Call:
     max_records: int
     headers: Message
     streams: Subscriptions
+    streams_v2: SubscriptionsV2
 
     def json(self) -> dict[str, Any]:
         return v.parse_json_object(self.raw_body)
@@ -204,6 +207,16 @@ def _archive_subscription(call: _Call, owner: Owner) -> None:
     call.streams.update(owner, call.param, call.json())
 
 
+def _stream_v2_call(operation: str, call: _Call) -> _Reply:
+    """One v2 subscriptions call; a malformed request is a 400 shaped ``{"code", "message"}`` as in v1."""
+    try:
+        call.no_query()
+        status, body = call.streams_v2.handle(operation, call.json())
+    except ApiError as exc:
+        raise with_code(exc) from None
+    return _Reply(status, body, v2_contract.MEDIA_TYPE)
+
+
 def _stream_route_pair(prefix: str, dsp: bool) -> tuple[_Route, _Route]:
     def route(action: Callable[[_Call, Owner], dict[str, Any] | None]) -> Handler:
         return partial(_stream_call, action, dsp=dsp)
@@ -248,6 +261,10 @@ _ROUTES = (
     _Route(re.compile(r"/amc/audiences/records/([^/]+)"), v.AUDIENCES_TYPE, {"GET": _get_job}),
     *_stream_route_pair(r"/streams/subscriptions", dsp=False),
     *_stream_route_pair(r"/dsp/streams/subscriptions", dsp=True),
+    *(
+        _Route(re.compile(re.escape(path)), v2_contract.MEDIA_TYPE, {"POST": partial(_stream_v2_call, operation)})
+        for operation, path in v2_contract.PATHS.items()
+    ),
 )
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -398,7 +415,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if self.command != "POST":
                 return _Reply(405, {"message": "Method Not Allowed"}, headers=(("Allow", "POST"),))
             return _token(state, self.headers.get("Content-Type"), self.headers.get("Authorization"), raw)
-        if not path.startswith(("/amc/", "/streams/", "/dsp/streams/")):
+        if not path.startswith(("/amc/", "/streams/", "/dsp/streams/", "/adsApi/")):
             return _Reply(404, {"message": f"Not Found: {path}"})
 
         auth = self.headers.get("Authorization") or ""
@@ -433,6 +450,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 emulator.max_records_per_request,
                 self.headers,
                 emulator.subscriptions,
+                emulator.subscriptions_v2,
             )
             return handler(call)
         return _Reply(404, {"message": f"Not Found: {path}"})
@@ -503,6 +521,7 @@ class Emulator:
         self.credentials = credentials or Credentials()
         self.subscriptions = Subscriptions(realm, SqsDelivery(sqs_client_for) if sqs_client_for else None)
         self.sns = EmulatorSns(self.subscriptions)
+        self.subscriptions_v2 = SubscriptionsV2(realm)
         self.max_records_per_request = max_records_per_request
         self.faults = Faults(seed)
         self.state = EmulatorState(
