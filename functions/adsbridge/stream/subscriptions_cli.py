@@ -1,4 +1,5 @@
-"""``adsbridge streams list|subscribe|archive|status``: Marketing Stream subscriptions of one profile or DSP advertiser.
+"""``adsbridge streams list|subscribe|archive|status``: Marketing Stream subscriptions of one profile or DSP advertiser;
+``adsbridge streams v2 list|create|get|archive``: Stream v2 subscriptions of one advertiser account.
 
 Credentials come from ``ADSBRIDGE_CLIENT_ID``/``_CLIENT_SECRET``/``_REFRESH_TOKEN`` (``ADSBRIDGE_API_URL`` and
 ``ADSBRIDGE_TOKEN_URL`` point it at the emulator). Subscriptions are bound to the refresh token's user and app
@@ -18,9 +19,12 @@ from adsbridge.stream.datasets import Realm
 
 if TYPE_CHECKING:
     from adsbridge.ads import Owner, StreamsClient
+    from adsbridge.ads.streams_v2 import StreamsV2Client
 
 _COLUMNS = (("SUBSCRIPTION ID", "subscriptionId"), ("DATASET", "dataSetId"), ("STATUS", "status"),
             ("DESTINATION", "destinationArn"), ("UPDATED", "updatedDate"))  # fmt: skip
+_V2_COLUMNS = (("SUBSCRIPTION ID", "subscriptionId"), ("DATASET", "dataSetId"), ("STATUS", "status"),
+               ("BUCKET", "bucketArn"), ("QUEUE", "queueArn"), ("UPDATED", "updatedDate"))  # fmt: skip
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,6 +56,74 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     subscribe.set_defaults(func=run, action=_subscribe)
     archive.set_defaults(func=run, action=_archive)
     status.set_defaults(func=run, action=_status)
+    _add_v2_commands(commands)
+
+
+def _add_v2_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``streams v2 ...``: the v2 API scopes by advertiser account in the body, not by profile in a header."""
+    from adsbridge.ads.stream_v2_contract import DATASET_PERFORMANCE
+
+    group = commands.add_parser("v2", help="Marketing Stream v2 subscriptions (Parquet into your S3 bucket)")
+    v2_commands = group.add_subparsers(dest="v2_command", required=True)
+    listing = v2_commands.add_parser("list", help="list the v2 subscriptions of an advertiser account")
+    create = v2_commands.add_parser(
+        "create",
+        help="subscribe a v2 landing bucket and its notification queue",
+        description="Amazon writes the dataset's Parquet files into --bucket-arn and a notification per file to "
+        "--queue-arn, starting with up to 70 days of history. Both must be the v2 landing stack's.",
+    )
+    get = v2_commands.add_parser("get", help="show v2 subscriptions by id")
+    archive = v2_commands.add_parser("archive", help="archive v2 subscriptions (the API's delete)")
+    for sub in (listing, create, get, archive):
+        sub.add_argument("--realm", required=True, type=Realm, choices=list(Realm), help="NA, EU or FE")
+        sub.add_argument("--account", required=True, help="advertiser account id (amzn1.ads-account.g.…)")
+        sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    create.add_argument("--dataset", action="append", help=f"v2 dataset id, repeatable ({DATASET_PERFORMANCE})")
+    create.add_argument("--bucket-arn", required=True, help="the landing bucket, arn:aws:s3:::<bucket>")
+    create.add_argument("--queue-arn", required=True, help="the landing notification queue's ARN")
+    for sub in (get, archive):
+        sub.add_argument("subscription_id", nargs="+")
+    listing.set_defaults(func=run_v2, action=_v2_list)
+    create.set_defaults(func=run_v2, action=_v2_create)
+    get.set_defaults(func=run_v2, action=_v2_get)
+    archive.set_defaults(func=run_v2, action=_v2_archive)
+
+
+def run_v2(args: argparse.Namespace) -> int:
+    """As :func:`run`: rows already done are printed even when a later call fails."""
+    from adsbridge.ads import AdsError, session_for
+    from adsbridge.ads.streams_v2 import StreamsV2Client
+    from adsbridge.regions import Region
+
+    rows: list[dict[str, str]] = []
+    code = 0
+    try:
+        rows.extend(args.action(StreamsV2Client(session_for(Region(args.realm.value))), args))
+    except AdsError as exc:
+        print(f"adsbridge streams v2 {args.v2_command}: {exc}", file=sys.stderr)
+        code = 1
+    if rows or not code:
+        print(json.dumps(rows, indent=2) if args.json else _table(rows, _V2_COLUMNS))
+    return code
+
+
+def _v2_list(client: StreamsV2Client, args: argparse.Namespace) -> Iterator[dict[str, str]]:
+    return (s.to_json() for s in client.query(args.account))
+
+
+def _v2_create(client: StreamsV2Client, args: argparse.Namespace) -> Iterator[dict[str, str]]:
+    from adsbridge.ads.stream_v2_contract import DATASET_PERFORMANCE
+
+    for dataset_id in args.dataset or [DATASET_PERFORMANCE]:
+        yield client.create(args.account, dataset_id, args.bucket_arn, args.queue_arn).to_json()
+
+
+def _v2_get(client: StreamsV2Client, args: argparse.Namespace) -> Iterator[dict[str, str]]:
+    return (s.to_json() for s in client.retrieve(args.account, args.subscription_id))
+
+
+def _v2_archive(client: StreamsV2Client, args: argparse.Namespace) -> Iterator[dict[str, str]]:
+    return (s.to_json() for s in client.delete(args.account, args.subscription_id))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -132,9 +204,9 @@ def _status(client: StreamsClient, owner: Owner, args: argparse.Namespace) -> It
     return (client.get(owner, subscription_id).to_json() for subscription_id in args.subscription_id)
 
 
-def _table(rows: list[dict[str, str]]) -> str:
+def _table(rows: list[dict[str, str]], columns: tuple[tuple[str, str], ...] = _COLUMNS) -> str:
     if not rows:
         return "no subscriptions"
-    widths = [max(len(title), *(len(row[key]) for row in rows)) for title, key in _COLUMNS]
-    lines = [[title for title, _ in _COLUMNS], *([row[key] for _, key in _COLUMNS] for row in rows)]
+    widths = [max(len(title), *(len(row[key]) for row in rows)) for title, key in columns]
+    lines = [[title for title, _ in columns], *([row[key] for _, key in columns] for row in rows)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines)
