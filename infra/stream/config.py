@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from adsbridge import marketplaces
 from adsbridge.stream import datasets
 from adsbridge.stream.datasets import DEFAULT_QUEUE_PREFIX, QUEUE_PREFIX_PATTERN, Realm
 from adsbridge.stream.queues import INGEST_TIMEOUT_SECONDS
@@ -54,6 +55,7 @@ class StreamConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     realms: Annotated[tuple[Realm, ...], Field(min_length=1)]
+    marketplaces: tuple[str, ...] = ()  # Amazon's country codes: they derive the realms (``_realms_of_marketplaces``)
     datasets: Annotated[tuple[str, ...], Field(min_length=1)] = tuple(datasets.catalogue())
     queue_prefix: Annotated[str, Field(pattern=QUEUE_PREFIX_PATTERN)] = DEFAULT_QUEUE_PREFIX
     lambda_timeout_seconds: Annotated[int, Field(ge=10, le=900)] = INGEST_TIMEOUT_SECONDS
@@ -73,6 +75,26 @@ class StreamConfig(BaseModel):
     # this Secrets Manager secret (written by `adsbridge auth exchange`), in each realm's region.
     secret_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")] | None = None
     subscriptions: tuple[SubscriptionConfig, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _realms_of_marketplaces(cls, raw: object) -> object:
+        """``realms`` from ``marketplaces`` (docs/marketing-stream.md#realms-and-regions); both given must agree."""
+        codes = raw.get("marketplaces") if isinstance(raw, dict) else None
+        if not (isinstance(raw, dict) and isinstance(codes, list | tuple) and all(isinstance(c, str) for c in codes)):
+            return raw  # absent, or a type the fields themselves refuse
+        try:
+            derived = marketplaces.realms_of(codes)
+        except marketplaces.UnknownMarketplace as exc:
+            raise ValueError(f"marketplaces: {exc}") from None
+        given = raw.get("realms")
+        if not isinstance(given, list | tuple):
+            return {**raw, "realms": given or list(derived)}
+        if {str(r) for r in given} != set(derived):
+            raise ValueError(
+                f"realms {list(given)} disagree with marketplaces {list(codes)}, which need {[str(r) for r in derived]}"
+            )
+        return raw
 
     @field_validator("datasets")
     @classmethod
