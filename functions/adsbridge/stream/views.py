@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from string import Template
 
@@ -23,6 +24,37 @@ PERFORMANCE = (
     ("sp-traffic", "sp-conversion", "sp_performance_hourly"),
     ("sd-traffic", "sd-conversion", "sd_performance_hourly"),
 )
+BUDGET_USAGE = "budget-usage"
+# A budget notice is its scope (the dataset's keys) at one usage level and moment: a copy delivered again repeats
+# all three (docs/marketing-stream.md#budget-usage).
+BUDGET_NOTICE = ("usage_updated_timestamp", "budget_usage_percentage")
+
+
+class Source(StrEnum):
+    """Our per-dataset views, named ``<table>_<source>``."""
+
+    DEDUP = "dedup"  # metric deltas, one row per idempotency_id
+    LATEST = "latest"  # entities and budget scopes: the newest row each
+    HISTORY = "history"  # budget notices: every distinct one, repeats dropped
+
+
+# Openbridge's 13 Marketing Stream tables → (our dataset, the view its name reads); why each view:
+# docs/marketing-stream.md#coming-from-openbridge.
+OPENBRIDGE: dict[str, tuple[str, Source]] = {
+    "amzn_stream_adgroups": ("adgroups", Source.LATEST),
+    "amzn_stream_ads": ("ads", Source.LATEST),
+    "amzn_stream_budget_usage": (BUDGET_USAGE, Source.HISTORY),
+    "amzn_stream_campaigns": ("campaigns", Source.LATEST),
+    "amzn_stream_sb_clickstream": ("sb-clickstream", Source.DEDUP),
+    "amzn_stream_sb_conversion": ("sb-conversion", Source.DEDUP),
+    "amzn_stream_sb_rich_media": ("sb-rich-media", Source.DEDUP),
+    "amzn_stream_sb_traffic": ("sb-traffic", Source.DEDUP),
+    "amzn_stream_sd_conversion": ("sd-conversion", Source.DEDUP),
+    "amzn_stream_sd_traffic": ("sd-traffic", Source.DEDUP),
+    "amzn_stream_sp_conversion": ("sp-conversion", Source.DEDUP),
+    "amzn_stream_sp_traffic": ("sp-traffic", Source.DEDUP),
+    "amzn_stream_targets": ("targets", Source.LATEST),
+}
 
 
 @dataclass(frozen=True)
@@ -68,9 +100,16 @@ def views(database: str, selected: Iterable[Dataset]) -> list[View]:
             found += _metric_views(database, dataset)
         elif dataset.keys:  # entities and budget usage: newest per identity
             found.append(_latest(database, dataset))
+        if dataset.id == BUDGET_USAGE:
+            found.append(_budget_history(database, dataset))
     for traffic, conversion, name in PERFORMANCE:
         if traffic in chosen and conversion in chosen:
             found.append(_performance(database, chosen[traffic], chosen[conversion], name))
+    found += [
+        _openbridge(database, name, chosen[dataset_id], source)
+        for name, (dataset_id, source) in OPENBRIDGE.items()
+        if dataset_id in chosen
+    ]
     return found
 
 
@@ -78,8 +117,12 @@ def hourly_view(dataset: Dataset) -> str:
     return f"{dataset.table}_hourly"
 
 
+def view_of(dataset: Dataset, source: Source) -> str:
+    return f"{dataset.table}_{source}"
+
+
 def _metric_views(database: str, dataset: Dataset) -> list[View]:
-    dedup = f"{dataset.table}_dedup"
+    dedup = view_of(dataset, Source.DEDUP)
     sums = ",\n    ".join(f"sum({m}) AS {m}" for m in dataset.measures)
     return [
         View(dedup, render("metric_dedup", database=database, view=dedup, table=dataset.table), _sources(dataset)),
@@ -99,14 +142,42 @@ def _metric_views(database: str, dataset: Dataset) -> list[View]:
 
 
 def _latest(database: str, dataset: Dataset) -> View:
-    name = f"{dataset.table}_latest"
+    newest_first = ", ".join(f"t.{c} DESC" for c in dataset.order_by)
+    return _first_per_key(database, dataset, Source.LATEST, dataset.keys, newest_first)
+
+
+def _budget_history(database: str, dataset: Dataset) -> View:
+    """Every distinct budget notice; a copy Amazon or SQS delivers again is dropped, the first received kept.
+
+    No dt/hour in the key: notices are filed by arrival hour, so two copies can sit in different partitions.
+    """
+    return _first_per_key(
+        database, dataset, Source.HISTORY, (*dataset.keys, *BUDGET_NOTICE), "t._received_at, t._message_id"
+    )
+
+
+def _first_per_key(database: str, dataset: Dataset, source: Source, key: tuple[str, ...], order: str) -> View:
+    name = view_of(dataset, source)
     sql = render(
-        "latest",
+        "first_per_key",
         database=database,
         view=name,
         table=dataset.table,
-        identity=", ".join(f"t.{k}" if k.isidentifier() else k for k in dataset.keys),
-        newest_first=", ".join(f"t.{c} DESC" for c in dataset.order_by),
+        key=", ".join(f"t.{k}" if k.isidentifier() else k for k in key),
+        order=order,
+    )
+    return View(name, sql, _sources(dataset))
+
+
+def _openbridge(database: str, name: str, dataset: Dataset, source: Source) -> View:
+    """The raw table's columns only (not our ``_rn``), so the name reads like the table Openbridge loads."""
+    columns = [c for c, _ in table_columns(dataset)] + list(PARTITION_KEYS)
+    sql = render(
+        "openbridge",
+        database=database,
+        view=name,
+        source=view_of(dataset, source),
+        columns=",\n    ".join(columns),
     )
     return View(name, sql, _sources(dataset))
 
