@@ -6,7 +6,12 @@ API; StreamStack alarms on these counts. Every status is reported, zeros include
 ``StalePending`` counts subscriptions still PENDING_CONFIRMATION a day after creation: the confirmation never
 reached the queue (usually the queue policy, docs/marketing-stream.md#confirmation) or the ingest function refused it.
 
-Environment: ``SECRET_NAME``, ``REALM``, ``OWNERS`` (JSON ``[{"id": "...", "dsp": false}]``).
+Stream v2 subscriptions (``V2_ACCOUNTS``) are counted the same way under ``V2_<status>``
+(``SubscriptionsV2Suspended``); which v2 statuses exist and which need the operator is UNVERIFIED and lives in
+``adsbridge.ads.stream_v2_contract`` (STATUSES, ALARM_STATUSES).
+
+Environment: ``SECRET_NAME``, ``REALM``, ``OWNERS`` (JSON ``[{"id": "...", "dsp": false}]``, default none),
+``V2_ACCOUNTS`` (JSON list of advertiser account ids, default none).
 """
 
 from __future__ import annotations
@@ -20,13 +25,16 @@ from aws_lambda_powertools import Logger, Metrics
 
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.ads import Owner, StreamsClient
+from adsbridge.ads import stream_v2_contract as v2
 from adsbridge.ads.streams import STATUSES
+from adsbridge.ads.streams_v2 import StreamsV2Client
 from adsbridge.stream.datasets import Realm
 
 logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 STALE_AFTER = timedelta(hours=24)
 STALE = "STALE_PENDING"  # not an Amazon status: PENDING_CONFIRMATION for over STALE_AFTER
+V2_PREFIX = "V2_"  # v2 counts: V2_ACTIVE → SubscriptionsV2Active
 
 
 def metric_name(status: str) -> str:
@@ -47,6 +55,17 @@ def survey(client: StreamsClient, owners: Iterable[Owner], now: datetime) -> Cou
     return counts
 
 
+def survey_v2(client: StreamsV2Client, accounts: Iterable[str]) -> Counter[str]:
+    """v2 counts per status, zeros included; the statuses that need the operator are logged with their ids."""
+    counts: Counter[str] = Counter(dict.fromkeys((V2_PREFIX + status for status in v2.STATUSES), 0))
+    for account in accounts:
+        for sub in client.query(account):
+            counts[V2_PREFIX + sub.status] += 1
+            if sub.status in v2.ALARM_STATUSES:
+                logger.warning("v2 subscription needs attention", extra={"subscription": sub.to_json()})
+    return counts
+
+
 def _created(text: str, now: datetime) -> datetime:
     try:
         return datetime.fromisoformat(text).astimezone(UTC)
@@ -54,6 +73,17 @@ def _created(text: str, now: datetime) -> datetime:
         return now  # no usable date: never call it stale
 
 
-def run(client_for: Callable[[Realm], StreamsClient], env: dict[str, str], now: datetime) -> Counter[str]:
-    owners = [Owner(str(o["id"]), dsp=bool(o.get("dsp"))) for o in json.loads(env["OWNERS"])]
-    return survey(client_for(Realm(env["REALM"])), owners, now)
+def run(
+    client_for: Callable[[Realm], StreamsClient],
+    env: dict[str, str],
+    now: datetime,
+    v2_client_for: Callable[[Realm], StreamsV2Client] | None = None,
+) -> Counter[str]:
+    """v1 counts for ``OWNERS``, then v2 counts for ``V2_ACCOUNTS`` (each only when configured)."""
+    realm = Realm(env["REALM"])
+    owners = [Owner(str(o["id"]), dsp=bool(o.get("dsp"))) for o in json.loads(env.get("OWNERS") or "[]")]
+    counts = survey(client_for(realm), owners, now) if owners else Counter[str]()
+    accounts = [str(account) for account in json.loads(env.get("V2_ACCOUNTS") or "[]")]
+    if accounts and v2_client_for is not None:
+        counts.update(survey_v2(v2_client_for(realm), accounts))
+    return counts

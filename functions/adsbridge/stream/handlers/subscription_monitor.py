@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adsbridge import METRICS_NAMESPACE
+from adsbridge.stream import v2_subscription_resource
 from adsbridge.stream.subscription_monitor import metric_name, run
 from adsbridge.stream.subscription_resource import client_from_secret
 
@@ -22,8 +23,9 @@ metrics = Metrics(namespace=METRICS_NAMESPACE)
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    client_for = client_from_secret(os.environ["SECRET_NAME"], boto3.client("secretsmanager"))
-    counts = run(client_for, dict(os.environ), datetime.now(UTC))
+    secret, secrets = os.environ["SECRET_NAME"], boto3.client("secretsmanager")
+    v2_client_for = v2_subscription_resource.client_from_secret(secret, secrets)
+    counts = run(client_from_secret(secret, secrets), dict(os.environ), datetime.now(UTC), v2_client_for)
     for status, count in counts.items():
         metrics.add_metric(name=metric_name(status), unit=MetricUnit.Count, value=count)
     return dict(counts)
