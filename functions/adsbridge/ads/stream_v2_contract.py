@@ -25,8 +25,8 @@ SUBSCRIPTIONS_FIELD = "streamSubscriptions"
 IDS_FIELD = "streamSubscriptionIds"
 MAX_RESULTS_FIELD = "maxResults"
 NEXT_TOKEN_FIELD = "nextToken"
-DATASET_PERFORMANCE = "ads-performance-v1"  # the one v2 dataset named so far (docs/marketing-stream.md#stream-v2)
-# Where Amazon's v2 template may be deployed, per realm (docs/marketing-stream.md#stream-v2).
+DATASET_PERFORMANCE = "ads-performance-v1"  # the one v2 dataset named so far
+# Where Amazon's v2 template may be deployed, per realm.
 REGIONS = {
     "NA": ("us-east-1",),
     "EU": ("eu-west-1", "eu-west-2", "eu-south-2"),
@@ -81,7 +81,7 @@ def accounts(account_id: str) -> list[dict[str, str]]:
 
 
 def destination(bucket_arn: str, queue_arn: str) -> dict[str, Any]:
-    """The value Amazon's v2 template outputs for the create request (docs/marketing-stream.md#stream-v2)."""
+    """The value Amazon's v2 template outputs as ``StreamDestinationConfiguration`` for the create request."""
     if not _BUCKET_ARN.fullmatch(bucket_arn):
         raise ContractError("bucketArn: must be an S3 bucket ARN, arn:aws:s3:::<bucket>")
     if not _QUEUE_ARN.fullmatch(queue_arn):

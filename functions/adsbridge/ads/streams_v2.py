@@ -1,4 +1,4 @@
-"""Marketing Stream v2 subscriptions API (docs/marketing-stream.md#stream-v2): create, query, retrieve, delete.
+"""Marketing Stream v2 subscriptions API: create, query, retrieve, delete (docs/amazon-api-models.md#marketing-stream-v2-subscriptions).
 
 Every operation is a POST naming the advertiser account in the body's ``accessRequestedAccounts``; retries, auth
 and errors are AdsSession's, as for v1. Field names, media type, response shapes and statuses that are not in a
