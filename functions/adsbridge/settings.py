@@ -15,10 +15,13 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StrictBool,
     ValidationError,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -70,6 +73,11 @@ class AudienceFee(BaseModel):
     def to_api(self) -> dict[str, Any]:
         return {"currency": self.currency, "cpmCents": self.cpm_cents}
 
+    @property
+    def text(self) -> str:
+        """TD's ``CUR:cpmCents`` form, which ``parse`` reads back to this fee."""
+        return f"{self.currency}:{self.cpm_cents}"
+
 
 class ExportSettings(BaseModel):
     """Settings of one audience export job (TD ``result_settings`` names, plus adsbridge extensions)."""
@@ -79,7 +87,7 @@ class ExportSettings(BaseModel):
     type: Literal["amazon_ads"] = "amazon_ads"
     # TD keeps its credentials behind this id; adsbridge reads credentials from Secrets Manager or the
     # environment instead, so the key is accepted (TD settings work unchanged) and ignored.
-    td_authentication_id: str | int | None = None
+    td_authentication_id: str | None = None  # a JSON integer is kept as its digit string (``exact_ids``)
     amc_instance_id: Annotated[str, Field(min_length=1)]
     amc_account_id: str | None = None
     region: Region = Field(default=Region.NA, validation_alias=AliasChoices("region", "dsp_region"))
@@ -120,6 +128,11 @@ class ExportSettings(BaseModel):
     @classmethod
     def _strip(cls, value: Any) -> Any:
         return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("td_authentication_id", mode="before")
+    @classmethod
+    def _exact_id(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @field_validator("dsp_advertiser_id", mode="before")
     @classmethod
@@ -183,6 +196,20 @@ class ExportSettings(BaseModel):
             raise ValueError("; ".join(problems))
         return self
 
+    @field_serializer("audience_fee", when_used="json")
+    def _fee_text(self, fee: AudienceFee | None) -> str | None:
+        return None if fee is None else fee.text
+
+    def wire(self) -> dict[str, Any]:
+        """These settings as JSON that validates back to equal settings, exact through any JSON reader.
+
+        Only the settings that were given (``exclude_unset``), as TD-named JSON values: ids as digit strings
+        (``exact_ids``: JavaScript's doubles round 18-digit numbers), the fee as its ``CUR:cpmCents`` text. It is
+        how settings travel (execution inputs, templates) and what ``checkpoint.run_id`` hashes: settings written
+        canonically (digit-string ids, upper-case codes) give the same JSON as they were written.
+        """
+        return exact_ids(self.model_dump(mode="json", exclude_unset=True))
+
     @property
     def record_action(self) -> Literal["CREATE", "DELETE"]:
         """The per-record ``action`` Amazon expects for this upload mode."""
@@ -211,6 +238,26 @@ def parse_settings(data: Any) -> ExportSettings:
         return ExportSettings.model_validate(data)
     except ValidationError as exc:
         raise SettingsError([line for err in exc.errors(include_input=False) for line in _describe(err)]) from None
+
+
+def _validated(value: Any) -> Any:
+    """A model field's settings: an ``ExportSettings`` as is, raw settings validated with ``parse_settings``'s
+    messages (ids given as JSON integers taken exactly), so a containing model's error names each setting."""
+    if isinstance(value, ExportSettings):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError("must be a JSON object")  # the containing model names the field
+    try:
+        return parse_settings(exact_ids(value))
+    except SettingsError as exc:
+        raise ValueError("; ".join(exc.problems)) from None
+
+
+# The type of a field holding job settings in another model (a job config, a state-machine payload): validated
+# once where the JSON is read, serialised exactly (``ExportSettings.wire``) wherever it is written.
+SettingsField = Annotated[
+    ExportSettings, BeforeValidator(_validated), PlainSerializer(lambda settings: settings.wire(), when_used="json")
+]
 
 
 def load_settings(path: str | Path) -> ExportSettings:

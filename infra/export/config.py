@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adsbridge.export.chunks import DEFAULT_CHUNK_BYTES
-from adsbridge.export.payloads import JOB_NAME, JobSpec
+from adsbridge.export.payloads import JobSpec
 from adsbridge.export.schedule import to_scheduler
 from adsbridge.export.trigger import job_input
-from adsbridge.settings import SettingsError, exact_ids, parse_settings
+from adsbridge.settings import SettingsField
 from infra.stream.config import SNS_TOPIC_ARN
 
 
@@ -23,6 +23,7 @@ class ConfigError(ValueError):
 IDENTIFIER = r"^[A-Za-z0-9_-]{1,128}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PREFIX = r"^[A-Za-z0-9!_.*'()/-]+/$"
+MIN_DEPLOYED_CHUNK_BYTES = 1024 * 1024
 MAX_EXACT_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER: past it a double skips integers
 
 
@@ -77,27 +78,26 @@ class Trigger(BaseModel):
         return self
 
 
-class JobConfig(BaseModel):
+class JobConfig(JobSpec):
+    """A job of ``adsbridge.json``: the ``JobSpec`` its executions carry (name, settings, notify, accept_terms
+    are defined there once), plus its trigger, stricter where a deployed job must be.
+
+    The settings are the validated model, so a bad setting fails synthesis naming the job and the setting, and
+    they reach the templates as ``ExportSettings.wire`` (ids as digit strings).
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Annotated[str, Field(pattern=JOB_NAME)]
-    settings: dict[str, Any]
-    secret_name: Annotated[str, Field(min_length=1, max_length=512)]
+    settings: SettingsField
+    secret_name: Annotated[str, Field(min_length=1, max_length=512)]  # a deployed job reads its secret
     trigger: Trigger
-    chunk_bytes: Annotated[int, Field(ge=1024 * 1024)] = DEFAULT_CHUNK_BYTES
-    accept_terms: bool = False  # the operator accepts the AMC terms for this account; never implied
-    notify: Literal["failure", "always"] = "failure"  # a failed run always notifies; "always": a success too
+    # at least 1 MiB: a deployed job's chunks stay few (each is a Map item and a Lambda invocation); the state
+    # machine itself works with any size (the tests plan chunks of a few hundred bytes)
+    chunk_bytes: Annotated[int, Field(ge=MIN_DEPLOYED_CHUNK_BYTES)] = DEFAULT_CHUNK_BYTES
 
     def spec(self) -> JobSpec:
         """The ``job`` an execution of this job carries (rules and schedules alike)."""
-        return JobSpec(
-            name=self.name,
-            settings=self.settings,
-            secret_name=self.secret_name,
-            chunk_bytes=self.chunk_bytes,
-            accept_terms=self.accept_terms,
-            notify=self.notify,
-        )
+        return JobSpec.model_validate({name: getattr(self, name) for name in JobSpec.model_fields})
 
     @model_validator(mode="after")
     def _exact_in_templates(self) -> JobConfig:
@@ -107,16 +107,6 @@ class JobConfig(BaseModel):
             if abs(number) > MAX_EXACT_INTEGER:
                 raise ValueError(f"{path}: at most {MAX_EXACT_INTEGER}; a larger number reaches the template rounded")
         return self
-
-    @field_validator("settings")
-    @classmethod
-    def _valid_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
-        value = exact_ids(value)  # the settings go into templates, where a JSON number would be rounded
-        try:
-            parse_settings(value)
-        except SettingsError as exc:
-            raise ValueError("; ".join(exc.problems)) from None
-        return value
 
 
 class ExportConfig(BaseModel):

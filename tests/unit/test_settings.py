@@ -1,5 +1,6 @@
 """Every settings rule from TD's parameter table and docs/amc-audiences-api.md, each failing with the field's name."""
 
+import json
 from typing import Any
 
 import pytest
@@ -159,3 +160,23 @@ def test_every_id_setting_given_as_a_number_leaves_as_its_exact_digit_string() -
     exact = exact_ids(settings(**numbers, action="UPDATE", target="AMC_AND_DSP"))
     assert {key: exact[key] for key in numbers} == {key: str(value) for key, value in numbers.items()}
     assert parse_settings(exact).audience_id == 361054992504331123
+
+
+def test_the_wire_form_validates_back_to_equal_settings_and_survives_a_reader_of_doubles() -> None:
+    """How settings travel (execution inputs, templates): a JavaScript reader keeps JSON numbers as doubles."""
+    given = settings(action="UPDATE", audience_id=1234567890123456789, target="AMC_AND_DSP",
+                     dsp_advertiser_id=4611686018427387903, amc_account_id="1234567890123456789",
+                     td_authentication_id=9007199254740993, audience_fee=" usd:150", dsp_region="eu",
+                     external_audience_id=...)  # fmt: skip
+    model = parse_settings(given)
+    text = json.dumps(model.wire())
+    assert parse_settings(json.loads(text)) == model
+    assert parse_settings(json.loads(text, parse_int=float)) == model  # no id is a JSON number
+    assert json.loads(text)["audience_fee"] == "USD:150" and json.loads(text)["region"] == "EU"
+
+
+def test_settings_written_canonically_travel_exactly_as_written() -> None:
+    """``run_id`` hashes the wire form; today's execution inputs hashed the dict as written: the same JSON."""
+    given = settings(action="UPDATE", audience_id="361054992504331123", upload_mode="DELETE",
+                     external_audience_id=..., audience_name=..., audience_fee="USD:150")  # fmt: skip
+    assert parse_settings(given).wire() == given

@@ -19,6 +19,9 @@ _LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict"}
 
 
 def run_id(bucket: str, key: str, etag: str, settings: dict[str, Any]) -> str:
+    """The run's id. ``settings`` is ``ExportSettings.wire()``: the settings as given, canonical, so the id does
+    not depend on how the settings reached the step, and settings written canonically hash as they did when
+    the raw execution-input dict was hashed (a re-run of an older execution finds its checkpoints)."""
     canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{bucket}\0{key}\0{etag}\0{canonical}".encode()).hexdigest()[:24]
 

@@ -150,15 +150,10 @@ class ExportRun:
         return self.report(status, reason)
 
     def report(self, status: str, reason: str | None) -> ExportReport:
-        settings = self.settings
         return ExportReport.build(
             status=status,
             audience_id=self.audience_id,
-            settings_summary={
-                "action": settings.action,
-                "upload_mode": settings.upload_mode,
-                "target": settings.target,
-            },
+            settings=self.settings,
             counters=self.counters,
             jobs=self.jobs,
             started_at=self.started,

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from adsbridge.export.chunks import DEFAULT_CHUNK_BYTES, Chunk, Layout
+from adsbridge.settings import ExportSettings, SettingsError, parse_settings
 
 JOB_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 INCOMING = "incoming/"  # input-bucket prefix under which dropped files start export jobs
@@ -19,15 +20,62 @@ class _State(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class InvalidSettings(_State):
+    """Execution-input settings that did not validate (an execution started by hand with a typo).
+
+    Held with their problems, not raised while the input is read, so every step can still read the job: Prepare
+    raises them as the ``SettingsError`` that fails the run, and the failure report can be written. ``given``
+    is what the input held, written back unchanged when the job is serialised again.
+    """
+
+    given: Any
+    problems: list[str]
+
+    def error(self) -> SettingsError:
+        return SettingsError(self.problems)
+
+
+def _settings_or_problems(value: Any) -> ExportSettings | InvalidSettings:
+    if isinstance(value, ExportSettings | InvalidSettings):
+        return value
+    try:
+        return parse_settings(value)
+    except SettingsError as exc:
+        return InvalidSettings(given=value, problems=exc.problems)
+
+
+def _wire(settings: ExportSettings | InvalidSettings) -> Any:
+    return settings.wire() if isinstance(settings, ExportSettings) else settings.given
+
+
 class JobSpec(_State):
-    """One configured job, as the EventBridge rule or schedule puts it into the execution input."""
+    """One configured job, as the EventBridge rule or schedule puts it into the execution input.
+
+    ``settings`` is the validated model, written as ``ExportSettings.wire`` (ids as digit strings) and read back
+    into the model; settings that do not validate read as ``InvalidSettings`` (``settings_or_raise``).
+    """
 
     name: Annotated[str, Field(pattern=JOB_NAME)]
-    settings: dict[str, Any]  # validated by the Prepare step, so bad settings end in a failure report
+    settings: Annotated[
+        ExportSettings | InvalidSettings,
+        BeforeValidator(_settings_or_problems),
+        PlainSerializer(_wire, when_used="json"),
+    ]
     secret_name: str | None = None  # None: credentials from the environment (local runs)
     chunk_bytes: Annotated[int, Field(ge=1)] = DEFAULT_CHUNK_BYTES
     accept_terms: bool = False
     notify: Literal["failure", "always"] = "failure"  # when the finished execution notifies (``export.notify``)
+
+    def settings_or_raise(self) -> ExportSettings:
+        """The validated settings; ``SettingsError`` naming each bad setting when they did not validate."""
+        if isinstance(self.settings, InvalidSettings):
+            raise self.settings.error()
+        return self.settings
+
+    @property
+    def valid_settings(self) -> ExportSettings | None:
+        """The settings, or None when they did not validate (what a failure report can still say)."""
+        return self.settings if isinstance(self.settings, ExportSettings) else None
 
 
 class SourceObject(_State):

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from adsbridge.ads.audiences import JobStatus
+from adsbridge.settings import ExportSettings
+
+UNKNOWN = "-"  # a settings field of a report whose settings did not validate (an execution input typed by hand)
 
 
 @dataclass
@@ -69,7 +72,7 @@ class ExportReport:
         *,
         status: str,
         audience_id: int | None,
-        settings_summary: dict[str, str],
+        settings: ExportSettings | None,
         counters: Counters,
         jobs: dict[str, JobStatus],
         started_at: str,
@@ -78,6 +81,7 @@ class ExportReport:
         reason: str | None = None,
         reused_audience: bool = False,
     ) -> ExportReport:
+        """The report of a run under ``settings`` (None: they did not validate, the run failed on them)."""
         invalid_by_reason: dict[str, int] = {}
         for job in jobs.values():
             for why, count in job.invalid_reasons.items():
@@ -85,9 +89,9 @@ class ExportReport:
         return cls(
             status=status,
             audience_id=audience_id,
-            action=settings_summary["action"],
-            upload_mode=settings_summary["upload_mode"],
-            target=settings_summary["target"],
+            action=settings.action if settings else UNKNOWN,
+            upload_mode=settings.upload_mode if settings else UNKNOWN,
+            target=settings.target if settings else UNKNOWN,
             total_records=counters.total_records,
             uploaded_records=counters.uploaded_records,
             skipped_records=counters.skipped_records,

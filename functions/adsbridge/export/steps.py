@@ -27,7 +27,7 @@ from adsbridge.export.registry import S3Registry
 from adsbridge.export.report import Counters, ExportReport
 from adsbridge.export.source import check_columns, header_columns, read_rows
 from adsbridge.export.upload import RECORDS_PER_HOUR_LIMIT, Pacer, Settled, upload_rows
-from adsbridge.settings import ExportSettings, parse_settings
+from adsbridge.settings import ExportSettings
 
 REPORT_PREFIX = "reports"
 CLAIM = "claim.json"  # the execution that owns the run (``claim_run``)
@@ -65,9 +65,9 @@ def prepare_run(
     The run is claimed for ``execution`` before anything else (``claim_run``), so two executions of one run
     never both create an audience or upload the same chunks.
     """
-    settings = parse_settings(job.settings)
+    settings = job.settings_or_raise()
     head = services.s3.head_object(Bucket=source.bucket, Key=source.key)
-    run = run_id(source.bucket, source.key, head["ETag"], job.settings)
+    run = run_id(source.bucket, source.key, head["ETag"], settings.wire())
     store = _store(services, job, run)
     claim_run(store, job, run, execution, services, execution_arn)
     done = store.load("prepared.json")
@@ -150,7 +150,7 @@ def upload_chunk(
     done = store.chunk(chunk.index)
     if done is not None:
         return _chunk_summary(done, resumed=True)
-    settings = parse_settings(job.settings)
+    settings = job.settings_or_raise()
     progress = store.progress(chunk.index)
     offset = int(progress["offset"]) if progress else 0
     counters = Counters.restore(progress) if progress else Counters()
@@ -190,7 +190,7 @@ def poll_run(
     jobs polled longest ago first, and saves their states even when a GET fails. A round polls every pending
     job once: ``more`` says it has jobs left, and the state machine calls again without its poll interval.
     """
-    settings = parse_settings(job.settings)
+    settings = job.settings_or_raise()
     store = _store(services, job, run.run_id)
     now = services.clock()
     deadline = poll.deadline or now + (settings.max_wait_time or 0) * 60
@@ -248,11 +248,12 @@ def report_run(
         status, reason = "UPLOADED", None
     now = services.clock()
     started = datetime.fromisoformat(run.started_at).timestamp() if run else now
-    audience_id = int(run.audience_id) if run else _configured_audience(job)
+    settings = job.valid_settings
+    audience_id = int(run.audience_id) if run else settings.audience_id if settings else None
     report = ExportReport.build(
         status=status,
         audience_id=audience_id,
-        settings_summary={name: str(job.settings.get(name, default)) for name, default in _SUMMARY_DEFAULTS.items()},
+        settings=settings,
         counters=counters,
         jobs=jobs,
         started_at=run.started_at if run else _iso(now),
@@ -276,9 +277,6 @@ def report_run(
         ContentType="application/json",
     )  # fmt: skip
     return report, document, key
-
-
-_SUMMARY_DEFAULTS = {"action": "CREATE", "upload_mode": "APPEND", "target": "AMC"}
 
 
 def _store(services: Services, job: JobSpec, run: str) -> RunStore:
@@ -351,11 +349,6 @@ def _reason(error: TaskError) -> str:
     except json.JSONDecodeError:
         message = error.cause
     return f"{error.error}: {message}"[:REASON_MAX] if message else error.error
-
-
-def _configured_audience(job: JobSpec) -> int | None:
-    value = job.settings.get("audience_id")
-    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
 
 
 def _iso(epoch: float) -> str:

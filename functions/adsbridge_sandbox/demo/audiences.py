@@ -159,7 +159,7 @@ def run_audiences(cloud: LocalCloud, workdir: Path, rows: int, progress: Progres
         leaving = workdir / "customers-leaving.csv"
         leaving_truth = generate(leaving, rows // 4, SEED, bad_share=BAD_SHARE)  # same seed: the first quarter
         delete_settings = {**SETTINGS, "action": "UPDATE", "upload_mode": "DELETE", "audience_id": audience_id}
-        delete = create.model_copy(update={"name": "demo-leaving", "settings": delete_settings})
+        delete = JobSpec.model_validate({**dict(create), "name": "demo-leaving", "settings": delete_settings})
         deleted = _drop_and_export(deployment, delete, leaving, progress)
     size_deleted = len(cloud.emulator.audience_members(int(audience_id)))
     return AudiencesResult(truth, leaving_truth, created, size_created, deleted, size_deleted)
@@ -181,7 +181,8 @@ def _function_output(path: Path) -> Iterator[None]:
 def _drop_and_export(deployment: Deployment, job: JobSpec, path: Path, progress: Progress) -> ExportRun:
     deployment.add_job(job, f"{job.name}/")
     key = f"{INCOMING}{job.name}/{path.name}"
-    mode = f"{job.settings['action']}/{job.settings['upload_mode']}"
+    settings = job.valid_settings  # None: a test starts the job with bad settings, to see its failure report
+    mode = f"{settings.action}/{settings.upload_mode}" if settings else "settings that do not validate"
     progress.step(f"Job {job.name} ({mode}): dropping {path.name} as s3://{INPUT_BUCKET}/{key}")
     cloud = deployment.cloud
     cloud.client("s3").upload_file(str(path), INPUT_BUCKET, key)

@@ -8,6 +8,7 @@ from adsbridge.ads.audiences import AudiencesClient, JobStatus
 from adsbridge.export.job import outcome
 from adsbridge.export.poll import poll_until_done
 from adsbridge.export.report import Counters, ExportReport
+from adsbridge.settings import parse_settings
 
 
 class FakeJobs:
@@ -78,7 +79,7 @@ def report(**overrides: Any) -> ExportReport:
     }
     return ExportReport.build(
         status="UPLOADED", audience_id=361054992504331123,
-        settings_summary={"action": "CREATE", "upload_mode": "APPEND", "target": "AMC"},
+        settings=parse_settings({"amc_instance_id": "amc1", "action": "UPDATE", "audience_id": 1, "country_code": "US"}),
         counters=counters, jobs=jobs, started_at="s", finished_at="f", duration_seconds=1.23456, **overrides,
     )  # fmt: skip
 
@@ -102,3 +103,13 @@ def test_report_text_is_treasure_data_shaped() -> None:
                  "Total uploaded records but invalid: 1", "Audience ID: 361054992504331123"):  # fmt: skip
         assert line in text.splitlines()
     assert "Records matched to Amazon identities: 4 (66.7%)" in text
+
+
+def test_the_report_restates_the_settings_model_and_says_nothing_of_settings_that_did_not_validate() -> None:
+    r = report().to_json()
+    assert (r["action"], r["upload_mode"], r["target"]) == ("UPDATE", "APPEND", "AMC")
+    unknown = ExportReport.build(
+        status="FAILED", audience_id=None, settings=None, counters=Counters(), jobs={},
+        started_at="s", finished_at="f", duration_seconds=0,
+    ).to_json()  # fmt: skip
+    assert (unknown["action"], unknown["upload_mode"], unknown["target"]) == ("-", "-", "-")
