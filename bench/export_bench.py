@@ -82,6 +82,9 @@ def run_export(rows: int, workdir: Path) -> dict[str, float]:
         "ADSBRIDGE_CLIENT_ID": sandbox.client_id,
         "ADSBRIDGE_CLIENT_SECRET": sandbox.client_secret,
         "ADSBRIDGE_REFRESH_TOKEN": sandbox.refresh_token,
+        # a fresh audience registry per run: this emulator knows no audience an earlier bench recorded, and a
+        # CREATE run reuses a recorded one (README, "Running a CREATE job again"), so the user's own would fail it
+        "ADSBRIDGE_STATE_DIR": str(workdir / f"state-{rows}"),
     }
     try:
         t0 = time.perf_counter()
