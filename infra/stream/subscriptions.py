@@ -11,10 +11,6 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 
 from adsbridge.stream.datasets import Realm
@@ -22,6 +18,7 @@ from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
 from infra.stream.config import StreamConfig
 from infra.stream.provider import provider_for
+from infra.stream.subscription_functions import hourly_monitor, read_secret
 
 MONITOR_SERVICE = "stream-subscriptions-monitor"  # Powertools service: the "service" dimension of its metrics
 
@@ -49,12 +46,8 @@ class StreamSubscriptions(Construct):
             timeout=cdk.Duration.minutes(5),  # AdsSession's retries on 429/5xx
             environment={"SECRET_NAME": secret_name},
         )
-        secret = secretsmanager.Secret.from_secret_name_v2(self, "Credentials", secret_name)
-        # Secrets Manager appends six random characters to the name in a secret's ARN.
-        read_secret = iam.PolicyStatement(
-            actions=["secretsmanager:GetSecretValue"], resources=[f"{secret.secret_arn}-??????"]
-        )
-        handler.role.add_to_policy(read_secret)
+        grant = read_secret(self, secret_name)
+        handler.role.add_to_policy(grant)
         provider = provider_for(self, handler.function)
 
         self.resources: dict[str, cdk.CustomResource] = {}
@@ -78,23 +71,14 @@ class StreamSubscriptions(Construct):
             self.resources[key] = resource
 
         owners = {(sub.owner_id, sub.dsp) for sub, _ in config.subscriptions_in(realm)}
-        self.monitor = AdsbridgeFunction(
+        self.monitor = hourly_monitor(
             self,
-            "Monitor",
-            handler="adsbridge.stream.handlers.subscription_monitor.lambda_handler",
             service=MONITOR_SERVICE,
             description=f"adsbridge Marketing Stream subscription monitor ({realm})",
-            timeout=cdk.Duration.minutes(5),
             environment={
                 "SECRET_NAME": secret_name,
                 "REALM": realm.value,
                 "OWNERS": json.dumps([{"id": owner, "dsp": dsp} for owner, dsp in sorted(owners)]),
             },
-        )
-        self.monitor.role.add_to_policy(read_secret)
-        events.Rule(
-            self,
-            "Hourly",
-            schedule=events.Schedule.rate(cdk.Duration.hours(1)),
-            targets=[targets.LambdaFunction(self.monitor.function, retry_attempts=2)],
+            grant=grant,
         )

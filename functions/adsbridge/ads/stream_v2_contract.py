@@ -26,6 +26,7 @@ IDS_FIELD = "streamSubscriptionIds"
 MAX_RESULTS_FIELD = "maxResults"
 NEXT_TOKEN_FIELD = "nextToken"
 DATASET_PERFORMANCE = "ads-performance-v1"  # the one v2 dataset named so far
+DATASETS = frozenset({DATASET_PERFORMANCE})  # what adsbridge subscribes; other v2 datasets are unconfirmed
 # Where Amazon's v2 template may be deployed, per realm.
 REGIONS = {
     "NA": ("us-east-1",),

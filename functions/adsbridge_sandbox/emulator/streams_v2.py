@@ -24,7 +24,6 @@ from adsbridge.stream.datasets import Realm
 from .model import _now_iso as _now
 from .validation import bad_request
 
-V2_DATASETS = frozenset({v2.DATASET_PERFORMANCE})
 _ITEM_KEYS = frozenset({v2.CLIENT_REQUEST_TOKEN_KEY, v2.DATASET_KEY, v2.DESTINATION_KEY})
 
 
@@ -142,7 +141,7 @@ class SubscriptionsV2:
         low, high = v2.CLIENT_REQUEST_TOKEN_LENGTH
         if not isinstance(token, str) or not low <= len(token) <= high:
             raise ItemRefused("INVALID_REQUEST", f"{v2.CLIENT_REQUEST_TOKEN_KEY}: a string of {low}-{high} characters")
-        if dataset_id not in V2_DATASETS:
+        if dataset_id not in v2.DATASETS:
             raise ItemRefused("INVALID_REQUEST", f"{v2.DATASET_KEY}: not a Marketing Stream v2 dataset")
         if not isinstance(where, dict) or set(where) != {"bucketArn", "notification"}:
             raise ItemRefused("INVALID_REQUEST", f'{v2.DESTINATION_KEY}: must be {{"bucketArn", "notification"}}')

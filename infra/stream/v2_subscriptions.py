@@ -1,0 +1,165 @@
+"""Stream v2 subscriptions as code: a custom resource per (advertiser account, dataset) into one landing bucket
+and notification queue, and the hourly monitor counting those accounts' v2 subscriptions, with alarms.
+
+``adsbridge.stream.v2_subscription_resource`` calls Amazon's v2 subscriptions API with the LwA credentials in
+the configured secret. Each resource waits for what the caller names in ``depends_on`` (the landing bucket's and
+queue's policies): Amazon writes the history as soon as it subscribes, and its PublisherRole needs those grants.
+Config entry (``stream.v2.subscriptions``): ``{"advertiser_account_id": "amzn1.ads-account.g.…", "datasets":
+["ads-performance-v1"], "realm": "NA", "region": "us-east-1"}`` (realm required when several realms land v2;
+region, one of the realm's landing regions, defaults to its first).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Annotated
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_sns as sns
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from adsbridge import METRICS_NAMESPACE
+from adsbridge.ads import stream_v2_contract as v2
+from adsbridge.stream.datasets import Realm
+from adsbridge.stream.subscription_monitor import V2_PREFIX, metric_name
+from constructs import Construct, IDependable
+from infra.constructs.alarm_topic import notify
+from infra.constructs.function import AdsbridgeFunction
+from infra.stream.provider import provider_for
+from infra.stream.subscription_functions import hourly_monitor, read_secret
+
+V2_MONITOR_SERVICE = "stream-v2-subscriptions-monitor"  # Powertools service: the "service" dimension of its metrics
+MONITOR_PERIOD = cdk.Duration.hours(1)
+
+
+class V2SubscriptionConfig(BaseModel):
+    """Subscribe one advertiser account to v2 ``datasets`` in ``realm`` (required when several realms deploy v2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    advertiser_account_id: Annotated[str, Field(pattern=f"^{v2.ADVERTISER_ACCOUNT_ID.pattern}$")]
+    datasets: Annotated[tuple[str, ...], Field(min_length=1)] = (v2.DATASET_PERFORMANCE,)
+    realm: Realm | None = None
+    region: str | None = None  # one of the realm's v2 landing regions; default: the realm's first
+
+    @model_validator(mode="after")
+    def _region_of_realm(self) -> V2SubscriptionConfig:
+        allowed = v2.REGIONS[self.realm.value] if self.realm else sorted(r for rs in v2.REGIONS.values() for r in rs)
+        if self.region is not None and self.region not in allowed:
+            raise ValueError(f"region: Stream v2 lands {self.realm or 'any realm'} data only in {', '.join(allowed)}")
+        return self
+
+    def lands_in(self, realm: Realm, region: str, default_region: str) -> bool:
+        return self.realm in (None, realm) and (self.region or default_region) == region
+
+    @field_validator("datasets")
+    @classmethod
+    def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - v2.DATASETS)
+        if unknown or len(set(value)) != len(value):
+            raise ValueError(f"v2 datasets must be distinct ids among {sorted(v2.DATASETS)}; got {list(value)}")
+        return value
+
+
+class StreamV2Subscriptions(Construct):
+    """``resources`` maps ``"<account id>/<dataset id>"`` → its custom resource; ``alarms`` by metric name.
+
+    One per landing (realm, region); ``default_region`` is where the realm's subscriptions without a ``region``
+    land (its first landing region).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        realm: Realm,
+        region: str,
+        default_region: str,
+        bucket_arn: str,
+        queue_arn: str,
+        secret_name: str,
+        subscriptions: Sequence[V2SubscriptionConfig],
+        depends_on: Sequence[IDependable] = (),
+        alarm_topics: Sequence[sns.ITopic] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        mine = [sub for sub in subscriptions if sub.lands_in(realm, region, default_region)]
+        grant = read_secret(self, secret_name)
+        handler = AdsbridgeFunction(
+            self,
+            "Handler",
+            handler="adsbridge.stream.handlers.v2_subscription_resource.lambda_handler",
+            service="stream-v2-subscriptions",
+            description=f"adsbridge Marketing Stream v2 subscriptions ({realm})",
+            timeout=cdk.Duration.minutes(5),  # AdsSession's retries on 429/5xx
+            environment={"SECRET_NAME": secret_name},
+        )
+        handler.role.add_to_policy(grant)
+        provider = provider_for(self, handler.function)
+
+        self.resources: dict[str, cdk.CustomResource] = {}
+        for sub in mine:
+            for dataset_id in sub.datasets:
+                resource = cdk.CustomResource(
+                    self,
+                    f"V2Subscription-{sub.advertiser_account_id}-{dataset_id}",
+                    service_token=provider.service_token,
+                    resource_type="Custom::MarketingStreamV2Subscription",
+                    properties={
+                        "Realm": realm.value,
+                        "AdvertiserAccountId": sub.advertiser_account_id,
+                        "DatasetId": dataset_id,
+                        "BucketArn": bucket_arn,
+                        "QueueArn": queue_arn,
+                    },
+                )
+                for dependency in depends_on:
+                    resource.node.add_dependency(dependency)
+                self.resources[f"{sub.advertiser_account_id}/{dataset_id}"] = resource
+
+        self.monitor = hourly_monitor(
+            self,
+            service=V2_MONITOR_SERVICE,
+            description=f"adsbridge Marketing Stream v2 subscription monitor ({realm}, {region})",
+            environment={
+                "SECRET_NAME": secret_name,
+                "REALM": realm.value,
+                "V2_ACCOUNTS": json.dumps(sorted({sub.advertiser_account_id for sub in mine})),
+            },
+            grant=grant,
+        )
+        self.alarms = self._alarms(alarm_topics)
+
+    def _alarms(self, topics: Sequence[sns.ITopic]) -> dict[str, cw.Alarm]:
+        """One alarm per v2 status that needs the operator, and one when the monitor itself fails."""
+        metrics: dict[str, cw.Metric] = {
+            metric_name(V2_PREFIX + status): cw.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=metric_name(V2_PREFIX + status),
+                dimensions_map={"service": V2_MONITOR_SERVICE},
+                period=MONITOR_PERIOD,
+                statistic="Maximum",
+            )
+            for status in sorted(v2.ALARM_STATUSES)
+        }
+        metrics["V2SubscriptionMonitorErrors"] = self.monitor.function.metric_errors(
+            period=MONITOR_PERIOD, statistic="Sum"
+        )
+        alarms = {}
+        for name, metric in metrics.items():
+            alarm = metric.create_alarm(
+                self,
+                name,
+                threshold=0,
+                evaluation_periods=1,
+                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"{name}: a v2 subscription needs action (`adsbridge streams v2 list`), or the "
+                "monitor failed and the v2 subscription alarms have no fresh data",
+            )
+            notify(alarm, list(topics))
+            alarms[name] = alarm
+        return alarms
