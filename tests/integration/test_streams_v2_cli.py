@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-from typing import Any
 
 import pytest
 
-from adsbridge.stream import cli as streams_cli
 from adsbridge_sandbox.emulator import Emulator
+from tests.integration.test_streams_cli import as_json, run
 
 ACCOUNT = ("--realm", "NA", "--account", "amzn1.ads-account.g.akzidxc3q1tgxm4lfb3h4j8ij")
 BUCKET = "arn:aws:s3:::adsbridge-v2-123456789012-us-east-1-data"
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:adsbridge-v2-notifications"
 CREATE = ("v2", "create", *ACCOUNT, "--bucket-arn", BUCKET, "--queue-arn", QUEUE)
-
-
-def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    streams_cli.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["streams", *argv])
-    return int(args.func(args))
-
-
-def as_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
-    capsys.readouterr()
-    assert run(*argv, "--json") == 0
-    return json.loads(capsys.readouterr().out)
 
 
 def test_create_list_get_archive(emulator_env: Emulator, capsys: pytest.CaptureFixture[str]) -> None:

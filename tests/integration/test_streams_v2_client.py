@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 import pytest
 import requests
 
-from adsbridge.ads import AdsSession, ContractError, LwaCredentials, RetryPolicy, TokenProvider
+from adsbridge.ads import ContractError
 from adsbridge.ads import stream_v2_contract as v2
 from adsbridge.ads.streams_v2 import StreamsV2Client, SubscriptionRefused
 from adsbridge_sandbox.emulator import Emulator
-from tests.integration.conftest import Sleeps
 
 ACCOUNT = "amzn1.ads-account.g.akzidxc3q1tgxm4lfb3h4j8ij"
 OTHER_ACCOUNT = "amzn1.ads-account.g.3x7kq9m2p4r6t8v0w1y3z5b7d"
@@ -24,10 +22,9 @@ TOKEN = "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d10"
 
 
 @pytest.fixture
-def streams(emulator: Emulator, credentials: LwaCredentials, sleeps: Sleeps) -> StreamsV2Client:
-    tokens = TokenProvider(credentials, emulator.token_url)
-    session = AdsSession(emulator.url, tokens, policy=RetryPolicy(max_attempts=5), sleep=sleeps, rng=random.Random(7))
-    return StreamsV2Client(session)
+def streams(client: Any) -> StreamsV2Client:
+    """On the session of conftest's client: its retry policy and recorded sleeps."""
+    return StreamsV2Client(client.session)
 
 
 def test_create_query_retrieve_delete(streams: StreamsV2Client, emulator: Emulator) -> None:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from adsbridge.ads.streams_v2 import StreamsV2Client
 from adsbridge.stream.subscription_monitor import metric_name, run
@@ -20,11 +17,10 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "adsbridge")  # as Adsbrid
 
 from adsbridge.stream.handlers import subscription_monitor, v2_subscription_resource
 from adsbridge_sandbox.local_lambda import LocalContext
-from tests.integration.stream.lambda_event import environment
+from tests.integration.test_subscription_lambdas import deployed  # noqa: F401  (a fixture)
 from tests.integration.test_v2_subscription_resource import ACCOUNT, BUCKET, QUEUE, STACK_RESOURCE, props
 
 NOW = datetime(2026, 12, 6, 14, 0, tzinfo=UTC)
-SECRET = "adsbridge/lwa"
 
 
 def test_v2_statuses_are_counted_zeros_included(client: Any, emulator: Emulator) -> None:
@@ -48,31 +44,22 @@ def test_v2_statuses_are_counted_zeros_included(client: Any, emulator: Emulator)
 
 
 @pytest.fixture
-def deployed(emulator_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    for key, value in environment().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("SECRET_NAME", SECRET)
+def deployed_v2(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """The v1 test's deployment (secret in moto, emulator in the environment), watching v2 accounts only."""
+    emulator: Emulator = request.getfixturevalue("deployed")
     monkeypatch.setenv("REALM", "NA")
     monkeypatch.setenv("V2_ACCOUNTS", json.dumps([ACCOUNT]))
-    monkeypatch.delenv("OWNERS", raising=False)
-    c = emulator_env.credentials
-    with mock_aws():
-        boto3.client("secretsmanager").create_secret(
-            Name=SECRET,
-            SecretString=json.dumps(
-                {"client_id": c.client_id, "client_secret": c.client_secret, "refresh_token": c.refresh_token}
-            ),
-        )
-        yield emulator_env
+    monkeypatch.delenv("OWNERS")
+    return emulator
 
 
-def test_custom_resource_then_monitor(deployed: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
+def test_custom_resource_then_monitor(deployed_v2: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
     event = {"RequestType": "Create", "RequestId": "5f3b2f0e-6c1d-4a53-9f55-2b8a1c9e7d11", **STACK_RESOURCE}
     created = v2_subscription_resource.lambda_handler(
         {**event, "ResourceProperties": props()},
         LocalContext(),  # type: ignore[arg-type]
     )
-    deployed.subscriptions_v2.set_status(created["PhysicalResourceId"], "FAILED_PROVISIONING")
+    deployed_v2.subscriptions_v2.set_status(created["PhysicalResourceId"], "FAILED_PROVISIONING")
     capsys.readouterr()
 
     counts = subscription_monitor.lambda_handler({}, LocalContext())  # type: ignore[arg-type]
