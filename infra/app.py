@@ -18,6 +18,7 @@ from infra.export.config import parse_export_config
 from infra.export.stack import build_export_stacks
 from infra.stream.config import StreamConfig
 from infra.stream.stack import build_stream_stacks
+from infra.stream.v2_stack import build_v2_stacks
 
 DEFAULT_CONFIG = "adsbridge.json"
 SECTIONS = ("stream", "export")
@@ -52,7 +53,8 @@ def add_stacks(app: cdk.App, config_path: str | Path) -> list[cdk.Stack]:
     try:
         stacks = []
         if "stream" in data:
-            stacks += build_stream_stacks(app, StreamConfig.parse(data["stream"]))
+            stream = StreamConfig.parse(data["stream"])
+            stacks += build_stream_stacks(app, stream) + build_v2_stacks(app, stream)
         if "export" in data:
             stacks += build_export_stacks(app, parse_export_config(data["export"]))
     except ValueError as exc:

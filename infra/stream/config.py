@@ -10,6 +10,7 @@ from adsbridge import marketplaces
 from adsbridge.stream import datasets
 from adsbridge.stream.datasets import DEFAULT_QUEUE_PREFIX, QUEUE_PREFIX_PATTERN, Realm
 from adsbridge.stream.queues import INGEST_TIMEOUT_SECONDS
+from infra.stream.v2_config import Realms, V2Config
 
 # ASCII digits: the pattern engine's \d also takes other scripts' digits (１２３), which no Amazon id holds
 SNS_TOPIC_ARN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
@@ -54,7 +55,7 @@ class SubscriptionConfig(BaseModel):
 class StreamConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    realms: Annotated[tuple[Realm, ...], Field(min_length=1)]
+    realms: Realms
     marketplaces: tuple[str, ...] = ()  # Amazon's country codes: they derive the realms (``_realms_of_marketplaces``)
     datasets: Annotated[tuple[str, ...], Field(min_length=1)] = tuple(datasets.catalogue())
     queue_prefix: Annotated[str, Field(pattern=QUEUE_PREFIX_PATTERN)] = DEFAULT_QUEUE_PREFIX
@@ -75,6 +76,7 @@ class StreamConfig(BaseModel):
     # this Secrets Manager secret (written by `adsbridge auth exchange`), in each realm's region.
     secret_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")] | None = None
     subscriptions: tuple[SubscriptionConfig, ...] = ()
+    v2: V2Config | None = None  # Stream v2 landing: a StreamV2Stack per (realm, region) (infra/stream/v2_stack.py)
 
     @model_validator(mode="before")
     @classmethod
@@ -102,13 +104,6 @@ class StreamConfig(BaseModel):
         unknown = sorted(set(value) - set(datasets.catalogue()))
         if unknown:
             raise ValueError(f"unknown dataset ids {unknown}; Amazon documents {sorted(datasets.catalogue())}")
-        return value
-
-    @field_validator("realms")
-    @classmethod
-    def _unique(cls, value: tuple[Realm, ...]) -> tuple[Realm, ...]:
-        if len(set(value)) != len(value):
-            raise ValueError("a realm is listed twice")
         return value
 
     @model_validator(mode="after")

@@ -10,12 +10,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from adsbridge.stream.amazon_principals import REVIEWER_ROLE
 from adsbridge.stream.datasets import DEFAULT_QUEUE_PREFIX, Dataset, Realm
 from adsbridge.stream.redrive import DLQ_SUFFIX
 
 INGEST_TIMEOUT_SECONDS = 120  # the ingest Lambda's default timeout (StreamConfig.lambda_timeout_seconds)
-# Amazon's queue validator (docs/marketing-stream.md#queue-policy)
-REVIEWER_ROLE = "arn:aws:iam::926844853897:role/ReviewerRole"
 SNS_SID = "AllowAmazonMarketingStreamSns"
 REVIEWER_SID = "AllowAmazonMarketingStreamReviewer"
 

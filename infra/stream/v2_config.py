@@ -1,0 +1,50 @@
+"""``stream.v2``: the realms whose Stream v2 data lands in this account, and in which AWS regions.
+
+Amazon's v2 template may be deployed only in its realm's regions (``adsbridge.ads.stream_v2_contract.REGIONS``,
+docs/amazon-api-models.md#marketing-stream-v2-subscriptions); a region outside them, or under another realm,
+fails synthesis naming the field and the region. A realm without ``regions`` lands in its primary region.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from adsbridge.ads.stream_v2_contract import REGIONS
+from adsbridge.stream.datasets import Realm
+
+
+def _distinct(value: tuple[Realm, ...]) -> tuple[Realm, ...]:
+    if len(set(value)) != len(value):
+        raise ValueError("a realm is listed twice")
+    return value
+
+
+Realms = Annotated[tuple[Realm, ...], Field(min_length=1), AfterValidator(_distinct)]  # v1's and v2's realm lists
+
+
+class V2Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    realms: Realms
+    regions: dict[Realm, Annotated[tuple[str, ...], Field(min_length=1)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _allowed_regions(self) -> V2Config:
+        for realm, regions in self.regions.items():
+            if realm not in self.realms:
+                raise ValueError(f"regions.{realm}: {realm} is not among the v2 realms")
+            for region in regions:
+                if region not in REGIONS[realm.value]:
+                    raise ValueError(
+                        f"regions.{realm}: Amazon delivers Stream v2 {realm} data only in "
+                        f"{', '.join(REGIONS[realm.value])}, not {region}"
+                    )
+            if len(set(regions)) != len(regions):
+                raise ValueError(f"regions.{realm}: a region is listed twice")
+        return self
+
+    def landings(self) -> list[tuple[Realm, str]]:
+        """Every (realm, AWS region) to land v2 data in: the configured regions, else the realm's primary one."""
+        return [(realm, region) for realm in self.realms for region in self.regions.get(realm, (realm.aws_region,))]
