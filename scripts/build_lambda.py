@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = ROOT / ".build/lambda"
 PACKAGE = ROOT / "functions/adsbridge"
 PYTHON_VERSION = "3.14"
-PLATFORM = "aarch64-manylinux2014"
+PLATFORM = "aarch64-manylinux_2_28"  # pyarrow ships no manylinux2014 wheels; Lambda's Python 3.14 runtime (Amazon Linux 2023) has glibc 2.34
 UV = Path(sys.executable).with_name("uv")
 
 

@@ -35,7 +35,7 @@ def host_asset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     return build(
         tmp_path_factory.mktemp("lambda-host") / "asset",
-        platform=f"{platform.machine()}-manylinux2014",
+        platform=f"{platform.machine()}-manylinux_2_28",
         python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
     )
 
