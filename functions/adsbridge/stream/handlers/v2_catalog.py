@@ -1,0 +1,50 @@
+"""Stream v2 catalog Lambda: an SQS batch of file notifications → Glue partitions and columns (stream/v2/catalog.py).
+
+Environment: ``DATABASE`` (the Glue database holding one table per v2 dataset). A notification that cannot be
+catalogued fails alone (partial batch response); SQS redelivers it and, after the queue's receive limit, moves it
+to the dead-letter queue. Its reason is a metric and a log line without the message's contents.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from adsbridge import METRICS_NAMESPACE
+from adsbridge.stream.v2.catalog import Catalog
+
+logger = Logger()
+metrics = Metrics(namespace=METRICS_NAMESPACE)
+
+
+@cache
+def _clients() -> tuple[Any, Any]:
+    return boto3.client("glue"), boto3.client("s3")
+
+
+def handle(event: dict[str, Any], context: LambdaContext, catalog: Catalog) -> dict[str, Any]:
+    processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
+    response = process_partial_response(
+        event=event,
+        record_handler=lambda record: catalog.catalogue(record.body),
+        processor=processor,
+        context=context,
+    )
+    for name, count in catalog.counts.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
+    metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=len(processor.fail_messages))
+    return dict(response)
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    glue, s3 = _clients()
+    return handle(event, context, Catalog(glue=glue, s3=s3, database=os.environ["DATABASE"], log=logger))
