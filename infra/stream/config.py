@@ -121,7 +121,7 @@ class StreamConfig(BaseModel):
 
     @model_validator(mode="after")
     def _subscriptions(self) -> StreamConfig:
-        if self.subscriptions and not self.secret_name:
+        if (self.subscriptions or (self.v2 and self.v2.subscriptions)) and not self.secret_name:
             raise ValueError("subscriptions need secret_name: the secret holding the LwA credentials")
         for n, sub in enumerate(self.subscriptions):
             if sub.realm is None and len(self.realms) > 1:

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from adsbridge.ads.stream_v2_contract import REGIONS
 from adsbridge.stream.datasets import Realm
+from infra.stream.v2_subscriptions import V2SubscriptionConfig
 
 
 def _distinct(value: tuple[Realm, ...]) -> tuple[Realm, ...]:
@@ -29,6 +30,8 @@ class V2Config(BaseModel):
 
     realms: Realms
     regions: dict[Realm, Annotated[tuple[str, ...], Field(min_length=1)]] = Field(default_factory=dict)
+    # Subscriptions as code (infra/stream/v2_subscriptions.py), with StreamConfig's secret_name.
+    subscriptions: tuple[V2SubscriptionConfig, ...] = ()
 
     @model_validator(mode="after")
     def _allowed_regions(self) -> V2Config:
@@ -45,6 +48,22 @@ class V2Config(BaseModel):
                 raise ValueError(f"regions.{realm}: a region is listed twice")
         return self
 
+    @model_validator(mode="after")
+    def _subscriptions_land(self) -> V2Config:
+        for n, sub in enumerate(self.subscriptions):
+            if sub.realm is None and len(self.realms) > 1:
+                raise ValueError(f"subscriptions.{n}.realm is required when several realms land v2 data")
+            if sub.realm is not None and sub.realm not in self.realms:
+                raise ValueError(f"subscriptions.{n}.realm: {sub.realm} is not among the v2 realms")
+            realm = sub.realm or self.realms[0]
+            if sub.region is not None and sub.region not in self.regions_of(realm):
+                raise ValueError(f"subscriptions.{n}.region: {sub.region} is not a v2 landing region of {realm}")
+        return self
+
+    def regions_of(self, realm: Realm) -> tuple[str, ...]:
+        """The realm's landing regions: the configured ones, else its primary one; the first is its default."""
+        return self.regions.get(realm, (realm.aws_region,))
+
     def landings(self) -> list[tuple[Realm, str]]:
         """Every (realm, AWS region) to land v2 data in: the configured regions, else the realm's primary one."""
-        return [(realm, region) for realm in self.realms for region in self.regions.get(realm, (realm.aws_region,))]
+        return [(realm, region) for realm in self.realms for region in self.regions_of(realm)]

@@ -15,6 +15,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 from infra.app import build_app
 from infra.constructs.acks import acknowledge
+from infra.stream.config import ConfigError, StreamConfig
+from infra.stream.v2_stack import StreamV2Stack, build_v2_stacks
 from infra.stream.v2_subscriptions import V2_MONITOR_SERVICE, StreamV2Subscriptions, V2SubscriptionConfig
 from pydantic import ValidationError
 
@@ -129,3 +131,63 @@ def test_a_subscription_lands_in_its_realms_default_region_unless_it_names_one()
 def test_bad_config_entries_are_refused_naming_the_field(entry: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         V2SubscriptionConfig.model_validate(entry)
+
+
+@cache
+def wired() -> dict[tuple[Realm, str], Any]:
+    config = StreamConfig.parse(
+        {
+            "realms": ["NA"],
+            "secret_name": "adsbridge/lwa",
+            "v2": {
+                "realms": ["NA", "EU"],
+                "regions": {"EU": ["eu-west-1", "eu-south-2"]},
+                "subscriptions": [
+                    {"advertiser_account_id": ACCOUNT, "realm": "NA"},
+                    {"advertiser_account_id": OTHER, "realm": "EU", "region": "eu-south-2"},
+                ],
+            },
+        }
+    )
+    return {
+        (s.realm, s.landing_region): s for s in build_v2_stacks(build_app(), config) if isinstance(s, StreamV2Stack)
+    }
+
+
+def test_the_v2_stack_subscribes_what_lands_in_it_after_its_landing() -> None:
+    stacks = wired()
+    assert stacks[(Realm.EU, "eu-west-1")].subscriptions is None  # nothing lands in the realm's default region
+    for key, account in (((Realm.NA, "us-east-1"), ACCOUNT), ((Realm.EU, "eu-south-2"), OTHER)):
+        stack = stacks[key]
+        template = Template.from_stack(stack)  # nag runs here
+        [resource] = template.find_resources("Custom::MarketingStreamV2Subscription").values()
+        props = resource["Properties"]
+        assert (props["AdvertiserAccountId"], props["Realm"]) == (account, key[0].value)
+        bucket = stack.resolve(stack.landing.bucket.node.default_child.logical_id)
+        queue = stack.resolve(stack.landing.queue.node.default_child.logical_id)
+        assert props["BucketArn"] == {"Fn::GetAtt": [bucket, "Arn"]}
+        assert props["QueueArn"] == {"Fn::GetAtt": [queue, "Arn"]}
+        policies = {
+            *template.find_resources("AWS::S3::BucketPolicy"),
+            *template.find_resources("AWS::SQS::QueuePolicy"),
+        }
+        assert policies and policies <= set(resource["DependsOn"])
+
+
+@pytest.mark.parametrize(
+    ("v2", "secret", "message"),
+    [
+        ({"realms": ["NA"], "subscriptions": [{"advertiser_account_id": ACCOUNT}]}, None, "need secret_name"),
+        ({"realms": ["NA", "EU"], "subscriptions": [{"advertiser_account_id": ACCOUNT}]}, "s", "realm is required"),
+        ({"realms": ["NA"], "subscriptions": [{"advertiser_account_id": ACCOUNT, "realm": "EU"}]}, "s", "not among"),
+        (
+            {"realms": ["EU"], "subscriptions": [{"advertiser_account_id": ACCOUNT, "region": "eu-south-2"}]},
+            "s",
+            "not a v2 landing region of EU",
+        ),
+    ],
+)
+def test_subscriptions_that_cannot_land_fail_synth(v2: dict[str, Any], secret: str | None, message: str) -> None:
+    raw = {"realms": ["NA"], "v2": v2, **({"secret_name": secret} if secret else {})}
+    with pytest.raises(ConfigError, match=message):
+        StreamConfig.parse(raw)
