@@ -23,13 +23,12 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from adsbridge.export.checkpoint import CHECKPOINT_PREFIX
 from adsbridge.export.handlers import TASKS
-from adsbridge.export.handlers.notify import TOPICS_ENV
-from adsbridge.export.handlers.runtime import STATE_BUCKET_ENV
+from adsbridge.export.handlers.environment import NOTIFY_HANDLER, ExportEnvironment, NotifyEnvironment
 from adsbridge.export.notify import FINISHED
 from adsbridge.export.payloads import INCOMING
 from adsbridge.export.registry import REGISTRY_PREFIX
+from adsbridge.export.report import REPORT_PREFIX
 from adsbridge.export.schedule_claim import SCHEDULE_PREFIX
-from adsbridge.export.steps import REPORT_PREFIX
 from adsbridge.export.trigger import SOURCE_PATHS, job_input, object_created_pattern
 from constructs import Construct
 from infra.constructs.acks import acknowledge
@@ -47,7 +46,6 @@ LONG_TASKS = {"UploadChunk", "Prepare"}
 LONG_TIMEOUT = Duration.minutes(15)
 TASK_TIMEOUT = Duration.minutes(2)
 PERIOD = Duration.minutes(5)
-NOTIFY_HANDLER = "adsbridge.export.handlers.notify.lambda_handler"  # after an execution, not a task: not in TASKS
 
 
 def build_export_stacks(app: cdk.App, config: ExportConfig) -> list[cdk.Stack]:
@@ -86,7 +84,7 @@ class ExportStack(Stack):
                 service="export",
                 timeout=LONG_TIMEOUT if name in LONG_TASKS else TASK_TIMEOUT,
                 description=f"adsbridge export: {name}",
-                environment={STATE_BUCKET_ENV: self.state_bucket.bucket_name},
+                environment=ExportEnvironment.variables(state_bucket=self.state_bucket.bucket_name),
             )
             for name, handler in TASKS.items()
         }
@@ -197,10 +195,10 @@ class ExportStack(Stack):
             service="export",
             timeout=TASK_TIMEOUT,
             description="adsbridge export: Notify",
-            environment={
-                STATE_BUCKET_ENV: self.state_bucket.bucket_name,
-                TOPICS_ENV: cdk.Stack.of(self).to_json_string([topic.topic_arn for topic in topics]),
-            },
+            environment=NotifyEnvironment.variables(
+                state_bucket=self.state_bucket.bucket_name,
+                alarm_topics=cdk.Stack.of(self).to_json_string([topic.topic_arn for topic in topics]),
+            ),
         )
         role = self.notify_function.role
         reports = self.state_bucket.arn_for_objects(REPORT_PREFIX + "/*")

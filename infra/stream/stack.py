@@ -19,6 +19,7 @@ from aws_cdk import aws_sqs as sqs
 
 from adsbridge.stream import datasets
 from adsbridge.stream.datasets import Dataset, Realm
+from adsbridge.stream.handlers.environment import IngestEnvironment
 from adsbridge.stream.partition import DT_PROJECTION_RANGE
 from adsbridge.stream.queues import QueueSettings, amazon_statements
 from adsbridge.stream.views import PARTITION_KEYS, table_columns
@@ -72,7 +73,9 @@ class StreamStack(cdk.Stack):
             description=f"adsbridge stream ingest ({realm})",
             timeout=timeout,
             memory_size=config.ingest_memory_mb,
-            environment={"BUCKET": self.bucket.bucket_name, "REALM": realm.value, "QUEUE_PREFIX": config.queue_prefix},
+            environment=IngestEnvironment.variables(
+                bucket=self.bucket.bucket_name, realm=realm.value, queue_prefix=config.queue_prefix
+            ),
         )
         sns_topics = [d.sns_source_arn(realm) for d in chosen]
         self.ingest.role.add_to_policy(

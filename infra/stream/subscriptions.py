@@ -14,6 +14,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_sqs as sqs
 
 from adsbridge.stream.datasets import Realm
+from adsbridge.stream.handlers.environment import MonitorEnvironment, SecretEnvironment
 from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
 from infra.stream.config import StreamConfig
@@ -44,7 +45,7 @@ class StreamSubscriptions(Construct):
             service="stream-subscriptions",
             description=f"adsbridge Marketing Stream subscriptions ({realm})",
             timeout=cdk.Duration.minutes(5),  # AdsSession's retries on 429/5xx
-            environment={"SECRET_NAME": secret_name},
+            environment=SecretEnvironment.variables(secret_name=secret_name),
         )
         grant = read_secret(self, secret_name)
         handler.role.add_to_policy(grant)
@@ -75,10 +76,10 @@ class StreamSubscriptions(Construct):
             self,
             service=MONITOR_SERVICE,
             description=f"adsbridge Marketing Stream subscription monitor ({realm})",
-            environment={
-                "SECRET_NAME": secret_name,
-                "REALM": realm.value,
-                "OWNERS": json.dumps([{"id": owner, "dsp": dsp} for owner, dsp in sorted(owners)]),
-            },
+            environment=MonitorEnvironment.variables(
+                secret_name=secret_name,
+                realm=realm.value,
+                owners=json.dumps([{"id": owner, "dsp": dsp} for owner, dsp in sorted(owners)]),
+            ),
             grant=grant,
         )

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.ads import stream_v2_contract as v2
 from adsbridge.stream.datasets import Realm
+from adsbridge.stream.handlers.environment import MonitorEnvironment, SecretEnvironment
 from adsbridge.stream.subscription_monitor import V2_PREFIX, metric_name
 from constructs import Construct, IDependable
 from infra.constructs.alarm_topic import notify
@@ -95,7 +96,7 @@ class StreamV2Subscriptions(Construct):
             service="stream-v2-subscriptions",
             description=f"adsbridge Marketing Stream v2 subscriptions ({realm})",
             timeout=cdk.Duration.minutes(5),  # AdsSession's retries on 429/5xx
-            environment={"SECRET_NAME": secret_name},
+            environment=SecretEnvironment.variables(secret_name=secret_name),
         )
         handler.role.add_to_policy(grant)
         provider = provider_for(self, handler.function)
@@ -124,11 +125,11 @@ class StreamV2Subscriptions(Construct):
             self,
             service=V2_MONITOR_SERVICE,
             description=f"adsbridge Marketing Stream v2 subscription monitor ({realm}, {region})",
-            environment={
-                "SECRET_NAME": secret_name,
-                "REALM": realm.value,
-                "V2_ACCOUNTS": json.dumps(sorted({sub.advertiser_account_id for sub in mine})),
-            },
+            environment=MonitorEnvironment.variables(
+                secret_name=secret_name,
+                realm=realm.value,
+                v2_accounts=json.dumps(sorted({sub.advertiser_account_id for sub in mine})),
+            ),
             grant=grant,
         )
         self.alarms = self._alarms(alarm_topics)

@@ -9,6 +9,8 @@ when it creates it). ``adsbridge.stream.view_installer`` waits for each statemen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -36,9 +38,11 @@ class AthenaViews(Construct):
         results: s3.IBucket,
         selected: list[Dataset],
         after: list[IDependable],
+        extra: Sequence[View] = (),
     ) -> None:
+        """``extra``: views rendered elsewhere (Stream v2's), created after those of ``selected``."""
         super().__init__(scope, construct_id)
-        rendered = views(database, selected)
+        rendered = [*views(database, selected), *extra]
         installer = AdsbridgeFunction(
             self,
             "Installer",

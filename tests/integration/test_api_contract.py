@@ -235,8 +235,8 @@ def test_the_stack_resource_and_monitor_conform(fresh_emulator: Emulator, sent: 
         created = subscription_resource.on_event(event, client_for)
         deleted = {**event, "RequestType": "Delete", "PhysicalResourceId": created["PhysicalResourceId"]}
         subscription_resource.on_event(deleted, client_for)
-    owners = json.dumps([{"id": PROFILE, "dsp": False}, {"id": ADVERTISER, "dsp": True}])
-    counts = subscription_monitor.run(client_for, {"OWNERS": owners, "REALM": "NA"}, datetime.now(UTC))
+    owners = [Owner(PROFILE), Owner(ADVERTISER, dsp=True)]
+    counts = subscription_monitor.run(client_for, Realm.NA, owners, [], datetime.now(UTC))
     assert counts["ARCHIVED"] == 2
     names = check_all(sent)
     assert {"CreateStreamSubscription", "CreateDspStreamSubscription", "UpdateDspStreamSubscription"} <= names

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,12 +9,13 @@ import pytest
 
 from adsbridge.ads import Owner, StreamsClient
 from adsbridge.stream import subscription_monitor
+from adsbridge.stream.datasets import Realm
 from adsbridge.stream.subscription_monitor import metric_name, run
 from adsbridge_sandbox.emulator import Emulator
 
 PROFILE = Owner("3519471835403213")
 ADVERTISER = Owner("585193847120", dsp=True)
-ENV = {"REALM": "NA", "OWNERS": json.dumps([{"id": PROFILE.id}, {"id": ADVERTISER.id, "dsp": True}])}
+OWNERS = [PROFILE, ADVERTISER]
 
 
 def queue(name: str) -> str:
@@ -33,11 +33,11 @@ def test_counts_every_status_across_owners(streams: StreamsClient, emulator: Emu
     streams.create(PROFILE, "sd-traffic", queue("sd-traffic"))
     streams.create(ADVERTISER, "adsp-traffic", queue("adsp-traffic"))
 
-    counts = run(lambda realm: streams, ENV, datetime.now(UTC))
+    counts = run(lambda realm: streams, Realm.NA, OWNERS, [], datetime.now(UTC))
     assert counts["SUSPENDED"] == 1 and counts["PENDING_CONFIRMATION"] == 2
     assert counts["ACTIVE"] == counts["FAILED_CONFIRMATION"] == counts["STALE_PENDING"] == 0
 
-    tomorrow = run(lambda realm: streams, ENV, datetime.now(UTC) + timedelta(hours=25))
+    tomorrow = run(lambda realm: streams, Realm.NA, OWNERS, [], datetime.now(UTC) + timedelta(hours=25))
     assert tomorrow["STALE_PENDING"] == 2
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from adsbridge.ads.streams_v2 import StreamsV2Client
+from adsbridge.stream.datasets import Realm
 from adsbridge.stream.subscription_monitor import metric_name, run
 from adsbridge_sandbox.emulator import Emulator
 
@@ -32,7 +33,7 @@ def test_v2_statuses_are_counted_zeros_included(client: Any, emulator: Emulator)
     def no_v1(realm: Any) -> Any:
         raise AssertionError("no v1 owners configured: the v1 API is not called")
 
-    counts = run(no_v1, {"REALM": "NA", "V2_ACCOUNTS": json.dumps([ACCOUNT])}, NOW, lambda realm: streams)
+    counts = run(no_v1, Realm.NA, [], [ACCOUNT], NOW, lambda realm: streams)
     assert counts == {
         "V2_PROVISIONING": 0,
         "V2_ACTIVE": 1,

@@ -10,15 +10,14 @@ Stream v2 subscriptions (``V2_ACCOUNTS``) are counted the same way under ``V2_<s
 (``SubscriptionsV2Suspended``); which v2 statuses exist and which need the operator is UNVERIFIED and lives in
 ``adsbridge.ads.stream_v2_contract`` (STATUSES, ALARM_STATUSES).
 
-Environment: ``SECRET_NAME``, ``REALM``, ``OWNERS`` (JSON ``[{"id": "...", "dsp": false}]``, default none),
-``V2_ACCOUNTS`` (JSON list of advertiser account ids, default none).
+Its environment (secret, realm, owners, v2 accounts) is ``MonitorEnvironment`` in
+``adsbridge.stream.handlers.environment``; the handler passes what it parsed.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger, Metrics
@@ -75,15 +74,14 @@ def _created(text: str, now: datetime) -> datetime:
 
 def run(
     client_for: Callable[[Realm], StreamsClient],
-    env: dict[str, str],
+    realm: Realm,
+    owners: Sequence[Owner],
+    accounts: Sequence[str],
     now: datetime,
     v2_client_for: Callable[[Realm], StreamsV2Client] | None = None,
 ) -> Counter[str]:
-    """v1 counts for ``OWNERS``, then v2 counts for ``V2_ACCOUNTS`` (each only when configured)."""
-    realm = Realm(env["REALM"])
-    owners = [Owner(str(o["id"]), dsp=bool(o.get("dsp"))) for o in json.loads(env.get("OWNERS") or "[]")]
+    """v1 counts for ``owners``, then v2 counts for ``accounts`` (each only when configured)."""
     counts = survey(client_for(realm), owners, now) if owners else Counter[str]()
-    accounts = [str(account) for account in json.loads(env.get("V2_ACCOUNTS") or "[]")]
     if accounts and v2_client_for is not None:
         counts.update(survey_v2(v2_client_for(realm), accounts))
     return counts

@@ -24,6 +24,7 @@ from infra.export.definition import MachineSettings
 
 from adsbridge.ads.secrets import store_credentials
 from adsbridge.export.handlers import runtime
+from adsbridge.export.handlers.environment import ExportEnvironment
 from adsbridge.export.payloads import INCOMING, JobSpec
 from adsbridge.export.report import ExportReport
 from adsbridge.export.steps import REPORT_PREFIX
@@ -136,7 +137,8 @@ def deploy(cloud: LocalCloud) -> Deployment:
         Bucket=INPUT_BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
     )
     store_credentials(cloud.client("secretsmanager"), SECRET, cloud.emulator.credentials.lwa())
-    os.environ[runtime.STATE_BUCKET_ENV] = STATE_BUCKET  # the functions' environment; local_cloud restores it
+    # the functions' environment; local_cloud restores it
+    os.environ.update(ExportEnvironment.variables(state_bucket=STATE_BUCKET))
     runtime.services.cache_clear()  # built on first use from that environment, against moto's endpoint
     machine = create_machine(cloud.client, MACHINE, MACHINE_SETTINGS)
     tap = cloud.client("sqs").create_queue(QueueName=RULE_TAP)["QueueUrl"]

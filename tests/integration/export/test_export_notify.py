@@ -13,8 +13,7 @@ import pytest
 from moto import mock_aws
 
 from adsbridge.export.handlers import notify as handler
-from adsbridge.export.handlers.notify import TOPICS_ENV
-from adsbridge.export.handlers.runtime import STATE_BUCKET_ENV
+from adsbridge.export.handlers.environment import NotifyEnvironment
 from adsbridge_sandbox.local_lambda import LocalContext
 
 REGION = "us-east-1"
@@ -56,11 +55,14 @@ class Aws:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": REGION, STATE_BUCKET_ENV: BUCKET}.items():  # fmt: skip
+                        "AWS_DEFAULT_REGION": REGION}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     with mock_aws():
         found = Aws()
-        monkeypatch.setenv(TOPICS_ENV, json.dumps([found.topic]))
+        for name, value in NotifyEnvironment.variables(
+            state_bucket=BUCKET, alarm_topics=json.dumps([found.topic])
+        ).items():
+            monkeypatch.setenv(name, value)
         handler.clients.cache_clear()
         yield found
         handler.clients.cache_clear()

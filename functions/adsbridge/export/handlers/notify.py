@@ -6,31 +6,29 @@ The logic is ``adsbridge.export.notify``; this builds its clients from the envir
 
 from __future__ import annotations
 
-import json
-import os
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from adsbridge.export.handlers.runtime import STATE_BUCKET_ENV, logger, tracer
+from adsbridge.export.handlers.environment import NotifyEnvironment
+from adsbridge.export.handlers.runtime import logger, tracer
 from adsbridge.export.notify import handle, no_ads
 from adsbridge.export.steps import Services
-
-TOPICS_ENV = "ADSBRIDGE_ALARM_TOPICS"  # a JSON list of topic ARNs
 
 
 @lru_cache(maxsize=1)
 def clients() -> tuple[Services, Any]:
     import boto3
 
-    return Services(s3=boto3.client("s3"), state_bucket=os.environ[STATE_BUCKET_ENV], ads=no_ads), boto3.client("sns")
+    state_bucket = NotifyEnvironment.from_environ().state_bucket
+    return Services(s3=boto3.client("s3"), state_bucket=state_bucket, ads=no_ads), boto3.client("sns")
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     services, sns = clients()
-    outcome = handle(event, services, sns, json.loads(os.environ[TOPICS_ENV]))
+    outcome = handle(event, services, sns, NotifyEnvironment.from_environ().alarm_topics)
     logger.info("execution finished", extra=outcome.model_dump() | {"status": event["detail"].get("status")})
     return outcome.model_dump()

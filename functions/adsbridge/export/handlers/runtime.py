@@ -8,7 +8,6 @@ points at the running invocation's context.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,11 +19,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.ads import AdsError, AudiencesClient, RetryPolicy, audiences_client
 from adsbridge.ads.secrets import credentials_from_secret
+from adsbridge.export.handlers.environment import ExportEnvironment
 from adsbridge.export.payloads import JobSpec
 from adsbridge.export.steps import Services
 from adsbridge.settings import ExportSettings
-
-STATE_BUCKET_ENV = "ADSBRIDGE_STATE_BUCKET"
 
 logger = Logger(service="export")
 tracer = Tracer(service="export")
@@ -99,7 +97,7 @@ def services() -> Services:
 
     return Services(
         s3=boto3.client("s3"),
-        state_bucket=os.environ[STATE_BUCKET_ENV],
+        state_bucket=ExportEnvironment.from_environ().state_bucket,
         ads=ads_clients(boto3.client("secretsmanager"), POLICY),
         sleep=paced_sleep,
         executions=boto3.client("stepfunctions"),

@@ -1,11 +1,10 @@
 """Ingest Lambda: SQS batch of Amazon Marketing Stream messages → gzip JSON lines in S3.
 
-Environment: ``BUCKET`` (raw zone), ``REALM`` (NA|EU|FE), ``QUEUE_PREFIX`` (queue name = prefix + dataset id).
+Environment: ``IngestEnvironment`` (raw bucket, realm, queue name prefix).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
@@ -21,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.stream.batch import StagingBatchProcessor
 from adsbridge.stream.confirm import SnsConfirmer
-from adsbridge.stream.datasets import Realm
+from adsbridge.stream.handlers.environment import IngestEnvironment
 from adsbridge.stream.ingest import Ingestor, QueueMessage
 from adsbridge.stream.writer import S3Writer
 
@@ -41,11 +40,12 @@ def _s3() -> Any:
 
 def new_ingestor(sns_client_for: Callable[[str], Any] | None = None) -> Ingestor:
     """``sns_client_for`` (region → SNS client) confirms subscriptions; boto3's SNS unless given."""
+    env = IngestEnvironment.from_environ()
     return Ingestor(
-        writer=S3Writer(_s3(), os.environ["BUCKET"]),
+        writer=S3Writer(_s3(), env.bucket),
         confirmer=SnsConfirmer(sns_client_for or _sns),
-        realm=Realm(os.environ["REALM"]),
-        queue_prefix=os.environ["QUEUE_PREFIX"],
+        realm=env.realm,
+        queue_prefix=env.queue_prefix,
     )
 
 

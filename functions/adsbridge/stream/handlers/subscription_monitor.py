@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.stream import v2_subscription_resource
+from adsbridge.stream.handlers.environment import MonitorEnvironment
 from adsbridge.stream.subscription_monitor import metric_name, run
 from adsbridge.stream.subscription_resource import client_from_secret
 
@@ -23,9 +23,11 @@ metrics = Metrics(namespace=METRICS_NAMESPACE)
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    secret, secrets = os.environ["SECRET_NAME"], boto3.client("secretsmanager")
-    v2_client_for = v2_subscription_resource.client_from_secret(secret, secrets)
-    counts = run(client_from_secret(secret, secrets), dict(os.environ), datetime.now(UTC), v2_client_for)
+    env, secrets = MonitorEnvironment.from_environ(), boto3.client("secretsmanager")
+    owners = [entry.owner() for entry in env.owners]
+    v2_client_for = v2_subscription_resource.client_from_secret(env.secret_name, secrets)
+    client_for = client_from_secret(env.secret_name, secrets)
+    counts = run(client_for, env.realm, owners, env.v2_accounts, datetime.now(UTC), v2_client_for)
     for status, count in counts.items():
         metrics.add_metric(name=metric_name(status), unit=MetricUnit.Count, value=count)
     return dict(counts)
