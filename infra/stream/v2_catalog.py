@@ -1,0 +1,153 @@
+"""The catalog that follows Stream v2's files in one landing: the Glue database and one table per v2 dataset, the
+catalog Lambda on the notification queue, and the v2 views in Athena (adsbridge/stream/v2/).
+
+Concurrency: the event source may run several catalog invocations at once (a 70-day backfill lands hundreds of
+files together). Reserved concurrency 1 would serialise them, but SQS's poller keeps receiving while the function
+is throttled, and throttled receives count towards the queue's receive limit, sending good notifications to the
+DLQ. Instead every column change is an ``UpdateTable`` with the ``VersionId`` it read, retried on Glue's
+``ConcurrentModificationException`` (adsbridge/stream/v2/catalog.py), so two files adding columns lose neither.
+
+Grants, least privilege: ``s3:GetObject`` on the data bucket's objects (the key layout is UNVERIFIED, so no narrower
+prefix is known) and ``kms:Decrypt`` with its key; the queue's consumption with ``kms:Decrypt`` of the queue's key
+(the event source's grant); on Glue only GetTable, UpdateTable and BatchCreatePartition of this database's tables.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+
+from adsbridge.stream.v2 import amazon
+from adsbridge.stream.v2.table import table_input
+from adsbridge.stream.v2.views import v2_views
+from constructs import Construct
+from infra.constructs.acks import acknowledge
+from infra.constructs.bucket import secure_bucket
+from infra.constructs.function import AdsbridgeFunction
+from infra.stream.views import RESULTS_PREFIX, AthenaViews
+
+SERVICE = "stream-v2-catalog"
+BATCH_SIZE = 10  # notifications per invocation: one footer GET (two at most) each
+MAX_CONCURRENCY = 5  # the event source's cap; UpdateTable retries absorb races (module docstring)
+TIMEOUT = cdk.Duration.minutes(2)  # below the notification queue's 300 s visibility timeout
+ATHENA_ENGINE_VERSION = "Athena engine version 3"  # as infra/stream/stack.py pins it: the views are Trino-checked
+
+
+class StreamV2Catalog(Construct):
+    """``name`` (lower case, dashes) names the Glue database (dashes → underscores) and the Athena workgroup."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        bucket: s3.IBucket,
+        key: kms.IKey,
+        queue: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.database = name.replace("-", "_")
+        database = glue.CfnDatabase(
+            self,
+            "Database",
+            catalog_id=stack.account,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(name=self.database),
+        )
+        self.tables = []
+        for dataset in amazon.DATASETS:
+            table = cdk.CfnResource(
+                self,
+                f"Table-{dataset}",
+                type="AWS::Glue::Table",
+                properties={
+                    "CatalogId": stack.account,
+                    "DatabaseName": self.database,
+                    "TableInput": table_input(dataset, bucket.bucket_name),
+                },
+            )
+            table.add_dependency(database)
+            self.tables.append(table)
+
+        self.function = AdsbridgeFunction(
+            self,
+            "Function",
+            handler="adsbridge.stream.handlers.v2_catalog.lambda_handler",
+            service=SERVICE,
+            description=f"adsbridge Stream v2 catalog ({self.database})",
+            timeout=TIMEOUT,
+            environment={"DATABASE": self.database},
+        )
+        self._grant(self.function.role, bucket, key)
+        self.function.function.add_event_source(
+            sources.SqsEventSource(
+                queue, batch_size=BATCH_SIZE, report_batch_item_failures=True, max_concurrency=MAX_CONCURRENCY
+            )
+        )
+
+        results = secure_bucket(
+            self,
+            "AthenaResults",
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(30))],
+            unlogged_because="query results expire after 30 days; Athena's own query history records access",
+        )
+        self.workgroup = athena.CfnWorkGroup(
+            self,
+            "WorkGroup",
+            name=name,
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                enforce_work_group_configuration=True,
+                engine_version=athena.CfnWorkGroup.EngineVersionProperty(selected_engine_version=ATHENA_ENGINE_VERSION),
+                publish_cloud_watch_metrics_enabled=True,
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=f"s3://{results.bucket_name}/{RESULTS_PREFIX}",
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_S3"
+                    ),
+                ),
+            ),
+        )
+        self.views = AthenaViews(
+            self,
+            "Views",
+            database=self.database,
+            workgroup=name,
+            results=results,
+            selected=[],
+            after=[self.workgroup, *self.tables],
+            extra=[view for dataset in amazon.DATASETS for view in v2_views(self.database, dataset)],
+        )
+
+    def _grant(self, role: iam.Role, bucket: s3.IBucket, key: kms.IKey) -> None:
+        stack = cdk.Stack.of(self)
+        tables = [
+            stack.format_arn(service="glue", resource=f"table/{self.database}/{amazon.table_name(d)}")
+            for d in amazon.DATASETS
+        ]
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["glue:GetTable", "glue:UpdateTable", "glue:BatchCreatePartition"],
+                resources=[
+                    stack.format_arn(service="glue", resource="catalog"),
+                    stack.format_arn(service="glue", resource=f"database/{self.database}"),
+                    *tables,
+                ],
+            )
+        )
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*")]))
+        key.grant_decrypt(role)
+        bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
+        acknowledge(
+            role,
+            {
+                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]": "GetObject only (ranged reads of each landed "
+                "file's footer); Amazon's object key layout is unverified, so no narrower prefix is known",
+            },
+        )
