@@ -15,7 +15,6 @@ from infra.constructs.alarm_topic import alarm_topics
 from infra.constructs.region_rule import deploy_only_in
 from infra.stream.config import StreamConfig
 from infra.stream.v2_catalog import StreamV2Catalog
-from infra.stream.v2_catalog import StreamV2Catalog
 from infra.stream.v2_landing import StreamV2Landing
 from infra.stream.v2_subscriptions import StreamV2Subscriptions
 
@@ -34,14 +33,6 @@ class StreamV2Stack(cdk.Stack):
             description=f"adsbridge Stream v2 {realm} {region} alarms",
         )
         self.landing = StreamV2Landing(self, "Landing", region=region, alarm_topics=self.alarm_topics)
-        self.catalog = StreamV2Catalog(
-            self,
-            "Catalog",
-            name=f"adsbridge-stream-v2-{realm.value.lower()}-{region}",
-            bucket=self.landing.bucket,
-            key=self.landing.key,
-            queue=self.landing.queue,
-        )
         self.catalog = StreamV2Catalog(
             self,
             "Catalog",
