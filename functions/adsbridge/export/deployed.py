@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from adsbridge.export.steps import REPORT_PREFIX
+from adsbridge.export.report import report_key
 
 DEFAULT_STACK = "AdsbridgeExport"
 BUCKET_IDS = {"state": re.compile(r"^State[0-9A-F]{8}$"), "input": re.compile(r"^Input[0-9A-F]{8}$")}
@@ -103,11 +103,6 @@ class Stack:
 
     def report_location(self, job: str, execution: str) -> str | None:
         return f"s3://{self.state_bucket}/{report_key(job, execution)}" if self.state_bucket else None
-
-
-def report_key(job: str, execution: str) -> str:
-    """Where the Report step writes an execution's report (``steps._report_key``)."""
-    return f"{REPORT_PREFIX}/{job}/{execution}.json"
 
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|<([A-Za-z0-9_.-]+)>')

@@ -1,7 +1,8 @@
 """One whole export job, synchronously: prepare → upload → (wait) → report.
 
-``adsbridge export`` runs this; the Step Functions Lambdas run the same steps (prepare, upload_rows,
-poll_once) one state at a time.
+``adsbridge export`` runs this: the export run service (``export.run``) in one process over the whole input,
+stoppable by a signal between requests; the state machine drives the same service one task at a time
+(``export.steps``).
 """
 
 from __future__ import annotations
@@ -16,21 +17,20 @@ from typing import Any
 from adsbridge.ads.audiences import AudiencesClient, JobStatus
 from adsbridge.ads.errors import AdsError
 from adsbridge.export.poll import poll_until_done
-from adsbridge.export.prepare import PrepareError, prepare
-from adsbridge.export.records import RecordBuilder
+from adsbridge.export.prepare import PrepareError
 from adsbridge.export.registry import AudienceRegistry
 from adsbridge.export.report import Counters, ExportReport
+from adsbridge.export.run import ready_target, send, settle
 from adsbridge.export.source import (
     InputError,
     MalformedRow,
     Row,
     RowReader,
-    check_columns,
     is_json_lines,
     open_input,
     read_rows,
 )
-from adsbridge.export.upload import Pacer, Settled, upload_rows
+from adsbridge.export.upload import Pacer, Settled
 from adsbridge.settings import ExportSettings
 
 
@@ -107,22 +107,22 @@ class ExportRun:
         rows before it are uploaded as usual, then the job fails naming the damage.
         """
         options, settings, stop = self.options, self.settings, self.options.stop
-        status, reason = "UPLOADED", None
         try:
             # open the input first: a missing file must fail before an audience is created
             # and so must input that cannot be exported at all (a header without the columns needed)
             with open_input(self.source, s3_client=options.s3_client) as stream:
                 rows = _Guarded(read_rows(stream, json_lines=is_json_lines(self.source)), stop)
-                check_columns(rows.columns)
-                stop.check()
-                target = prepare(settings, self.client, accept_terms=options.accept_terms, registry=options.registry)
+                target = ready_target(
+                    settings, self.client, rows.columns, accept_terms=options.accept_terms, registry=options.registry,
+                    before_prepare=stop.check,
+                )  # fmt: skip
                 self.audience_id, self.reused_audience = target.audience_id, target.reused
                 stop.check()
-                upload_rows(
-                    rows,
-                    RecordBuilder(settings),
+                send(
+                    settings,
                     self.client,
                     target,
+                    rows,
                     self.counters,
                     pacer=options.pacer or Pacer(sleep=stop.sleep),
                     on_batch=self._settled,
@@ -130,6 +130,7 @@ class ExportRun:
                 )
                 if rows.error is not None:
                     raise rows.error
+            finished = True
             if settings.wait_until_finish:  # no jobs: nothing to poll, and outcome() says so
                 assert settings.max_wait_time is not None
                 self.jobs, finished = poll_until_done(
@@ -140,7 +141,7 @@ class ExportRun:
                     clock=options.clock,
                     sleep=lambda seconds: stop.sleep(seconds, options.sleep),
                 )
-                status, reason = outcome(self.jobs, finished)
+            status, reason = settle(self.jobs, wait=settings.wait_until_finish, finished=finished)
         except Interrupted as exc:
             status, reason = "INTERRUPTED", str(exc)
         except (AdsError, PrepareError, OSError, ValueError, csv.Error) as exc:  # InputError is a ValueError
@@ -203,21 +204,6 @@ class _Guarded:
                 self.error = exc
                 return
             yield row
-
-
-def outcome(jobs: dict[str, JobStatus], finished: bool) -> tuple[str, str | None]:
-    """The report status (and reason) once polling stopped: shared by ``adsbridge export`` and the Report step."""
-    if not finished:
-        pending = sum(1 for job in jobs.values() if not job.terminal)
-        return "TIMED_OUT", f"max_wait_time reached with {pending} job(s) still pending"
-    if not jobs:  # every row skipped, or none at all: nothing failed
-        return "SUCCEEDED", "no records to upload"
-    failed = sum(1 for job in jobs.values() if job.state == "FAILED")
-    if failed == len(jobs):
-        return "FAILED", "Amazon failed every upload job"
-    if failed or any(job.state == "PARTIALLYSUCCEEDED" or job.invalid for job in jobs.values()):
-        return "PARTIALLY_SUCCEEDED", f"{failed} failed job(s)" if failed else "some records were invalid"
-    return "SUCCEEDED", None
 
 
 def _now() -> str:

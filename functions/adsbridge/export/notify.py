@@ -21,7 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from adsbridge.ads.audiences import AudiencesClient
 from adsbridge.export.checkpoint import CHECKPOINT_PREFIX, RunStore
 from adsbridge.export.payloads import JobSpec, Prepared, SourceObject, TaskError
-from adsbridge.export.steps import CLAIM, Services, _report_exists, _report_key, report_run
+from adsbridge.export.report import report_key
+from adsbridge.export.run_claim import CLAIM, report_exists
+from adsbridge.export.steps import Services, report_run
 from adsbridge.settings import ExportSettings
 
 FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -66,7 +68,7 @@ def handle(event: dict[str, Any], services: Services, sns: Any, topics: list[str
         return Outcome(notified=False)
     execution_input = _json(detail.input)
     job = JobSpec.model_validate(execution_input["job"])
-    key = _report_key(job, detail.name)
+    key = report_key(job.name, detail.name)
     report = _load(services, job, detail.name, key)
     written = False
     if report is None and detail.status in UNREPORTED:
@@ -144,7 +146,7 @@ def _prepared(services: Services, job: JobSpec, detail: Detail) -> Prepared | No
 
 
 def _load(services: Services, job: JobSpec, execution: str, key: str) -> dict[str, Any] | None:
-    if not _report_exists(services, job, execution):
+    if not report_exists(services, job, execution):
         return None
     body = services.s3.get_object(Bucket=services.state_bucket, Key=key)["Body"].read()
     document: dict[str, Any] = json.loads(body)

@@ -13,7 +13,13 @@ from typing import Any
 from adsbridge.ads.audiences import JobStatus
 from adsbridge.settings import ExportSettings
 
+REPORT_PREFIX = "reports"  # a run's report is reports/<job>/<execution>.json in the state bucket
 UNKNOWN = "-"  # a settings field of a report whose settings did not validate (an execution input typed by hand)
+
+
+def report_key(job: str, execution: str) -> str:
+    """Where ``execution`` of ``job`` writes its report in the state bucket."""
+    return f"{REPORT_PREFIX}/{job}/{execution}.json"
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""The export as four resumable steps, one per state-machine task: prepare, upload a chunk, poll, report.
+"""The export run service (``export.run``) as four resumable steps, one per state-machine task: prepare, upload
+a chunk, poll, report.
 
 Each step takes the small state descriptors (``adsbridge.export.payloads``) plus injected services, keeps its
-results in S3 through ``RunStore`` and returns small JSON. ``adsbridge export`` runs the same domain calls
-(prepare, upload_rows, poll_once, ExportReport) in one process.
+results in S3 through ``RunStore`` and returns small JSON. ``adsbridge export`` (``export.job``) drives the same
+service in one process.
 """
 
 from __future__ import annotations
@@ -18,23 +19,20 @@ from typing import Any
 from adsbridge.ads.audiences import AudiencesClient, JobStatus
 from adsbridge.export.checkpoint import RunStore, run_id
 from adsbridge.export.chunks import Chunk, open_chunk, plan_chunks, s3_range_reader
-from adsbridge.export.job import outcome
 from adsbridge.export.payloads import JobSpec, PollState, Prepared, RunInfo, SourceObject, TaskError
 from adsbridge.export.poll import all_terminal, due_jobs
-from adsbridge.export.prepare import Target, prepare
-from adsbridge.export.records import RecordBuilder
+from adsbridge.export.prepare import Target
 from adsbridge.export.registry import S3Registry
-from adsbridge.export.report import Counters, ExportReport
-from adsbridge.export.source import check_columns, header_columns, read_rows
-from adsbridge.export.upload import RECORDS_PER_HOUR_LIMIT, Pacer, Settled, upload_rows
+from adsbridge.export.report import Counters, ExportReport, report_key
+from adsbridge.export.run import ready_target, send, settle, task_failure_reason
+from adsbridge.export.run_claim import claim_run
+from adsbridge.export.source import header_columns, read_rows
+from adsbridge.export.upload import RECORDS_PER_HOUR_LIMIT, Pacer, Settled
 from adsbridge.settings import ExportSettings
 
-REPORT_PREFIX = "reports"
-CLAIM = "claim.json"  # the execution that owns the run (``claim_run``)
 PACING_WINDOW_SECONDS = 60.0
 POLL_SLICE = 300  # job GETs per PollStatus invocation at most: well inside its 2 minutes
 POLL_RESERVE_SECONDS = 20.0  # a slice stops this short of the Lambda timeout, to save the states it got
-REASON_MAX = 500
 
 
 @dataclass
@@ -48,13 +46,6 @@ class Services:
     sleep: Callable[[float], None] = time.sleep
     pacer_budget: float = field(default=0.9)  # share of Amazon's hourly limit all chunks together may use
     executions: Any = None  # Step Functions: whether a run's owner still runs (None: only its report tells)
-
-
-class RunInProgress(Exception):
-    """Another execution owns this run: a duplicate S3 event or a re-drop while the run is still going.
-
-    Not retryable: the execution fails at once and its failure report names the owner.
-    """
 
 
 def prepare_run(
@@ -77,10 +68,11 @@ def prepare_run(
         source.key, head["ContentLength"], s3_range_reader(services.s3, source.bucket, source.key),
         chunk_bytes=job.chunk_bytes,
     )  # fmt: skip
-    if not plan.layout.json_lines:  # before prepare() creates anything: InputError fails the run (not retried)
-        check_columns(header_columns(plan.layout.header))
+    columns = None if plan.layout.json_lines else header_columns(plan.layout.header)  # InputError: not retried
     registry = S3Registry(services.s3, services.state_bucket)  # a CREATE job's later runs reuse its audience
-    target = prepare(settings, services.ads(job, settings), accept_terms=job.accept_terms, registry=registry)
+    target = ready_target(
+        settings, services.ads(job, settings), columns, accept_terms=job.accept_terms, registry=registry
+    )
     prepared = Prepared(
         run=RunInfo(
             run_id=run,
@@ -96,32 +88,6 @@ def prepare_run(
     )
     store.save("prepared.json", prepared.model_dump(mode="json"))
     return prepared
-
-
-def claim_run(
-    store: RunStore, job: JobSpec, run: str, execution: str, services: Services, execution_arn: str | None = None
-) -> None:
-    """Make ``execution`` the run's owner in ``claim.json`` (conditional PUTs), else raise ``RunInProgress``.
-
-    The owner is superseded only once it has ended: it wrote its report (Report or FailureReport), or Step
-    Functions says it no longer runs (stopped by hand or timed out, which leaves no report). The claim is then
-    taken over with a PUT conditional on that claim's ETag: a re-run after a crash resumes, and of two such
-    re-runs one wins. A Prepare retried within the owner keeps its claim.
-    """
-    mine = {"execution": execution, "execution_arn": execution_arn}
-    while not store.create(CLAIM, mine):
-        found = store.load_versioned(CLAIM)
-        if found is None:
-            continue  # deleted (by an operator) or still being written (409) when we read it: try again
-        claim, etag = found
-        owner = str(claim["execution"])
-        if owner == execution:
-            return
-        if not (_report_exists(services, job, owner) or _stopped(services, claim.get("execution_arn"))):
-            raise RunInProgress(f"run {run} is already being exported by execution {owner}")
-        if store.replace(CLAIM, mine, etag):
-            return
-        # another re-run took the ended owner's claim first: the next round names it
 
 
 def chunk_pacer(concurrency: int, chunks: int, services: Services) -> Pacer:
@@ -161,11 +127,11 @@ def upload_chunk(
         store.save_progress(chunk.index, {"index": chunk.index, "offset": settled.offset, **asdict(settled.done())})
 
     with open_chunk(services.s3, source.bucket, source.key, run.layout, chunk, offset) as stream:
-        upload_rows(
-            read_rows(stream, json_lines=run.layout.json_lines, start=offset),
-            RecordBuilder(settings),
+        send(
+            settings,
             services.ads(job, settings),
             target,
+            read_rows(stream, json_lines=run.layout.json_lines, start=offset),
             counters,
             pacer=chunk_pacer(concurrency, planned, services),
             on_batch=checkpoint,
@@ -241,11 +207,9 @@ def report_run(
     jobs = {job_id: JobStatus(**s) for job_id, s in ((store.load("jobs.json") if store else None) or {}).items()}
     reason: str | None
     if error is not None:
-        status, reason = "FAILED", _reason(error)
-    elif run is not None and run.wait:
-        status, reason = outcome(jobs, finished=not (poll and poll.timed_out))
+        status, reason = "FAILED", task_failure_reason(error)
     else:
-        status, reason = "UPLOADED", None
+        status, reason = settle(jobs, wait=run is not None and run.wait, finished=not (poll and poll.timed_out))
     now = services.clock()
     started = datetime.fromisoformat(run.started_at).timestamp() if run else now
     settings = job.valid_settings
@@ -271,7 +235,7 @@ def report_run(
         "chunks_planned": len(prepared.chunks) if prepared else 0,
         "chunks": [_chunk_summary(result, resumed=False) for result in results],
     }
-    key = _report_key(job, execution)
+    key = report_key(job.name, execution)
     services.s3.put_object(
         Bucket=services.state_bucket, Key=key, Body=json.dumps(document, indent=2).encode(),
         ContentType="application/json",
@@ -281,27 +245,6 @@ def report_run(
 
 def _store(services: Services, job: JobSpec, run: str) -> RunStore:
     return RunStore(services.s3, services.state_bucket, job.name, run)
-
-
-def _report_key(job: JobSpec, execution: str) -> str:
-    return f"{REPORT_PREFIX}/{job.name}/{execution}.json"
-
-
-def _stopped(services: Services, execution_arn: str | None) -> bool:
-    """Whether Step Functions says the execution no longer runs (unknown without a client or an ARN)."""
-    if services.executions is None or not execution_arn:
-        return False
-    return str(services.executions.describe_execution(executionArn=execution_arn)["status"]) != "RUNNING"
-
-
-def _report_exists(services: Services, job: JobSpec, execution: str) -> bool:
-    try:
-        services.s3.head_object(Bucket=services.state_bucket, Key=_report_key(job, execution))
-    except services.s3.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-            return False
-        raise
-    return True
 
 
 def _chunk_summary(result: dict[str, Any], *, resumed: bool) -> dict[str, Any]:
@@ -336,19 +279,6 @@ def _merge(results: list[dict[str, Any]]) -> Counters:
         for why, count in result["skipped_by_reason"].items():
             total.skipped_by_reason[why] = total.skipped_by_reason.get(why, 0) + count
     return total
-
-
-def _reason(error: TaskError) -> str:
-    """``Error: message`` from a Catch result; a Lambda error's stack trace is dropped (noise in a report).
-
-    A Cause that is not a Lambda error (an Athena status, an SDK message) is kept whole.
-    """
-    try:
-        cause = json.loads(error.cause)
-        message = str(cause.get("errorMessage", error.cause)) if isinstance(cause, dict) else error.cause
-    except json.JSONDecodeError:
-        message = error.cause
-    return f"{error.error}: {message}"[:REASON_MAX] if message else error.error
 
 
 def _iso(epoch: float) -> str:

@@ -27,7 +27,7 @@ from adsbridge.export.handlers import runtime
 from adsbridge.export.handlers.environment import ExportEnvironment
 from adsbridge.export.payloads import INCOMING, JobSpec
 from adsbridge.export.report import ExportReport
-from adsbridge.export.steps import REPORT_PREFIX
+from adsbridge.export.report import report_key as report_location
 from adsbridge.export.trigger import execution_input, object_created_pattern
 from adsbridge_sandbox.demo.customers import Generated, generate
 from adsbridge_sandbox.demo.local_aws import LocalCloud
@@ -198,7 +198,7 @@ def _drop_and_export(deployment: Deployment, job: JobSpec, path: Path, progress:
         execution_input(job, event),
         limit_seconds=EXECUTION_LIMIT_SECONDS,
     )
-    report_key = f"{REPORT_PREFIX}/{job.name}/{name}.json"
+    report_key = report_location(job.name, name)
     document = json.loads(cloud.client("s3").get_object(Bucket=STATE_BUCKET, Key=report_key)["Body"].read())
     report = ExportReport.from_json(document)
     progress.step(f"Execution {execution.status} in {execution.seconds:.1f}s; report s3://{STATE_BUCKET}/{report_key}")

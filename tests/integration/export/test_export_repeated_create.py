@@ -12,7 +12,7 @@ from tests.integration.export.test_export_job import export, write_rows
 
 from adsbridge.ads import audiences_client
 from adsbridge.ads.errors import ApiError
-from adsbridge.export import job
+from adsbridge.export import run
 from adsbridge.regions import Region
 from adsbridge_sandbox.emulator import Emulator
 
@@ -58,7 +58,7 @@ def test_a_run_that_fails_mid_upload_still_leaves_its_audience_to_the_next(
         raise ApiError("POST", "/amc/audiences/records", 400, "refused")
 
     with monkeypatch.context() as patched:
-        patched.setattr(job, "upload_rows", refused)
+        patched.setattr(run, "upload_rows", refused)
         code, failed = export(tmp_path, source)
     assert code == 1 and failed["status"] == "FAILED" and failed["uploaded_records"] == 0
     assert "is recorded for this job: running it again adds to that audience" in capsys.readouterr().err

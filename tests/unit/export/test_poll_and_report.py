@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 from adsbridge.ads.audiences import AudiencesClient, JobStatus
-from adsbridge.export.job import outcome
 from adsbridge.export.poll import poll_until_done
 from adsbridge.export.report import Counters, ExportReport
+from adsbridge.export.run import outcome
 from adsbridge.settings import parse_settings
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from adsbridge.export.checkpoint import RunStore
 from adsbridge.export.payloads import JobSpec
-from adsbridge.export.steps import CLAIM, RunInProgress, Services, claim_run
+from adsbridge.export.run_claim import CLAIM, RunInProgress, claim_run
+from adsbridge.export.steps import Services
 
 BUCKET = "adsbridge-unit-state"
 JOB = JobSpec(name="crm", settings={})

@@ -10,7 +10,7 @@ import pytest
 from adsbridge.ads.errors import AuthError
 from adsbridge.ads.secrets import credentials_from_secret
 from adsbridge.export.payloads import TaskError
-from adsbridge.export.steps import _reason
+from adsbridge.export.run import task_failure_reason
 
 
 class FakeSecrets:
@@ -45,6 +45,6 @@ def test_bad_secrets_name_the_problem_never_the_values(value: str, message: str)
 
 def test_reason_keeps_type_and_message_and_drops_the_stack() -> None:
     cause = json.dumps({"errorType": "ApiError", "errorMessage": "POST /x -> HTTP 503", "stackTrace": ["  File a.py"]})
-    assert _reason(TaskError(Error="ApiError", Cause=cause)) == "ApiError: POST /x -> HTTP 503"
-    assert _reason(TaskError(Error="States.Timeout", Cause="")) == "States.Timeout"
-    assert _reason(TaskError(Error="States.Runtime", Cause="x" * 2000)).__len__() == 500
+    assert task_failure_reason(TaskError(Error="ApiError", Cause=cause)) == "ApiError: POST /x -> HTTP 503"
+    assert task_failure_reason(TaskError(Error="States.Timeout", Cause="")) == "States.Timeout"
+    assert task_failure_reason(TaskError(Error="States.Runtime", Cause="x" * 2000)).__len__() == 500
