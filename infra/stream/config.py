@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -11,6 +11,8 @@ from adsbridge.stream import datasets
 from adsbridge.stream.datasets import DEFAULT_QUEUE_PREFIX, QUEUE_PREFIX_PATTERN, Realm
 from adsbridge.stream.queues import INGEST_TIMEOUT_SECONDS
 from infra.stream.v2_config import Realms, V2Config
+
+Delivery = Literal["sqs", "firehose"]  # how Amazon delivers v1 datasets into the raw bucket (infra/stream/firehose.py)
 
 # ASCII digits: the pattern engine's \d also takes other scripts' digits (１２３), which no Amazon id holds
 SNS_TOPIC_ARN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
@@ -76,6 +78,7 @@ class StreamConfig(BaseModel):
     # this Secrets Manager secret (written by `adsbridge auth exchange`), in each realm's region.
     secret_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")] | None = None
     subscriptions: tuple[SubscriptionConfig, ...] = ()
+    delivery: Delivery | dict[Realm, Delivery] = "sqs"  # one for every realm, or per realm (absent ones: sqs)
     v2: V2Config | None = None  # Stream v2 landing: a StreamV2Stack per (realm, region) (infra/stream/v2_stack.py)
 
     @model_validator(mode="before")
@@ -105,6 +108,16 @@ class StreamConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown dataset ids {unknown}; Amazon documents {sorted(datasets.catalogue())}")
         return value
+
+    @model_validator(mode="after")
+    def _delivery_realms(self) -> StreamConfig:
+        for realm in self.delivery if isinstance(self.delivery, dict) else ():
+            if realm not in self.realms:
+                raise ValueError(f"delivery.{realm}: {realm} is not among the realms")
+        return self
+
+    def delivery_in(self, realm: Realm) -> Delivery:
+        return self.delivery.get(realm, "sqs") if isinstance(self.delivery, dict) else self.delivery
 
     @model_validator(mode="after")
     def _alarm_targets(self) -> StreamConfig:

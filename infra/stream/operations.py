@@ -44,11 +44,12 @@ class StreamOperations(Construct):
         name: str,
         queues: dict[str, sqs.Queue],
         dlqs: dict[str, sqs.Queue],
-        ingest: lambda_.Function,
+        ingest: lambda_.Function | None,
         ingest_service: str,
         alarm_email: str | None,
         alarm_topic_arn: str | None,
         subscription_monitor: tuple[lambda_.Function, str] | None = None,
+        delivery_streams: dict[str, str] | None = None,
     ) -> None:
         """``subscription_monitor`` is the monitor function and its service name, when subscriptions are managed."""
         super().__init__(scope, construct_id)
@@ -69,12 +70,26 @@ class StreamOperations(Construct):
                 threshold=OLDEST_MESSAGE_SECONDS,
                 description=f"{dataset_id}: a message has waited over an hour; ingest is falling behind",
             )
-        self._alarm(
-            "IngestErrors",
-            ingest.metric_errors(period=PERIOD, statistic="Sum"),
-            threshold=0,
-            description="the ingest Lambda failed a whole invocation (partial batch failures are MessagesFailed)",
-        )
+        if ingest:  # none when Firehose delivers the realm's datasets
+            self._alarm(
+                "IngestErrors",
+                ingest.metric_errors(period=PERIOD, statistic="Sum"),
+                threshold=0,
+                description="the ingest Lambda failed a whole invocation (partial batch failures are MessagesFailed)",
+            )
+        for dataset_id, stream_name in (delivery_streams or {}).items():  # Firehose delivery, by dataset
+            self._alarm(
+                f"Freshness-{dataset_id}",
+                cw.Metric(
+                    namespace="AWS/Firehose",
+                    metric_name="DeliveryToS3.DataFreshness",
+                    dimensions_map={"DeliveryStreamName": stream_name},
+                    period=PERIOD,
+                    statistic="Maximum",
+                ),
+                threshold=OLDEST_MESSAGE_SECONDS,
+                description=f"{dataset_id}: Firehose holds a record over an hour undelivered; check its error logs",
+            )
         if subscription_monitor:
             self._subscription_alarms(*subscription_monitor)
         self.dashboard = self._dashboard(name, queues, dlqs, ingest, ingest_service)
@@ -130,7 +145,7 @@ class StreamOperations(Construct):
         name: str,
         queues: dict[str, sqs.Queue],
         dlqs: dict[str, sqs.Queue],
-        ingest: lambda_.Function,
+        ingest: lambda_.Function | None,
         service: str,
     ) -> cw.Dashboard:
         def per_queue(source: dict[str, sqs.Queue], metric: str, statistic: str) -> list[cw.IMetric]:
@@ -152,6 +167,8 @@ class StreamOperations(Construct):
         dashboard.add_widgets(
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24, height=4)
         )
+        if ingest is None:
+            return dashboard
         dashboard.add_widgets(
             graph("Messages received per queue", per_queue(queues, "NumberOfMessagesReceived", "Sum")),
             graph("Messages deleted per queue", per_queue(queues, "NumberOfMessagesDeleted", "Sum")),

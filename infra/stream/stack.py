@@ -29,6 +29,7 @@ from infra.constructs.bucket import secure_bucket
 from infra.constructs.function import AdsbridgeFunction
 from infra.constructs.region_rule import deploy_only_in
 from infra.stream.config import StreamConfig
+from infra.stream.firehose import FirehoseDelivery
 from infra.stream.operations import StreamOperations
 from infra.stream.subscriptions import MONITOR_SERVICE, StreamSubscriptions
 from infra.stream.views import RESULTS_PREFIX, AthenaViews
@@ -65,42 +66,23 @@ class StreamStack(cdk.Stack):
             "trail, not S3 access logs",
         )
 
-        self.ingest = AdsbridgeFunction(
-            self,
-            "Ingest",
-            handler="adsbridge.stream.handlers.ingest.lambda_handler",
-            service=INGEST_SERVICE,
-            description=f"adsbridge stream ingest ({realm})",
-            timeout=timeout,
-            memory_size=config.ingest_memory_mb,
-            environment=IngestEnvironment.variables(
-                bucket=self.bucket.bucket_name, realm=realm.value, queue_prefix=config.queue_prefix
-            ),
-        )
-        sns_topics = [d.sns_source_arn(realm) for d in chosen]
-        self.ingest.role.add_to_policy(
-            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.bucket.arn_for_objects("dataset=*")])
-        )
-        self.ingest.role.add_to_policy(iam.PolicyStatement(actions=["sns:ConfirmSubscription"], resources=sns_topics))
-        bucket_id = self.resolve(self.get_logical_id(self.bucket.node.default_child))  # type: ignore[arg-type]
-        acknowledge(
-            self.ingest.role,
-            {
-                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/dataset=*]": "PutObject only, under dataset=<id>/dt=/hour= keys created at run time",
-                **{
-                    f"AwsSolutions-IAM5[Resource::{arn}]": "Amazon does not publish its AMS topic names; confirmation is limited to Amazon's SNS account for this dataset in this region"
-                    for arn in sns_topics
-                },
-            },
-        )
-
+        # SQS delivery: a queue per dataset and the ingest Lambda on them all; Firehose delivery: a delivery stream
+        # per dataset writes the same layout, so neither queues nor ingest exist.
+        self.ingest: AdsbridgeFunction | None = None
+        self.firehose: FirehoseDelivery | None = None
         self.queues: dict[str, sqs.Queue] = {}
         self.dlqs: dict[str, sqs.Queue] = {}
-        settings = QueueSettings(ingest_timeout_seconds=config.lambda_timeout_seconds, prefix=config.queue_prefix)
-        for dataset in chosen:
-            self._queue(dataset, config, settings)
+        if config.delivery_in(realm) == "firehose":
+            self.firehose = FirehoseDelivery(self, "Firehose", realm=realm, datasets=chosen, bucket=self.bucket)
+        else:
+            ingest = self.ingest = self._ingest(realm, config, chosen, timeout)
+            settings = QueueSettings(ingest_timeout_seconds=config.lambda_timeout_seconds, prefix=config.queue_prefix)
+            for dataset in chosen:
+                self._queue(dataset, config, settings, ingest)
         self.subscriptions = (
-            StreamSubscriptions(self, "Subscriptions", realm=realm, config=config, queues=self.queues)
+            StreamSubscriptions(
+                self, "Subscriptions", realm=realm, config=config, queues=self.queues, firehose=self.firehose
+            )
             if config.subscriptions_in(realm)
             else None
         )
@@ -110,11 +92,12 @@ class StreamStack(cdk.Stack):
             name=realm_name,
             queues=self.queues,
             dlqs=self.dlqs,
-            ingest=self.ingest.function,
+            ingest=self.ingest.function if self.ingest else None,
             ingest_service=INGEST_SERVICE,
             alarm_email=config.alarm_email,
             alarm_topic_arn=config.alarm_topic_arns.get(realm),
             subscription_monitor=(self.subscriptions.monitor.function, MONITOR_SERVICE) if self.subscriptions else None,
+            delivery_streams={d: s.ref for d, s in self.firehose.streams.items()} if self.firehose else None,
         )
 
         self.database = f"adsbridge_stream_{realm.value.lower()}"
@@ -162,7 +145,43 @@ class StreamStack(cdk.Stack):
             after=[self.workgroup, *tables],
         )
 
-    def _queue(self, dataset: Dataset, config: StreamConfig, settings: QueueSettings) -> None:
+    def _ingest(
+        self, realm: Realm, config: StreamConfig, chosen: list[Dataset], timeout: cdk.Duration
+    ) -> AdsbridgeFunction:
+        """The ingest Lambda, allowed to write the raw layout and confirm Amazon's subscriptions."""
+        ingest = AdsbridgeFunction(
+            self,
+            "Ingest",
+            handler="adsbridge.stream.handlers.ingest.lambda_handler",
+            service=INGEST_SERVICE,
+            description=f"adsbridge stream ingest ({realm})",
+            timeout=timeout,
+            memory_size=config.ingest_memory_mb,
+            environment=IngestEnvironment.variables(
+                bucket=self.bucket.bucket_name, realm=realm.value, queue_prefix=config.queue_prefix
+            ),
+        )
+        sns_topics = [d.sns_source_arn(realm) for d in chosen]
+        ingest.role.add_to_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.bucket.arn_for_objects("dataset=*")])
+        )
+        ingest.role.add_to_policy(iam.PolicyStatement(actions=["sns:ConfirmSubscription"], resources=sns_topics))
+        bucket_id = self.resolve(self.get_logical_id(self.bucket.node.default_child))  # type: ignore[arg-type]
+        acknowledge(
+            ingest.role,
+            {
+                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/dataset=*]": "PutObject only, under dataset=<id>/dt=/hour= keys created at run time",
+                **{
+                    f"AwsSolutions-IAM5[Resource::{arn}]": "Amazon does not publish its AMS topic names; confirmation is limited to Amazon's SNS account for this dataset in this region"
+                    for arn in sns_topics
+                },
+            },
+        )
+        return ingest
+
+    def _queue(
+        self, dataset: Dataset, config: StreamConfig, settings: QueueSettings, ingest: AdsbridgeFunction
+    ) -> None:
         dlq = sqs.Queue(
             self,
             f"Dlq-{dataset.id}",
@@ -185,7 +204,7 @@ class StreamStack(cdk.Stack):
         )
         for statement in amazon_statements(dataset, self.realm, queue.queue_arn):
             queue.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
-        self.ingest.function.add_event_source(
+        ingest.function.add_event_source(
             sources.SqsEventSource(
                 queue,
                 batch_size=config.batch_size,

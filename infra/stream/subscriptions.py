@@ -3,7 +3,9 @@ hourly monitor that counts those owners' subscriptions by status (the alarms are
 
 ``adsbridge.stream.subscription_resource`` calls Amazon's subscriptions API with the LwA credentials in the
 configured secret. Each resource depends on its queue's policy: Amazon sends the SNS confirmation as soon as
-it subscribes, and without the policy that message is refused and the subscription never becomes ACTIVE.
+it subscribes, and without the policy that message is refused and the subscription never becomes ACTIVE. With
+Firehose delivery it names the delivery stream and Amazon's two roles instead (infra/stream/firehose.py), and
+waits for them: Amazon assumes the subscriber role as it subscribes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from adsbridge.stream.handlers.environment import MonitorEnvironment, SecretEnvi
 from constructs import Construct
 from infra.constructs.function import AdsbridgeFunction
 from infra.stream.config import StreamConfig
+from infra.stream.firehose import FirehoseDelivery
 from infra.stream.provider import provider_for
 from infra.stream.subscription_functions import hourly_monitor, read_secret
 
@@ -35,6 +38,7 @@ class StreamSubscriptions(Construct):
         realm: Realm,
         config: StreamConfig,
         queues: dict[str, sqs.Queue],
+        firehose: FirehoseDelivery | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         secret_name = config.secret_name or ""
@@ -53,7 +57,6 @@ class StreamSubscriptions(Construct):
 
         self.resources: dict[str, cdk.CustomResource] = {}
         for sub, dataset_id in config.subscriptions_in(realm):
-            queue = queues[dataset_id]
             key = f"{sub.owner_id}/{dataset_id}"
             resource = cdk.CustomResource(
                 self,
@@ -65,10 +68,14 @@ class StreamSubscriptions(Construct):
                     "OwnerId": sub.owner_id,
                     "Dsp": "true" if sub.dsp else "false",
                     "DatasetId": dataset_id,
-                    "QueueArn": queue.queue_arn,
+                    **_destination(dataset_id, queues, firehose),
                 },
             )
-            resource.node.add_dependency(queue.node.find_child("Policy"))  # the QueuePolicy StreamStack adds
+            if firehose:
+                for role in (firehose.subscription_roles[dataset_id], firehose.subscriber_roles[dataset_id]):
+                    resource.node.add_dependency(role)
+            else:
+                resource.node.add_dependency(queues[dataset_id].node.find_child("Policy"))  # StreamStack's QueuePolicy
             self.resources[key] = resource
 
         owners = {(sub.owner_id, sub.dsp) for sub, _ in config.subscriptions_in(realm)}
@@ -83,3 +90,14 @@ class StreamSubscriptions(Construct):
             ),
             grant=grant,
         )
+
+
+def _destination(dataset_id: str, queues: dict[str, sqs.Queue], firehose: FirehoseDelivery | None) -> dict[str, str]:
+    """The resource properties naming where Amazon delivers (adsbridge.stream.subscription_resource)."""
+    if firehose is None:
+        return {"QueueArn": queues[dataset_id].queue_arn}
+    return {
+        "DeliveryStreamArn": firehose.streams[dataset_id].attr_arn,
+        "SubscriptionRoleArn": firehose.subscription_roles[dataset_id].role_arn,
+        "SubscriberRoleArn": firehose.subscriber_roles[dataset_id].role_arn,
+    }

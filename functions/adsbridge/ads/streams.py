@@ -53,6 +53,27 @@ class Owner:
 
 
 @dataclass(frozen=True)
+class FirehoseDestination:
+    """Delivery into a Firehose stream instead of a queue (docs/ads-api-contract.json, ``firehoseDestination``):
+    SNS puts records as ``subscription_role_arn``; Amazon's SubscriberRole assumes ``subscriber_role_arn`` to
+    subscribe the stream. No confirmation step."""
+
+    delivery_stream_arn: str
+    subscription_role_arn: str
+    subscriber_role_arn: str
+
+    def to_api(self) -> dict[str, dict[str, str]]:
+        fields = {
+            "deliveryStreamArn": self.delivery_stream_arn,
+            "subscriptionRoleArn": self.subscription_role_arn,
+            "subscriberRoleArn": self.subscriber_role_arn,
+        }
+        for name, arn in fields.items():
+            check_length(name, arn, 1, QUEUE_ARN_MAX)  # every destination ARN: at most 255 in the model
+        return {"firehoseDestination": fields}
+
+
+@dataclass(frozen=True)
 class Subscription:
     subscription_id: str
     dataset_id: str
@@ -108,23 +129,28 @@ class StreamsClient:
         self,
         owner: Owner,
         dataset_id: str,
-        queue_arn: str,
+        destination: str | FirehoseDestination,
         *,
         client_request_token: str | None = None,
         notes: str = "",
     ) -> str:
-        """Subscribe ``queue_arn``; the token makes a retried create return the same subscription.
+        """Subscribe ``destination`` (a queue ARN, or a Firehose destination); the token makes a retried create
+        return the same subscription.
 
-        A token outside 22-36 characters or notes over 128 raise ContractError before anything is sent.
+        A token outside 22-36 characters, notes over 128 or an ARN over 255 raise ContractError before anything
+        is sent.
         """
         token = client_request_token or str(uuid.uuid4())
         check_length("clientRequestToken", token, *CLIENT_REQUEST_TOKEN_LENGTH)
         check_notes(notes)
-        check_length("queueArn", queue_arn, 1, QUEUE_ARN_MAX)
+        if isinstance(destination, str):
+            check_length("queueArn", destination, 1, QUEUE_ARN_MAX)
         body: dict[str, Any] = {
             "clientRequestToken": token,
             "dataSetId": dataset_id,
-            "destination": {"sqsDestination": {"queueArn": queue_arn}},
+            "destination": (
+                {"sqsDestination": {"queueArn": destination}} if isinstance(destination, str) else destination.to_api()
+            ),
         }
         if notes:
             body["notes"] = notes

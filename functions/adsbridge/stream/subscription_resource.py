@@ -11,7 +11,8 @@ or queue subscribes anew and returns a new id, so CloudFormation's cleanup Delet
 Delete archives only subscriptions bearing this resource's mark; an unknown or archived id is done.
 
 Environment: ``SECRET_NAME`` (LwA credentials, see ``adsbridge.ads.secrets``).
-Resource properties: ``Realm``, ``OwnerId``, ``Dsp`` ("true"/"false"), ``DatasetId``, ``QueueArn``.
+Resource properties: ``Realm``, ``OwnerId``, ``Dsp`` ("true"/"false"), ``DatasetId``, and either ``QueueArn`` or,
+for Firehose delivery (no confirmation), ``DeliveryStreamArn``, ``SubscriptionRoleArn`` and ``SubscriberRoleArn``.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from aws_lambda_powertools import Logger
 
 from adsbridge.ads import ApiError, Owner, StreamsClient, session_for
 from adsbridge.ads.secrets import credentials_from_secret
+from adsbridge.ads.streams import FirehoseDestination
 from adsbridge.regions import Region
 from adsbridge.stream.datasets import Realm
 
 logger = Logger()
 LIVE = frozenset({"PROVISIONING", "PENDING_CONFIRMATION", "ACTIVE"})
-_SUBSCRIPTION_FIELDS = ("Realm", "OwnerId", "Dsp", "DatasetId", "QueueArn")
+_FIREHOSE_FIELDS = ("DeliveryStreamArn", "SubscriptionRoleArn", "SubscriberRoleArn")
+_SUBSCRIPTION_FIELDS = ("Realm", "OwnerId", "Dsp", "DatasetId", "QueueArn", *_FIREHOSE_FIELDS)
 
 
 class SubscriptionFailed(RuntimeError):
@@ -48,7 +51,7 @@ def on_event(event: Mapping[str, Any], client_for: Callable[[Realm], StreamsClie
         return {"PhysicalResourceId": event["PhysicalResourceId"]}
     if kind == "Update" and _same(props, event["OldResourceProperties"]):
         return {"PhysicalResourceId": event["PhysicalResourceId"]}
-    subscription_id = _subscribe(client, owner, props["DatasetId"], props["QueueArn"], event["RequestId"], mark)
+    subscription_id = _subscribe(client, owner, props["DatasetId"], _destination(props), event["RequestId"], mark)
     return {"PhysicalResourceId": subscription_id, "Data": {"SubscriptionId": subscription_id}}
 
 
@@ -62,12 +65,21 @@ def _same(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
     return all(str(new.get(key)) == str(old.get(key)) for key in _SUBSCRIPTION_FIELDS)
 
 
-def _subscribe(client: StreamsClient, owner: Owner, dataset_id: str, queue_arn: str, token: str, mark: str) -> str:
+def _destination(props: Mapping[str, Any]) -> str | FirehoseDestination:
+    if "QueueArn" in props:
+        return str(props["QueueArn"])
+    return FirehoseDestination(*(str(props[key]) for key in _FIREHOSE_FIELDS))
+
+
+def _subscribe(
+    client: StreamsClient, owner: Owner, dataset_id: str, destination: str | FirehoseDestination, token: str, mark: str
+) -> str:
+    arn = destination if isinstance(destination, str) else destination.delivery_stream_arn
     for existing in client.list(owner):
-        if existing.dataset_id == dataset_id and existing.destination_arn == queue_arn and existing.status in LIVE:
+        if existing.dataset_id == dataset_id and existing.destination_arn == arn and existing.status in LIVE:
             if mark not in existing.notes:
                 raise SubscriptionFailed(
-                    f"{existing.subscription_id} already delivers {dataset_id} to {queue_arn} for {owner.label} and "
+                    f"{existing.subscription_id} already delivers {dataset_id} to {arn} for {owner.label} and "
                     "was not made by this stack resource, which will not take it over (deleting the resource would "
                     "archive it). Archive it with `adsbridge streams archive` and deploy again, or leave this "
                     "dataset out of the stack's subscriptions."
@@ -76,14 +88,14 @@ def _subscribe(client: StreamsClient, owner: Owner, dataset_id: str, queue_arn: 
             return existing.subscription_id
     try:
         return client.create(
-            owner, dataset_id, queue_arn, client_request_token=token, notes=f"adsbridge StreamStack {mark}"
+            owner, dataset_id, destination, client_request_token=token, notes=f"adsbridge StreamStack {mark}"
         )
     except ApiError as exc:
         if exc.retryable:
             raise
         raise SubscriptionFailed(
-            f"Amazon refused to subscribe {queue_arn} to {dataset_id} for {owner.label}: {exc.api_message}. "
-            "Amazon allows 1 subscription per dataset and queue and 2 per dataset and owner; list them with "
+            f"Amazon refused to subscribe {arn} to {dataset_id} for {owner.label}: {exc.api_message}. "
+            "Amazon allows 1 subscription per dataset and destination and 2 per dataset and owner; list them with "
             "`adsbridge streams list` and archive one with `adsbridge streams archive`."
         ) from None
 

@@ -12,7 +12,8 @@ As Amazon's API model says (docs/amazon-api-models.md): one media type for every
 answer 400 with a message naming the existing subscription; archived and failed subscriptions do not count
 towards the limits; the profile's ``Amazon-Advertising-API-Scope`` (optional in the model) is required, since
 a subscription belongs to a profile; a DSP dataset (``adsp-*``) is refused on the sponsored-ads path and
-vice versa.
+vice versa. A ``firehoseDestination`` (three ARNs, all required) is ACTIVE at once, as Amazon has no confirmation
+step for Firehose; records are not delivered to it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ log = logging.getLogger(__name__)
 COUNTED = frozenset({"PROVISIONING", "PENDING_CONFIRMATION", "ACTIVE", "SUSPENDED"})
 MAX_PER_DATASET = 2  # per (app, owner, dataset), docs/marketing-stream.md#subscription-limits
 _SQS_ARN = re.compile(r"arn:aws:sqs:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,80})")
+_FIREHOSE_ARNS = {
+    "deliveryStreamArn": re.compile(r"arn:aws:firehose:[a-z0-9-]+:\d{12}:deliverystream/[A-Za-z0-9_.-]{1,64}"),
+    "subscriptionRoleArn": re.compile(r"arn:aws:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,64}"),
+    "subscriberRoleArn": re.compile(r"arn:aws:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,64}"),
+}
 _CREATE_KEYS = frozenset({"clientRequestToken", "dataSetId", "destination", "destinationArn", "notes"})
 MAX_BATCH_ENTRIES = 10  # SendMessageBatch limits
 MAX_BATCH_BYTES = 262_144
@@ -187,12 +193,17 @@ class _Subscription:
     status: str
     created: str
     updated: str
+    firehose: dict[str, str] | None = None  # a firehoseDestination; queue_arn then holds its deliveryStreamArn
 
     def to_json(self) -> dict[str, Any]:
         return {
             "createdDate": self.created,
             "dataSetId": self.dataset_id,
-            "destination": {"sqsDestination": {"queueArn": self.queue_arn}},
+            "destination": (
+                {"firehoseDestination": self.firehose}
+                if self.firehose
+                else {"sqsDestination": {"queueArn": self.queue_arn}}
+            ),
             "destinationArn": self.queue_arn,
             "notes": self.notes,
             "status": self.status,
@@ -233,7 +244,7 @@ class Subscriptions:
     # ------------------------------------------------------------------ API
 
     def create(self, owner: Owner, body: dict[str, Any]) -> dict[str, Any]:
-        token, dataset, queue_arn, notes = self._validate_create(owner, body)
+        token, dataset, (queue_arn, firehose), notes = self._validate_create(owner, body)
         with self._lock:
             same = next((s for s in self._items.values() if s.owner == owner and s.request_token == token), None)
             if same is not None:
@@ -268,12 +279,13 @@ class Subscriptions:
                 notes=notes,
                 topic_arn=f"arn:aws:sns:{self.realm.aws_region}:{dataset.accounts[self.realm]}:{dataset.id}-stream",
                 confirm_token=secrets.token_hex(64),
-                status="PENDING_CONFIRMATION",
+                status="ACTIVE" if firehose else "PENDING_CONFIRMATION",
                 created=now,
                 updated=now,
+                firehose=firehose,
             )
             self._items[sub.subscription_id] = sub
-        if self.delivery is not None:
+        if self.delivery is not None and not firehose:
             try:
                 self.delivery.send(queue_arn, json.dumps(_confirmation_message(sub)))
             except Exception as exc:  # as on Amazon: it stays pending (docs/marketing-stream.md#confirmation)
@@ -346,7 +358,11 @@ class Subscriptions:
         if self.delivery is None:
             raise RuntimeError("the emulator was started without an SQS delivery")
         with self._lock:
-            targets = [s for s in self._items.values() if s.dataset_id == dataset_id and s.status == "ACTIVE"]
+            targets = [
+                s
+                for s in self._items.values()
+                if s.dataset_id == dataset_id and s.status == "ACTIVE" and not s.firehose  # SQS only
+            ]
         rows = list(records)
         for sub in targets:
             bodies = [json.dumps(_notification(sub, r) if envelope else dict(r)) for r in rows]
@@ -361,7 +377,9 @@ class Subscriptions:
             raise ApiError(404, f"Subscription {subscription_id} was not found")
         return sub
 
-    def _validate_create(self, owner: Owner, body: dict[str, Any]) -> tuple[str, datasets.Dataset, str, str]:
+    def _validate_create(
+        self, owner: Owner, body: dict[str, Any]
+    ) -> tuple[str, datasets.Dataset, tuple[str, dict[str, str] | None], str]:
         unknown = sorted(set(body) - _CREATE_KEYS)
         if unknown:
             bad_request(f"Unknown field(s): {', '.join(unknown)}")
@@ -381,13 +399,11 @@ class Subscriptions:
         if dataset.is_dsp != owner.dsp:
             where = "/dsp/streams/subscriptions" if dataset.is_dsp else "/streams/subscriptions"
             bad_request(f"dataSetId {dataset.id} must be subscribed through {where}")
-        queue_arn = _destination(body)
-        region = queue_arn.split(":")[3]
+        destination = _firehose_destination(body) or (_destination(body), None)
+        region = destination[0].split(":")[3]
         if region != self.realm.aws_region:
-            bad_request(
-                f"destination queue is in {region}; {self.realm} data is delivered only to {self.realm.aws_region}"
-            )
-        return token, dataset, queue_arn, _notes(body)
+            bad_request(f"destination is in {region}; {self.realm} data is delivered only to {self.realm.aws_region}")
+        return token, dataset, destination, _notes(body)
 
 
 class EmulatorSns:
@@ -400,6 +416,22 @@ class EmulatorSns:
         return {"SubscriptionArn": self._subscriptions.confirm(TopicArn, Token)}
 
 
+def _firehose_destination(body: Mapping[str, Any]) -> tuple[str, dict[str, str]] | None:
+    """(deliveryStreamArn, the whole firehoseDestination) when the body names one; None for an SQS destination."""
+    destination = body.get("destination")
+    if not isinstance(destination, dict) or "firehoseDestination" not in destination:
+        return None
+    firehose = destination["firehoseDestination"]
+    if set(destination) != {"firehoseDestination"} or "destinationArn" in body or not isinstance(firehose, dict):
+        bad_request('destination must be {"firehoseDestination": {...}} alone')
+    if set(firehose) != set(_FIREHOSE_ARNS):
+        bad_request(f"firehoseDestination needs exactly {', '.join(sorted(_FIREHOSE_ARNS))}")
+    for key, pattern in _FIREHOSE_ARNS.items():
+        if not isinstance(firehose[key], str) or not pattern.fullmatch(firehose[key]):
+            bad_request(f"firehoseDestination.{key} is not a valid ARN")
+    return firehose["deliveryStreamArn"], dict(firehose)
+
+
 def _destination(body: Mapping[str, Any]) -> str:
     """The SQS ARN from ``destination.sqsDestination.queueArn`` or the onboarding guide's ``destinationArn``."""
     destination = body.get("destination")
@@ -407,7 +439,7 @@ def _destination(body: Mapping[str, Any]) -> str:
     if destination is not None:
         sqs = destination.get("sqsDestination") if isinstance(destination, dict) else None
         if not isinstance(sqs, dict) or set(destination) != {"sqsDestination"}:
-            bad_request('destination must be {"sqsDestination": {"queueArn": ...}} (Firehose is not emulated)')
+            bad_request('destination must be {"sqsDestination": {"queueArn": ...}} or {"firehoseDestination": {...}}')
         nested = sqs.get("queueArn")
     flat = body.get("destinationArn")
     if nested is not None and flat is not None and nested != flat:

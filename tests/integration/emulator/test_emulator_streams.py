@@ -62,9 +62,31 @@ def sub_body(name: str = "token-1", dataset: str = "sp-traffic", queue: str = QU
     }
 
 
+FIREHOSE = "arn:aws:firehose:us-east-1:123456789012:deliverystream/adsbridge-sp-traffic"
+
+
+def firehose_body(**arns: str) -> dict[str, Any]:
+    destination = {
+        "deliveryStreamArn": FIREHOSE,
+        "subscriptionRoleArn": "arn:aws:iam::123456789012:role/sp-traffic-subscription",
+        "subscriberRoleArn": "arn:aws:iam::123456789012:role/sp-traffic-subscriber",
+        **arns,
+    }
+    return {**sub_body(), "destination": {"firehoseDestination": destination}}
+
+
 @pytest.fixture
 def streams(api: Any) -> Streams:
     return Streams(api)
+
+
+def test_a_firehose_destination_is_active_at_once_and_shown_as_sent(streams: Streams) -> None:
+    body = firehose_body()
+    created = streams.create(body)
+    assert created.status_code == 200
+    got = streams.get(created.json()["subscriptionId"]).json()["subscription"]
+    assert got["status"] == "ACTIVE"  # no confirmation step for Firehose
+    assert got["destination"] == body["destination"] and got["destinationArn"] == FIREHOSE
 
 
 def test_create_then_get_shows_pending_confirmation(streams: Streams) -> None:
@@ -123,8 +145,12 @@ def test_header_problems_are_refused(streams: Streams, headers: dict[str, str], 
         (sub_body(notes="n" * 129), "notes must be a string of at most 128 characters"),
         (
             {**sub_body(), "destination": {"firehoseDestination": {"deliveryStreamArn": "x"}}},
-            "Firehose is not emulated",
+            "firehoseDestination needs exactly deliveryStreamArn, subscriberRoleArn, subscriptionRoleArn",
         ),
+        (firehose_body(deliveryStreamArn=FIREHOSE.replace("firehose", "kinesis", 1)), "deliveryStreamArn is not"),
+        (firehose_body(subscriberRoleArn="arn:aws:iam::123456789012:user/me"), "subscriberRoleArn is not a valid"),
+        (firehose_body(deliveryStreamArn=FIREHOSE.replace("us-east-1", "eu-west-1")), "delivered only to us-east-1"),
+        ({**firehose_body(), "destinationArn": QUEUE}, "firehoseDestination"),
     ],
 )
 def test_bad_bodies_are_refused(streams: Streams, body: dict[str, Any], text: str) -> None:
