@@ -8,7 +8,7 @@ of the SQS path serve unchanged. Firehose's dynamic partitioning computes dt and
 record without a readable ``time_window_start``, or one outside the tables' projection, goes to the error prefix
 (``firehose-errors/``) where the SQS path would dead-letter it. Records delivered this way lack the columns
 ingest adds (``_received_at``, ``_message_id``, ``_realm``): they read as null, and the views still de-duplicate
-by ``idempotency_id`` (docs/marketing-stream.md#firehose-delivery).
+by ``idempotency_id`` (docs/marketing-stream.md#deduplication).
 
 Roles (docs/amazon-api-models.md, Amazon's ``Stream_Firehose_CF_Template.yaml``): the *subscription role* that
 Amazon's SNS topics assume to put records (trusted by SNS and Amazon's ReviewerRole), and the *subscriber role*
