@@ -23,6 +23,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
+from adsbridge.stream.handlers.environment import V2CatalogEnvironment
 from adsbridge.stream.v2 import amazon
 from adsbridge.stream.v2.table import table_input
 from adsbridge.stream.v2.views import v2_views
@@ -83,7 +84,7 @@ class StreamV2Catalog(Construct):
             service=SERVICE,
             description=f"adsbridge Stream v2 catalog ({self.database})",
             timeout=TIMEOUT,
-            environment={"DATABASE": self.database},
+            environment=V2CatalogEnvironment.variables(database=self.database),
         )
         self._grant(self.function.role, bucket, key)
         self.function.function.add_event_source(

@@ -16,6 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
 from adsbridge.stream.datasets import Dataset
+from adsbridge.stream.handlers.environment import ViewInstallerEnvironment
 from adsbridge.stream.views import View, views
 from constructs import Construct, IDependable
 from infra.constructs.acks import acknowledge
@@ -50,7 +51,7 @@ class AthenaViews(Construct):
             service="stream-views",
             description=f"adsbridge Athena view installer ({database})",
             timeout=cdk.Duration.minutes(2),
-            environment={"WORKGROUP": workgroup},
+            environment=ViewInstallerEnvironment.variables(workgroup=workgroup),
         )
         self._grant(installer.role, database, workgroup, results, rendered)
 

@@ -1,13 +1,12 @@
 """Stream v2 catalog Lambda: an SQS batch of file notifications → Glue partitions and columns (stream/v2/catalog.py).
 
-Environment: ``DATABASE`` (the Glue database holding one table per v2 dataset). A notification that cannot be
+Environment: ``V2CatalogEnvironment`` (the Glue database holding one table per v2 dataset). A notification that cannot be
 catalogued fails alone (partial batch response); SQS redelivers it and, after the queue's receive limit, moves it
 to the dead-letter queue. Its reason is a metric and a log line without the message's contents.
 """
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
@@ -18,6 +17,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adsbridge import METRICS_NAMESPACE
+from adsbridge.stream.handlers.environment import V2CatalogEnvironment
 from adsbridge.stream.v2.catalog import Catalog
 
 logger = Logger()
@@ -47,4 +47,6 @@ def handle(event: dict[str, Any], context: LambdaContext, catalog: Catalog) -> d
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     glue, s3 = _clients()
-    return handle(event, context, Catalog(glue=glue, s3=s3, database=os.environ["DATABASE"], log=logger))
+    return handle(
+        event, context, Catalog(glue=glue, s3=s3, database=V2CatalogEnvironment.from_environ().database, log=logger)
+    )
