@@ -10,7 +10,6 @@ the configured subscriptions to Amazon (infra/stream/subscriptions.py).
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as sources
@@ -32,9 +31,8 @@ from infra.stream.config import StreamConfig
 from infra.stream.firehose import FirehoseDelivery
 from infra.stream.operations import StreamOperations
 from infra.stream.subscriptions import MONITOR_SERVICE, StreamSubscriptions
-from infra.stream.views import RESULTS_PREFIX, AthenaViews
+from infra.stream.views import AthenaViews, athena_workgroup
 
-ATHENA_ENGINE_VERSION = "Athena engine version 3"  # Trino-based
 INGEST_SERVICE = "stream-ingest"  # Powertools service name: the "service" dimension of the ingest metrics
 
 
@@ -111,30 +109,7 @@ class StreamStack(cdk.Stack):
         for table in tables:
             table.add_resource_dependency(db)
 
-        results = secure_bucket(
-            self,
-            "AthenaResults",
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(30))],
-            unlogged_because="query results expire after 30 days; Athena's own query history records access",
-        )
-        self.workgroup = athena.CfnWorkGroup(
-            self,
-            "WorkGroup",
-            name=realm_name,
-            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
-                enforce_work_group_configuration=True,
-                # Pinned: the views are tested against Trino's dialect (tests/infra/stream/test_view_sql.py), and an
-                # automatic upgrade would change the engine under them unannounced.
-                engine_version=athena.CfnWorkGroup.EngineVersionProperty(selected_engine_version=ATHENA_ENGINE_VERSION),
-                publish_cloud_watch_metrics_enabled=True,
-                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
-                    output_location=f"s3://{results.bucket_name}/{RESULTS_PREFIX}",
-                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
-                        encryption_option="SSE_S3"
-                    ),
-                ),
-            ),
-        )
+        results, self.workgroup = athena_workgroup(self, realm_name)
         self.views = AthenaViews(
             self,
             "Views",

@@ -15,7 +15,6 @@ prefix is known) and ``kms:Decrypt`` with its key; the queue's consumption with 
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -29,15 +28,13 @@ from adsbridge.stream.v2.table import table_input
 from adsbridge.stream.v2.views import v2_views
 from constructs import Construct
 from infra.constructs.acks import acknowledge
-from infra.constructs.bucket import secure_bucket
 from infra.constructs.function import AdsbridgeFunction
-from infra.stream.views import RESULTS_PREFIX, AthenaViews
+from infra.stream.views import AthenaViews, athena_workgroup
 
 SERVICE = "stream-v2-catalog"
 BATCH_SIZE = 10  # notifications per invocation: one footer GET (two at most) each
 MAX_CONCURRENCY = 5  # the event source's cap; UpdateTable retries absorb races (module docstring)
 TIMEOUT = cdk.Duration.minutes(2)  # below the notification queue's 300 s visibility timeout
-ATHENA_ENGINE_VERSION = "Athena engine version 3"  # as infra/stream/stack.py pins it: the views are Trino-checked
 
 
 class StreamV2Catalog(Construct):
@@ -93,28 +90,7 @@ class StreamV2Catalog(Construct):
             )
         )
 
-        results = secure_bucket(
-            self,
-            "AthenaResults",
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(30))],
-            unlogged_because="query results expire after 30 days; Athena's own query history records access",
-        )
-        self.workgroup = athena.CfnWorkGroup(
-            self,
-            "WorkGroup",
-            name=name,
-            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
-                enforce_work_group_configuration=True,
-                engine_version=athena.CfnWorkGroup.EngineVersionProperty(selected_engine_version=ATHENA_ENGINE_VERSION),
-                publish_cloud_watch_metrics_enabled=True,
-                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
-                    output_location=f"s3://{results.bucket_name}/{RESULTS_PREFIX}",
-                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
-                        encryption_option="SSE_S3"
-                    ),
-                ),
-            ),
-        )
+        results, self.workgroup = athena_workgroup(self, name)
         self.views = AthenaViews(
             self,
             "Views",

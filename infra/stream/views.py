@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aws_cdk as cdk
+from aws_cdk import aws_athena as athena
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
@@ -20,10 +21,43 @@ from adsbridge.stream.handlers.environment import ViewInstallerEnvironment
 from adsbridge.stream.views import View, views
 from constructs import Construct, IDependable
 from infra.constructs.acks import acknowledge
+from infra.constructs.bucket import secure_bucket
 from infra.constructs.function import AdsbridgeFunction
 from infra.stream.provider import provider_for
 
 RESULTS_PREFIX = "results/"
+ATHENA_ENGINE_VERSION = "Athena engine version 3"  # Trino-based
+
+
+def athena_workgroup(scope: Construct, name: str) -> tuple[s3.Bucket, athena.CfnWorkGroup]:
+    """The query-results bucket and the workgroup ``name`` that views are created and queried in (in ``scope``).
+
+    The engine is pinned: the views are tested against Trino's dialect (tests/infra/stream/test_view_sql.py), and an
+    automatic upgrade would change the engine under them unannounced.
+    """
+    results = secure_bucket(
+        scope,
+        "AthenaResults",
+        lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(30))],
+        unlogged_because="query results expire after 30 days; Athena's own query history records access",
+    )
+    workgroup = athena.CfnWorkGroup(
+        scope,
+        "WorkGroup",
+        name=name,
+        work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+            enforce_work_group_configuration=True,
+            engine_version=athena.CfnWorkGroup.EngineVersionProperty(selected_engine_version=ATHENA_ENGINE_VERSION),
+            publish_cloud_watch_metrics_enabled=True,
+            result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                output_location=f"s3://{results.bucket_name}/{RESULTS_PREFIX}",
+                encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                    encryption_option="SSE_S3"
+                ),
+            ),
+        ),
+    )
+    return results, workgroup
 
 
 class AthenaViews(Construct):
