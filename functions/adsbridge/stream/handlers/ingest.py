@@ -12,14 +12,13 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.stream.batch import StagingBatchProcessor
 from adsbridge.stream.confirm import SnsConfirmer
+from adsbridge.stream.handlers.batch_response import counted_partial_response
 from adsbridge.stream.handlers.environment import IngestEnvironment
 from adsbridge.stream.ingest import Ingestor, QueueMessage
 from adsbridge.stream.writer import S3Writer
@@ -62,16 +61,9 @@ def _message(record: SQSRecord) -> QueueMessage:
 def handle(event: dict[str, Any], context: LambdaContext, ingestor: Ingestor) -> dict[str, Any]:
     """One SQS batch through ``ingestor``: partial batch response, counts as metrics."""
     processor = StagingBatchProcessor(ingestor, logger=logger)
-    response = process_partial_response(
-        event=event,
-        record_handler=lambda record: ingestor.stage(_message(record)),
-        processor=processor,
-        context=context,
+    return counted_partial_response(
+        event, context, processor, lambda record: ingestor.stage(_message(record)), ingestor.counts, metrics
     )
-    for name, count in ingestor.counts.items():
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
-    metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=len(processor.fail_messages))
-    return dict(response)
 
 
 def make_handler(sns_client_for: Callable[[str], Any] | None = None) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

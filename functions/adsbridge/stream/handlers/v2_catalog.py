@@ -12,11 +12,11 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adsbridge import METRICS_NAMESPACE
+from adsbridge.stream.handlers.batch_response import counted_partial_response
 from adsbridge.stream.handlers.environment import V2CatalogEnvironment
 from adsbridge.stream.v2.catalog import Catalog
 
@@ -31,16 +31,9 @@ def _clients() -> tuple[Any, Any]:
 
 def handle(event: dict[str, Any], context: LambdaContext, catalog: Catalog) -> dict[str, Any]:
     processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
-    response = process_partial_response(
-        event=event,
-        record_handler=lambda record: catalog.catalogue(record.body),
-        processor=processor,
-        context=context,
+    return counted_partial_response(
+        event, context, processor, lambda record: catalog.catalogue(record.body), catalog.counts, metrics
     )
-    for name, count in catalog.counts.items():
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
-    metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=len(processor.fail_messages))
-    return dict(response)
 
 
 @logger.inject_lambda_context(log_event=False)
