@@ -12,8 +12,8 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from adsbridge.stream.datasets import Realm
 
@@ -90,21 +90,15 @@ def _add_v2_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def run_v2(args: argparse.Namespace) -> int:
-    """As :func:`run`: rows already done are printed even when a later call fails."""
-    from adsbridge.ads import AdsError, session_for
+    """As :func:`run`, for ``streams v2``."""
+    from adsbridge.ads import session_for
     from adsbridge.ads.streams_v2 import StreamsV2Client
     from adsbridge.regions import Region
 
-    rows: list[dict[str, str]] = []
-    code = 0
-    try:
-        rows.extend(args.action(StreamsV2Client(session_for(Region(args.realm.value))), args))
-    except AdsError as exc:
-        print(f"adsbridge streams v2 {args.v2_command}: {exc}", file=sys.stderr)
-        code = 1
-    if rows or not code:
-        print(json.dumps(rows, indent=2) if args.json else _table(rows, _V2_COLUMNS))
-    return code
+    def call() -> Any:  # the session inside: missing credentials are reported like a failed call
+        return args.action(StreamsV2Client(session_for(Region(args.realm.value))), args)
+
+    return _run(f"v2 {args.v2_command}", call, args.json, _V2_COLUMNS)
 
 
 def _v2_list(client: StreamsV2Client, args: argparse.Namespace) -> Iterator[dict[str, str]]:
@@ -127,6 +121,13 @@ def _v2_archive(client: StreamsV2Client, args: argparse.Namespace) -> Iterator[d
 
 
 def run(args: argparse.Namespace) -> int:
+    """``streams list|subscribe|archive|status`` (see :func:`_run`)."""
+    return _run(args.streams_command, lambda: args.action(_client(args), _owner(args), args), args.json, _COLUMNS)
+
+
+def _run(
+    command: str, call: Callable[[], Iterator[dict[str, str]]], as_json: bool, columns: tuple[tuple[str, str], ...]
+) -> int:
     """Print what was done even when a later call fails, so a partial ``subscribe`` is never silent."""
     from adsbridge.ads import AdsError
     from adsbridge.stream.datasets import UnknownDataset
@@ -134,15 +135,15 @@ def run(args: argparse.Namespace) -> int:
     rows: list[dict[str, str]] = []
     code = 0
     try:
-        rows.extend(args.action(_client(args), _owner(args), args))
+        rows.extend(call())
     except (UnknownDataset, _Usage) as exc:
-        print(f"adsbridge streams {args.streams_command}: {exc}", file=sys.stderr)
+        print(f"adsbridge streams {command}: {exc}", file=sys.stderr)
         return 2
     except AdsError as exc:
-        print(f"adsbridge streams {args.streams_command}: {exc}", file=sys.stderr)
+        print(f"adsbridge streams {command}: {exc}", file=sys.stderr)
         code = 1
     if rows or not code:
-        print(json.dumps(rows, indent=2) if args.json else _table(rows))
+        print(json.dumps(rows, indent=2) if as_json else _table(rows, columns))
     return code
 
 
@@ -204,7 +205,7 @@ def _status(client: StreamsClient, owner: Owner, args: argparse.Namespace) -> It
     return (client.get(owner, subscription_id).to_json() for subscription_id in args.subscription_id)
 
 
-def _table(rows: list[dict[str, str]], columns: tuple[tuple[str, str], ...] = _COLUMNS) -> str:
+def _table(rows: list[dict[str, str]], columns: tuple[tuple[str, str], ...]) -> str:
     if not rows:
         return "no subscriptions"
     widths = [max(len(title), *(len(row[key]) for row in rows)) for title, key in columns]
