@@ -36,7 +36,8 @@ class OneLineErrors(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     # imported here, not at the top: main() handles signals first, and loading the commands takes a good part
     # of a second (phonenumbers, requests, the dev tooling's entry points)
-    from adsbridge import __version__, auth_cli, hash_file
+    from adsbridge import __version__, hash_file
+    from adsbridge.ads import auth_cli
     from adsbridge.export import cli as export_cli
     from adsbridge.export import jobs_cli, schedule_cli
     from adsbridge.stream import cli as streams_cli

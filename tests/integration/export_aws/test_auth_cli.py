@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from adsbridge import auth_cli
+from adsbridge.ads import auth_cli
 from adsbridge.ads.auth import TokenProvider
 from adsbridge.ads.secrets import credentials_from_secret
 from adsbridge_sandbox.emulator import Emulator
