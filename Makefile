@@ -59,7 +59,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-build: setup  ## Lambda code + dependencies for arm64 in .build/lambda (no Docker)
+build: setup  ## Lambda code + dependencies for arm64 (no Docker): .build/lambda, and .build/lambda-pyarrow for the one function that needs pyarrow
 	$(BIN)/python scripts/build_lambda.py
 
 bench: setup  ## speed and memory figures (printed, never asserted)

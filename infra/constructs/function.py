@@ -2,11 +2,14 @@
 
 arm64 + Python 3.14, code from the Docker-free build (``scripts/build_lambda.py``), its own log group with
 retention and a role that may write only there (no AWS managed policy), X-Ray tracing, Powertools settings.
+The code is the main asset unless the function asks for the one with pyarrow: pyarrow alone is about 156 MB of
+Lambda's 250 MB per function, so only the function that reads Parquet carries it (scripts/build_lambda.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import Enum
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
@@ -19,16 +22,26 @@ from constructs import Construct
 from infra.constructs.acks import acknowledge
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILD_DIR = ROOT / ".build/lambda"
 RUNTIME = lambda_.Runtime.PYTHON_3_14  # keep in step with scripts/build_lambda.py PYTHON_VERSION
 ARCHITECTURE = lambda_.Architecture.ARM_64
 
 
-def lambda_code() -> lambda_.Code:
+class LambdaAsset(Enum):
+    """The built folders (scripts/build_lambda.py ``ASSETS``): ``MAIN`` without pyarrow, ``PYARROW`` with it."""
+
+    MAIN = ".build/lambda"
+    PYARROW = ".build/lambda-pyarrow"
+
+    @property
+    def path(self) -> Path:
+        return ROOT / self.value
+
+
+def lambda_code(asset: LambdaAsset = LambdaAsset.MAIN) -> lambda_.Code:
     """The built package; fails with the fix when ``make build`` has not run."""
-    if not (BUILD_DIR / ".stamp").exists():
-        raise FileNotFoundError(f"{BUILD_DIR} is not built: run `make build` (scripts/build_lambda.py) first")
-    return lambda_.Code.from_asset(str(BUILD_DIR))
+    if not (asset.path / ".stamp").exists():
+        raise FileNotFoundError(f"{asset.path} is not built: run `make build` (scripts/build_lambda.py) first")
+    return lambda_.Code.from_asset(str(asset.path))
 
 
 class AdsbridgeFunction(Construct):
@@ -46,6 +59,7 @@ class AdsbridgeFunction(Construct):
         memory_size: int = 512,
         environment: Mapping[str, str] | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        asset: LambdaAsset = LambdaAsset.MAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
@@ -58,7 +72,7 @@ class AdsbridgeFunction(Construct):
             "Function",
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            code=lambda_code(),
+            code=lambda_code(asset),
             handler=handler,
             description=description,
             timeout=timeout or Duration.minutes(1),

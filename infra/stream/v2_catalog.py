@@ -28,7 +28,7 @@ from adsbridge.stream.v2.table import table_input
 from adsbridge.stream.v2.views import v2_views
 from constructs import Construct
 from infra.constructs.acks import acknowledge
-from infra.constructs.function import AdsbridgeFunction
+from infra.constructs.function import AdsbridgeFunction, LambdaAsset
 from infra.stream.views import AthenaViews, athena_workgroup
 
 SERVICE = "stream-v2-catalog"
@@ -82,6 +82,7 @@ class StreamV2Catalog(Construct):
             description=f"adsbridge Stream v2 catalog ({self.database})",
             timeout=TIMEOUT,
             environment=V2CatalogEnvironment.variables(database=self.database),
+            asset=LambdaAsset.PYARROW,  # it reads each landed file's Parquet footer
         )
         self._grant(self.function.role, bucket, key)
         self.function.function.add_event_source(

@@ -13,9 +13,15 @@ if _NODE.exists():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def lambda_build() -> Path:
-    """Build ``.build/lambda`` once (a no-op when its inputs have not changed)."""
+def lambda_builds() -> dict[str, Path]:
+    """Build every asset once (a no-op when its inputs have not changed): folder name → path."""
     sys.path.insert(0, str(ROOT / "scripts"))
-    from build_lambda import build
+    from build_lambda import ASSETS, build
 
-    return build()
+    return {asset.folder: build(asset) for asset in ASSETS}
+
+
+@pytest.fixture(scope="session")
+def lambda_build(lambda_builds: dict[str, Path]) -> Path:
+    """The main asset, which every function but the pyarrow one runs."""
+    return lambda_builds["lambda"]

@@ -37,6 +37,11 @@ class Synthesized:
             if resource["Type"] == kind
         }
 
+    def code(self, stack: str, function: dict[str, Any]) -> Path:
+        """The folder in the cloud assembly that a Lambda function's code is zipped from."""
+        key = function["Properties"]["Code"].get("S3Key", "")
+        return self.templates[stack].parent / f"asset.{key.removesuffix('.zip')}"
+
     def resolve(self, stack: str, value: Any) -> Any:
         """``value`` as CloudFormation would fill it: Ref, GetAtt and Join resolved to plausible names and ARNs."""
         if isinstance(value, list):
@@ -54,6 +59,14 @@ class Synthesized:
             separator, parts = value["Fn::Join"]
             return separator.join(str(self.resolve(stack, part)) for part in parts)
         return {key: self.resolve(stack, each) for key, each in value.items()}
+
+
+def built_asset(code: Path) -> str | None:
+    """Which build (``.build/<name>``, scripts/build_lambda.py) a function's code folder is a copy of, by what it
+    holds; None for CDK's own functions."""
+    if not (code / "adsbridge").is_dir():
+        return None
+    return "lambda-pyarrow" if (code / "pyarrow").is_dir() else "lambda"
 
 
 @functools.cache

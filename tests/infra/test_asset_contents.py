@@ -1,4 +1,5 @@
-"""The Lambda asset holds runtime code only: the dev tooling lives in ``adsbridge_sandbox`` and is never bundled.
+"""The Lambda assets hold runtime code only: the dev tooling lives in ``adsbridge_sandbox`` and is never bundled.
+And pyarrow only in the asset of the one function that reads Parquet (scripts/build_lambda.py).
 
 Once the emulator, the demo, the local runners, DuckDB and ``unittest.mock`` were copied into every function.
 """
@@ -30,17 +31,29 @@ def _imports(package: Path) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize("where", ["source", "asset"])
-def test_runtime_code_imports_no_dev_tooling(where: str, lambda_build: Path) -> None:
-    package = (ROOT / "functions" if where == "source" else lambda_build) / "adsbridge"
+@pytest.mark.parametrize("where", ["source", "lambda", "lambda-pyarrow"])
+def test_runtime_code_imports_no_dev_tooling(where: str, lambda_builds: dict[str, Path]) -> None:
+    package = (ROOT / "functions" if where == "source" else lambda_builds[where]) / "adsbridge"
     offending = {module: sorted(names & DEV_ONLY) for module, names in _imports(package).items() if names & DEV_ONLY}
     assert offending == {}
 
 
-def test_the_asset_holds_no_dev_tooling(lambda_build: Path) -> None:
+@pytest.mark.parametrize("folder", ["lambda", "lambda-pyarrow"])
+def test_the_asset_holds_no_dev_tooling(folder: str, lambda_builds: dict[str, Path]) -> None:
+    lambda_build = lambda_builds[folder]
     assert not (lambda_build / "adsbridge_sandbox").exists()
     bundled = {
         path.relative_to(lambda_build / "adsbridge").as_posix() for path in (lambda_build / "adsbridge").rglob("*")
     }
     source = {path.relative_to(ROOT / "functions/adsbridge").as_posix() for path in (ROOT / "functions/adsbridge").rglob("*")}  # fmt: skip
     assert bundled == {name for name in source if "__pycache__" not in name}
+
+
+def test_only_the_pyarrow_asset_holds_pyarrow(lambda_builds: dict[str, Path]) -> None:
+    """The main asset leaves pyarrow out; the other holds what the main one does, and pyarrow."""
+    main, with_pyarrow = (
+        {path.name for path in lambda_builds[name].iterdir()} for name in ("lambda", "lambda-pyarrow")
+    )
+    assert not any(name.startswith("pyarrow") for name in main)
+    assert main < with_pyarrow
+    assert {name.split("-")[0] for name in with_pyarrow - main} == {"pyarrow"}
