@@ -36,10 +36,11 @@ class OneLineErrors(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     # imported here, not at the top: main() handles signals first, and loading the commands takes a good part
     # of a second (phonenumbers, requests, the dev tooling's entry points)
-    from adsbridge import __version__, hash_file
+    from adsbridge import __version__
     from adsbridge.ads import auth_cli
     from adsbridge.export import cli as export_cli
     from adsbridge.export import jobs_cli, schedule_cli
+    from adsbridge.identity import hash_cli
     from adsbridge.stream import cli as streams_cli
 
     parser = OneLineErrors(
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = cast(
         "argparse._SubParsersAction[argparse.ArgumentParser]", parser.add_subparsers(dest="command", required=True)
     )
-    hash_file.add_parser(subparsers)
+    hash_cli.add_parser(subparsers)
     export_cli.add_parser(subparsers)
     schedule_cli.add_parser(subparsers)
     jobs_cli.add_parser(subparsers)

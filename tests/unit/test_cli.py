@@ -9,8 +9,8 @@ import signal
 
 import pytest
 
-from adsbridge import hash_file
 from adsbridge.cli import main
+from adsbridge.identity import hash_cli
 
 
 @pytest.mark.parametrize("lost", [False, True], ids=["raised", "lost on its way"])
@@ -20,7 +20,7 @@ def test_a_signal_while_the_commands_load_is_one_line_and_its_exit_status(
 ) -> None:
     """The handler's exception is raised wherever the main thread is; code that swallows every error (C's
     PyObject_HasAttr does) can lose it, and the command must still not run."""
-    real = hash_file.add_parser
+    real = hash_cli.add_parser
 
     def add_then_signal(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         real(subparsers)
@@ -30,7 +30,7 @@ def test_a_signal_while_the_commands_load_is_one_line_and_its_exit_status(
             if not lost:
                 raise
 
-    monkeypatch.setattr(hash_file, "add_parser", add_then_signal)
+    monkeypatch.setattr(hash_cli, "add_parser", add_then_signal)
     try:
         result = main(["hash", "--input", "none.csv"])
     except KeyboardInterrupt:
