@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 # UNVERIFIED: the notification body. Assumed: S3's own event notification shape, one or more records each naming
 # the bucket and the URL-encoded object key ({"Records": [{"s3": {"bucket": {"name"}, "object": {"key"}}}]}).
@@ -113,6 +113,21 @@ def _landed(bucket: str, key: str) -> LandedFile:
     if match["dataset"] not in DATASETS:
         raise BadNotification("unknown_dataset", f"dataset {match['dataset']!r} is not catalogued")
     return LandedFile(bucket, key, match["dataset"], tuple(match[k] for k in PARTITION_KEYS))
+
+
+def object_key(prefix: str, dataset: str, partition: tuple[str, ...], name: str) -> str:
+    """The key Amazon is assumed to write a file under (KEY_LAYOUT): what the sandbox's v2 files use, so a correction
+    of the layout is this one edit and the regex beside it."""
+    key = "/".join([*filter(None, [prefix]), dataset, *partition, f"{name}.parquet"])
+    if KEY_LAYOUT.match(key) is None:
+        raise ValueError("object_key and KEY_LAYOUT disagree")
+    return key
+
+
+def notification_body(bucket: str, keys: list[str]) -> str:
+    """The notification Amazon is assumed to send for landed files, the inverse of ``landed_files``."""
+    records = [{"s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="/")}}} for key in keys]
+    return json.dumps({RECORDS_FIELD: records})
 
 
 def view_columns() -> dict[str, Field]:
