@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -228,15 +228,22 @@ def scenario(plan: Plan, seed: int, now: datetime, history_days: int = 1, live_h
     return Delivery([*files, *live, *restated(rng, live[0])])
 
 
-class Writer:
-    """Puts files into a bucket and, when given a queue, sends one notification per file, as Amazon's
-    PublisherRole does: the file first, so a consumer reading the notification finds it."""
+Notify = Callable[[str], None]  # sends one notification body to the subscription's queue
 
-    def __init__(self, s3: Any, bucket: str, sqs: Any = None, queue_url: str | None = None) -> None:
-        self.s3, self.bucket, self.sqs, self.queue_url = s3, bucket, sqs, queue_url
+
+def queue_sender(sqs: Any, queue_url: str) -> Notify:
+    """``Notify`` through a boto3 SQS client, one ``SendMessage`` per body."""
+    return lambda body: sqs.send_message(QueueUrl=queue_url, MessageBody=body)
+
+
+class Writer:
+    """Puts files into a bucket and, given ``notify``, sends one notification per file, as Amazon's PublisherRole
+    does: the file first, so a consumer reading the notification finds it."""
+
+    def __init__(self, s3: Any, bucket: str, notify: Notify | None = None) -> None:
+        self.s3, self.bucket, self.notify = s3, bucket, notify
 
     def deliver(self, file: V2File) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=file.key, Body=file.parquet())
-        if self.sqs is not None and self.queue_url is not None:
-            body = amazon.notification_body(self.bucket, [file.key])
-            self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+        if self.notify is not None:
+            self.notify(amazon.notification_body(self.bucket, [file.key]))

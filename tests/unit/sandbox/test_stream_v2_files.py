@@ -103,7 +103,7 @@ class Recorder:
 def test_the_writer_puts_the_file_before_its_notification() -> None:
     aws = Recorder()
     file = v2.hour_file(PLAN, random.Random(1), NOW)
-    v2.Writer(aws, "bkt", aws, "https://queue").deliver(file)
+    v2.Writer(aws, "bkt", v2.queue_sender(aws, "https://queue")).deliver(file)
     (put, put_args), (send, send_args) = aws.calls
     assert (put, send) == ("put", "send")
     assert put_args["Key"] == file.key and pq.read_table(io.BytesIO(put_args["Body"])).num_rows == 12
