@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from adsbridge.ads.contract import AUDIENCE_DESCRIPTION_MAX, AUDIENCE_NAME_LENGTH  # Amazon's API model's bounds
-from adsbridge.countries import normalize_country
+from adsbridge.identity.countries import normalize_country
 from adsbridge.regions import Region
 
 MAX_TTL_SECONDS = 34_300_800  # 13 months: Amazon's default and maximum (docs/amc-audiences-api.md#ttl)

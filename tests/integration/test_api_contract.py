@@ -27,7 +27,7 @@ import requests
 from adsbridge.ads import AdsSession, AudiencesClient, ContractError, Owner, StreamsClient, TokenProvider, session_for
 from adsbridge.ads import contract as limits
 from adsbridge.cli import main
-from adsbridge.countries import normalize_country
+from adsbridge.identity.countries import normalize_country
 from adsbridge.regions import Region
 from adsbridge.stream import subscription_monitor, subscription_resource
 from adsbridge.stream.datasets import Realm

@@ -10,9 +10,9 @@ import json
 import re
 from collections.abc import Mapping
 
-from adsbridge.countries import UK_EEA, normalize_country
 from adsbridge.export.consent import InvalidConsent, consent_block
 from adsbridge.identity import PII_FIELDS, hash_pii
+from adsbridge.identity.countries import UK_EEA, normalize_country
 from adsbridge.settings import ExportSettings
 
 EXTERNAL_USER_ID = re.compile(r"^[0-9a-zA-Z_-]{1,128}$")

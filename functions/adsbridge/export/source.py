@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
 from adsbridge.export.consent import AMZN_COLUMNS, STRING_COLUMNS
-from adsbridge.header_hint import KNOWN_COLUMNS, describe_header, known, meant
 from adsbridge.identity import PII_FIELDS
+from adsbridge.identity.header_hint import KNOWN_COLUMNS, describe_header, known, meant
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _S3_STATUS_CODES = {"403": "AccessDenied", "404": "NotFound"}  # S3's error code for a bare HTTP status

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO, cast
 
-from adsbridge.countries import normalize_country
 from adsbridge.identity import hash_file
+from adsbridge.identity.countries import normalize_country
 from adsbridge.identity.hash_file import InputError, hash_csv
 
 

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from hashlib import sha256
 
-from adsbridge.countries import normalize_country
 from adsbridge.identity.address import AddressRule
+from adsbridge.identity.countries import normalize_country
 from adsbridge.identity.emails import normalize_email
 from adsbridge.identity.names import normalize_city, normalize_name
 from adsbridge.identity.phones import PhoneRule

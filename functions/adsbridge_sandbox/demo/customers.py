@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from adsbridge.countries import UK_EEA
+from adsbridge.identity.countries import UK_EEA
 
 HEADER = [
     "externaluserid",

@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TypeGuard
 from adsbridge.ads.contract import AUDIENCE_DESCRIPTION_MAX, AUDIENCE_NAME_LENGTH
 from adsbridge.ads.contract import AUDIENCES_TYPE as AUDIENCES_TYPE  # re-exported for the routes
 from adsbridge.ads.contract import CONNECTIONS_TYPE as CONNECTIONS_TYPE
-from adsbridge.countries import ISO_3166_ALPHA2
+from adsbridge.identity.countries import ISO_3166_ALPHA2
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 

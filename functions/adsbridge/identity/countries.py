@@ -1,4 +1,4 @@
-"""Country code facts shared by settings, records and consent (ISO 3166-1 alpha-2)."""
+"""Country code facts about customer data (ISO 3166-1 alpha-2), shared by the normaliser, settings, records and consent."""
 
 from __future__ import annotations
 
