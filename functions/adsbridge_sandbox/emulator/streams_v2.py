@@ -6,7 +6,8 @@ there, so the emulator moves with a correction). The emulator's own choices, UNV
 does); a bad item, an id the account does not have, or a second live subscription of one account and dataset to
 the same destination is an ``error`` entry of a 207 multi-status answer (codes ``INVALID_REQUEST``, ``NOT_FOUND``);
 a subscription is ACTIVE at once (v2 has no confirmation) and delete archives it; the notification queue must be
-in one of the realm's v2 regions.
+in one of the realm's v2 regions. With a ``delivery`` (an AWS endpoint), a new subscription gets its files and
+notifications (``stream_v2_delivery``); ``delivered`` waits for them.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 from adsbridge.ads import stream_v2_contract as v2
 from adsbridge.ads.errors import ContractError
 from adsbridge.stream.datasets import Realm
+from adsbridge_sandbox.stream_v2_files import Delivery
 
 from .model import _now_iso as _now
+from .stream_v2_delivery import V2Delivery
 from .validation import bad_request
 
 _ITEM_KEYS = frozenset({v2.CLIENT_REQUEST_TOKEN_KEY, v2.DATASET_KEY, v2.DESTINATION_KEY})
@@ -60,10 +64,12 @@ class _SubscriptionV2:
 class SubscriptionsV2:
     """Thread-safe v2 subscription store for one realm."""
 
-    def __init__(self, realm: Realm = Realm.NA) -> None:
+    def __init__(self, realm: Realm = Realm.NA, delivery: V2Delivery | None = None) -> None:
         self.realm = realm
+        self.delivery = delivery
         self._lock = threading.RLock()
         self._items: dict[str, _SubscriptionV2] = {}
+        self._deliveries: dict[str, Future[Delivery]] = {}
 
     def handle(self, operation: str, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         """One call: (HTTP status, answer); a malformed request raises the emulator's 400."""
@@ -89,6 +95,12 @@ class SubscriptionsV2:
         with self._lock:
             sub = self._items[subscription_id]
             sub.status, sub.updated = status, _now()
+
+    def delivered(self, subscription_id: str, timeout: float = 120) -> Delivery:
+        """The files delivered to a subscription once its delivery ends (KeyError: none was started)."""
+        with self._lock:
+            future = self._deliveries[subscription_id]
+        return future.result(timeout)
 
     # ------------------------------------------------------------------ internals
 
@@ -129,6 +141,10 @@ class SubscriptionsV2:
             "amzn1.fead.cs2." + secrets.token_urlsafe(16), account, dataset_id, destination, token, "ACTIVE", now, now
         )
         self._items[sub.subscription_id] = sub
+        if self.delivery is not None:  # ACTIVE now: Amazon starts with the history
+            self._deliveries[sub.subscription_id] = self.delivery.start(
+                sub.destination, lambda: self._items[sub.subscription_id].status == "ACTIVE"
+            )
         return sub
 
     def _valid_item(self, item: Any) -> tuple[str, str, dict[str, Any]]:
