@@ -28,7 +28,9 @@ from adsbridge.stream.datasets import Realm
 
 from . import validation as v
 from .faults import FaultResponse, Faults
+from .firehose_delivery import FirehoseDelivery
 from .model import DEFAULT_MATCH_RATE, Credentials, EmulatorState
+from .stream_v2_delivery import V2Delivery
 from .streams import EmulatorSns, Owner, SqsDelivery, Subscriptions, owner_from_headers, with_code
 from .streams_v2 import SubscriptionsV2
 from .validation import ApiError
@@ -499,8 +501,10 @@ class Emulator:
 
     Use as a context manager (``with Emulator() as emu:``); ``port=0`` picks a free port. ``realm`` is the Ads
     API realm the emulator plays; with ``sqs_client_for`` (region -> boto3 SQS client, e.g. moto's) new stream
-    subscriptions get a ``SubscriptionConfirmation`` in their queue and ``subscriptions.publish`` delivers data.
-    ``sns`` confirms them, standing in for Amazon's SNS (see ``emulator.streams``). ``match_rate`` (0.0-1.0, else
+    subscriptions get a ``SubscriptionConfirmation`` in their queue and ``subscriptions.publish`` delivers data;
+    with ``firehose_client_for`` too it also delivers to Firehose destinations. ``sns`` confirms them, standing
+    in for Amazon's SNS (see ``emulator.streams``). With ``v2_delivery`` each new v2 subscription gets its
+    Parquet files and notifications (``emulator.stream_v2_delivery``). ``match_rate`` (0.0-1.0, else
     ValueError) is the share of uploaded people that resolve to Amazon identities (see ``state.resolves``).
     """
 
@@ -516,12 +520,18 @@ class Emulator:
         seed: int = 0,
         realm: Realm = Realm.NA,
         sqs_client_for: Callable[[str], Any] | None = None,
+        firehose_client_for: Callable[[str], Any] | None = None,
+        v2_delivery: V2Delivery | None = None,
         match_rate: float = DEFAULT_MATCH_RATE,
     ) -> None:
         self.credentials = credentials or Credentials()
-        self.subscriptions = Subscriptions(realm, SqsDelivery(sqs_client_for) if sqs_client_for else None)
+        self.subscriptions = Subscriptions(
+            realm,
+            SqsDelivery(sqs_client_for) if sqs_client_for else None,
+            FirehoseDelivery(firehose_client_for) if firehose_client_for else None,
+        )
         self.sns = EmulatorSns(self.subscriptions)
-        self.subscriptions_v2 = SubscriptionsV2(realm)
+        self.subscriptions_v2 = SubscriptionsV2(realm, v2_delivery)
         self.max_records_per_request = max_records_per_request
         self.faults = Faults(seed)
         self.state = EmulatorState(

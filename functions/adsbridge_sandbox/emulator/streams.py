@@ -13,7 +13,7 @@ answer 400 with a message naming the existing subscription; archived and failed 
 towards the limits; the profile's ``Amazon-Advertising-API-Scope`` (optional in the model) is required, since
 a subscription belongs to a profile; a DSP dataset (``adsp-*``) is refused on the sponsored-ads path and
 vice versa. A ``firehoseDestination`` (three ARNs, all required) is ACTIVE at once, as Amazon has no confirmation
-step for Firehose; records are not delivered to it.
+step for Firehose; with a ``firehose`` delivery (``firehose_delivery``) ``publish`` puts records on its stream.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import Message
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from adsbridge.ads.contract import (
     CLIENT_REQUEST_TOKEN_LENGTH,
@@ -63,6 +63,12 @@ class Delivery(Protocol):
     def send_batch(self, queue_arn: str, bodies: Sequence[str]) -> None:
         """Deliver every body (in order, as far as the queue keeps order) or raise."""
         ...
+
+
+class RecordDelivery(Protocol):
+    """Puts records on the Firehose delivery stream an ARN names."""
+
+    def put(self, stream_arn: str, records: Sequence[bytes]) -> None: ...
 
 
 class DeliveryError(RuntimeError):
@@ -148,17 +154,23 @@ class SqsDelivery:
         return url
 
 
-def batches(bodies: Sequence[str]) -> list[list[str]]:
-    """Consecutive groups within SQS's ``SendMessageBatch`` limits: 10 entries and 256 KiB of bodies.
+_Body = TypeVar("_Body", str, bytes)
 
-    A body over the limit on its own goes alone, for SQS to refuse by name rather than us to drop it.
+
+def batches(
+    bodies: Sequence[_Body], max_entries: int = MAX_BATCH_ENTRIES, max_bytes: int = MAX_BATCH_BYTES
+) -> list[list[_Body]]:
+    """Consecutive groups within a batch call's limits, by default SQS's ``SendMessageBatch``: 10 entries and
+    256 KiB of bodies.
+
+    A body over the limit on its own goes alone, for the service to refuse by name rather than us to drop it.
     """
-    groups: list[list[str]] = []
-    group: list[str] = []
+    groups: list[list[_Body]] = []
+    group: list[_Body] = []
     size = 0
     for body in bodies:
-        length = len(body.encode())
-        if group and (len(group) == MAX_BATCH_ENTRIES or size + length > MAX_BATCH_BYTES):
+        length = len(body.encode() if isinstance(body, str) else body)
+        if group and (len(group) == max_entries or size + length > max_bytes):
             groups.append(group)
             group, size = [], 0
         group.append(body)
@@ -235,9 +247,15 @@ def owner_from_headers(headers: Message, dsp: bool) -> Owner:
 class Subscriptions:
     """Thread-safe subscription store for one realm; ``delivery`` (optional) receives SNS messages."""
 
-    def __init__(self, realm: datasets.Realm = datasets.Realm.NA, delivery: Delivery | None = None) -> None:
+    def __init__(
+        self,
+        realm: datasets.Realm = datasets.Realm.NA,
+        delivery: Delivery | None = None,
+        firehose: RecordDelivery | None = None,
+    ) -> None:
         self.realm = realm
         self.delivery = delivery
+        self.firehose = firehose
         self._lock = threading.RLock()
         self._items: dict[str, _Subscription] = {}
 
@@ -351,9 +369,10 @@ class Subscriptions:
             return self._items[subscription_id].status
 
     def publish(self, dataset_id: str, records: Iterable[Mapping[str, Any]], *, envelope: bool = False) -> int:
-        """Deliver each record to every ACTIVE subscription of the dataset; raw JSON or an SNS Notification.
+        """Deliver each record to every ACTIVE subscription of the dataset; raw JSON or an SNS Notification to a
+        queue, always the bare record to a Firehose stream (when the emulator has a Firehose delivery).
 
-        Each subscription gets the records in order through one ``send_batch``; a failure raises.
+        Each subscription gets the records in order through one batched send; a failure raises.
         """
         if self.delivery is None:
             raise RuntimeError("the emulator was started without an SQS delivery")
@@ -361,10 +380,13 @@ class Subscriptions:
             targets = [
                 s
                 for s in self._items.values()
-                if s.dataset_id == dataset_id and s.status == "ACTIVE" and not s.firehose  # SQS only
+                if s.dataset_id == dataset_id and s.status == "ACTIVE" and (self.firehose or not s.firehose)
             ]
         rows = list(records)
         for sub in targets:
+            if sub.firehose and self.firehose is not None:
+                self.firehose.put(sub.queue_arn, [json.dumps(dict(r)).encode() for r in rows])
+                continue
             bodies = [json.dumps(_notification(sub, r) if envelope else dict(r)) for r in rows]
             self.delivery.send_batch(sub.queue_arn, bodies)
         return len(rows) * len(targets)
