@@ -5,11 +5,10 @@ Measures the real ``adsbridge.stream.handlers.ingest.lambda_handler`` (Powertool
 bodies in SNS envelopes. Prints messages/s, objects written, the time spent inside moto's ``PutObject``,
 traced Python allocations and the process's peak RSS. Asserts nothing.
 
-The cost section is a MODEL, not a bill: the prices are the constants below (us-east-1, list prices as
-published on the AWS pricing pages named next to them, as we read them in 2025; not re-checked here, no
-internet), Lambda time is this machine's measured CPU time scaled to the vCPU share Lambda gives the
-configured memory, plus an assumed real S3 PUT latency instead of moto's, and the reference architecture's
-fan-out duration is an assumption, not a measurement.
+The cost section is a MODEL, not a bill: the prices are ``stream_cost.py``'s (UNVERIFIED there), Lambda time
+is this machine's measured CPU time scaled to the vCPU share Lambda gives the configured memory, plus an assumed
+real S3 PUT latency instead of moto's (``stream_cost.Assumptions``), and the reference architecture's fan-out
+duration is an assumption, not a measurement. ``stream_bench.py`` compares v1/SQS with v1/Firehose and v2.
 
     .venv/bin/python bench/ingest_bench.py                       # 10,000 messages, 3 runs (+ a 100-message batch)
     .venv/bin/python bench/ingest_bench.py --messages 2000 --runs 5
@@ -40,33 +39,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from infra.stream.config import StreamConfig
 from tests.integration.stream.lambda_event import BUCKET, REGION, environment, queue_arn, sqs_record
 
+import stream_cost as cost
 from adsbridge_sandbox.local_lambda import LocalContext
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests/data/ams_samples"
 
-# --- prices (USD, us-east-1) ------------------------------------------------------------------------------
-SQS_PER_MILLION_REQUESTS = 0.40  # aws.amazon.com/sqs/pricing: Standard queue, per 1M requests (64 KB chunks)
-LAMBDA_ARM_PER_GB_SECOND = 0.0000133334  # aws.amazon.com/lambda/pricing: Arm, first 7.5B GB-s/month
-LAMBDA_X86_PER_GB_SECOND = 0.0000166667  # aws.amazon.com/lambda/pricing: x86, first 6B GB-s/month
-LAMBDA_PER_MILLION_REQUESTS = 0.20  # aws.amazon.com/lambda/pricing
-S3_PER_THOUSAND_PUTS = 0.005  # aws.amazon.com/s3/pricing: S3 Standard PUT, COPY, POST, LIST
-SNS_PER_MILLION_PUBLISHES = 0.50  # aws.amazon.com/sns/pricing: standard topic requests (each batch entry counts)
-SNS_TO_FIREHOSE_PER_GB = 0.03  # aws.amazon.com/sns/pricing: delivery to Data Firehose, per GB (UNVERIFIED)
-FIREHOSE_PER_GB = 0.029  # aws.amazon.com/firehose/pricing: Direct PUT, first 500 TB/month
-FIREHOSE_RECORD_ROUNDING_BYTES = 5 * 1024  # ibid.: each record is billed rounded up to the next 5 KB
-CLOUDWATCH_PER_ALARM_MONTH = 0.10  # aws.amazon.com/cloudwatch/pricing: standard-resolution alarm metric
-CLOUDWATCH_PER_DASHBOARD_MONTH = 3.00  # ibid. (the first three dashboards of an account are free)
-KMS_PER_KEY_MONTH = 1.00  # aws.amazon.com/kms/pricing: customer managed key (the alarm topic's)
-# --- assumptions --------------------------------------------------------------------------------------------
-LAMBDA_MB_PER_VCPU = 1769  # Lambda docs: a function gets one full vCPU at 1,769 MB, proportionally less below
-S3_PUT_SECONDS = 0.03  # assumed real PutObject latency of a few-hundred-KB object from Lambda (moto's is in-process)
-SQS_MESSAGES_PER_RECEIVE = 10  # an event source mapping receives and deletes at most 10 messages per call
+# --- assumptions about Amazon's reference architecture --------------------------------------------------------
 REFERENCE_BATCH = 10  # Amazon's sample: SqsEventSource default batch size, SNS publish_batch of 10
 REFERENCE_MEMORY_MB = 128  # Amazon's sample: CDK default memory for the Python 3.9 (x86) fan-out Lambda
 REFERENCE_SECONDS_PER_BATCH = 0.05  # assumed: one publish_batch round trip per invocation
 IDLE_RECEIVES_PER_QUEUE_MINUTE = 15  # assumed (UNVERIFIED): an idle ESM keeps ~5 pollers on 20 s long polls
 MINUTES_PER_MONTH = 60 * 24 * 30
+ASSUMED = cost.Assumptions()
 
 
 @dataclass
@@ -150,23 +135,20 @@ def run_once(records: list[dict[str, Any]], *, trace: bool = False) -> Run:
 
 def lambda_seconds(run: Run, memory_mb: int) -> float:
     """Modelled billed duration on Lambda: our CPU time at Lambda's vCPU share, plus real S3 PUT latency."""
-    cpu = (run.seconds - run.put_seconds) / min(1.0, memory_mb / LAMBDA_MB_PER_VCPU)
-    return cpu + run.puts * S3_PUT_SECONDS
+    return cost.lambda_seconds(run.seconds - run.put_seconds, memory_mb, run.puts * ASSUMED.s3_put_seconds)
 
 
-def sqs_cost_per_million() -> float:
+def sqs_cost_per_million(message_bytes: float) -> float:
     """Both designs: Amazon's SNS sends each message into an SQS queue; the ESM receives and deletes 10 per call."""
-    requests = 1e6 + 2 * 1e6 / SQS_MESSAGES_PER_RECEIVE
-    return requests / 1e6 * SQS_PER_MILLION_REQUESTS
+    return cost.sqs_requests(1e6, message_bytes) / 1e6 * cost.SQS_PER_MILLION_REQUESTS
 
 
-def ours_per_million(run: Run, memory_mb: int) -> dict[str, float]:
+def ours_per_million(run: Run, memory_mb: int, message_bytes: float) -> dict[str, float]:
     invocations = 1e6 / run.messages
     return {
-        "SQS requests": sqs_cost_per_million(),
-        "Lambda GB-s": invocations * lambda_seconds(run, memory_mb) * memory_mb / 1024 * LAMBDA_ARM_PER_GB_SECOND,
-        "Lambda requests": invocations / 1e6 * LAMBDA_PER_MILLION_REQUESTS,
-        "S3 PUTs": invocations * run.puts / 1000 * S3_PER_THOUSAND_PUTS,
+        "SQS requests": sqs_cost_per_million(message_bytes),
+        **cost.lambda_cost(invocations, lambda_seconds(run, memory_mb), memory_mb),
+        "S3 PUTs": invocations * run.puts / 1000 * cost.S3_PER_THOUSAND_PUTS,
     }
 
 
@@ -174,29 +156,30 @@ def reference_per_million(mean_body_bytes: float) -> dict[str, float]:
     """Amazon's sample: ESM (batch 10) → fan-out Lambda → SNS publish_batch → Firehose (raw delivery) → S3."""
     invocations = 1e6 / REFERENCE_BATCH
     gb_seconds = invocations * REFERENCE_SECONDS_PER_BATCH * REFERENCE_MEMORY_MB / 1024
-    billed_record_bytes = -(-mean_body_bytes // FIREHOSE_RECORD_ROUNDING_BYTES) * FIREHOSE_RECORD_ROUNDING_BYTES
+    rounding = cost.FIREHOSE_RECORD_ROUNDING_BYTES
+    billed_record_bytes = -(-mean_body_bytes // rounding) * rounding
     return {
-        "SQS requests": sqs_cost_per_million(),
-        "Lambda GB-s": gb_seconds * LAMBDA_X86_PER_GB_SECOND,
-        "Lambda requests": invocations / 1e6 * LAMBDA_PER_MILLION_REQUESTS,
-        "SNS publishes": SNS_PER_MILLION_PUBLISHES,
-        "SNS → Firehose delivery": 1e6 * mean_body_bytes / 2**30 * SNS_TO_FIREHOSE_PER_GB,
-        "Firehose ingestion": 1e6 * billed_record_bytes / 2**30 * FIREHOSE_PER_GB,
-        "S3 PUTs (5 MB / 300 s buffers)": 1e6 * mean_body_bytes / (5 * 2**20) / 1000 * S3_PER_THOUSAND_PUTS,
+        "SQS requests": sqs_cost_per_million(mean_body_bytes),
+        "Lambda GB-s": gb_seconds * cost.LAMBDA_X86_PER_GB_SECOND,
+        "Lambda requests": invocations / 1e6 * cost.LAMBDA_PER_MILLION_REQUESTS,
+        "SNS publishes": cost.SNS_PER_MILLION_PUBLISHES,
+        "SNS → Firehose delivery": 1e6 * mean_body_bytes / 2**30 * cost.SNS_TO_FIREHOSE_PER_GB,
+        "Firehose ingestion": 1e6 * billed_record_bytes / 2**30 * cost.FIREHOSE_PER_GB,
+        "S3 PUTs (5 MB / 300 s buffers)": 1e6 * mean_body_bytes / (5 * 2**20) / 1000 * cost.S3_PER_THOUSAND_PUTS,
     }
 
 
 def idle_polling_per_month(queues: int) -> float:
-    return queues * IDLE_RECEIVES_PER_QUEUE_MINUTE * MINUTES_PER_MONTH / 1e6 * SQS_PER_MILLION_REQUESTS
+    return queues * IDLE_RECEIVES_PER_QUEUE_MINUTE * MINUTES_PER_MONTH / 1e6 * cost.SQS_PER_MILLION_REQUESTS
 
 
 def fixed_per_month(datasets: int) -> tuple[dict[str, float], dict[str, float]]:
     """Per realm, whatever the volume: (adsbridge, reference) for ``datasets`` subscribed datasets."""
     ours = {
         f"idle ESM polling, {datasets} queues": idle_polling_per_month(datasets),
-        f"{2 * datasets + 1} alarms": (2 * datasets + 1) * CLOUDWATCH_PER_ALARM_MONTH,
-        "dashboard": CLOUDWATCH_PER_DASHBOARD_MONTH,
-        "alarm topic key (with alarm_email)": KMS_PER_KEY_MONTH,
+        f"{2 * datasets + 1} alarms": (2 * datasets + 1) * cost.CLOUDWATCH_PER_ALARM_MONTH,
+        "dashboard": cost.CLOUDWATCH_PER_DASHBOARD_MONTH,
+        "alarm topic key (with alarm_email)": cost.KMS_PER_KEY_MONTH,
     }
     # Amazon's sample: per dataset an ingress and a confirmation queue, each with a Lambda ESM; no alarms.
     reference = {f"idle ESM polling, {2 * datasets} queues": idle_polling_per_month(2 * datasets)}
@@ -205,8 +188,8 @@ def fixed_per_month(datasets: int) -> tuple[dict[str, float], dict[str, float]]:
 
 def show(title: str, lines: dict[str, float], per: str = "per million messages") -> None:
     print(f"  {title}: ${sum(lines.values()):.3f} {per}")
-    for name, cost in lines.items():
-        print(f"    {name:32} ${cost:.4f}")
+    for name, price in lines.items():
+        print(f"    {name:32} ${price:.4f}")
 
 
 def main() -> None:
@@ -252,14 +235,16 @@ def main() -> None:
         f"{small_best.messages / small_best.seconds:,.0f} msg/s"
     )
 
-    print(f"\ncost per million messages: a MODEL (prices and assumptions are the constants in {Path(__file__).name})")
+    print(
+        f"\ncost per million messages: a MODEL (prices in stream_cost.py, assumptions there and in {Path(__file__).name})"
+    )
     for run in (best, small_best):
         print(
             f"  adsbridge, {run.messages:,}-message batches at {memory_mb} MB arm64: modelled "
-            f"{lambda_seconds(run, memory_mb):.2f} s per invocation ({run.puts} PUTs × {S3_PUT_SECONDS} s + CPU / "
-            f"{min(1.0, memory_mb / LAMBDA_MB_PER_VCPU):.2f} vCPU)"
+            f"{lambda_seconds(run, memory_mb):.2f} s per invocation ({run.puts} PUTs × {ASSUMED.s3_put_seconds} s + CPU "
+            f"/ {min(1.0, memory_mb / cost.LAMBDA_MB_PER_VCPU):.2f} vCPU)"
         )
-        show(f"adsbridge at batch {run.messages:,}", ours_per_million(run, memory_mb))
+        show(f"adsbridge at batch {run.messages:,}", ours_per_million(run, memory_mb, body_bytes / args.messages))
     show("Amazon's reference (Lambda fan-out → SNS → Firehose → S3)", reference_per_million(body_bytes / args.messages))
     ours, reference = fixed_per_month(len(defaults["datasets"].default))
     print("\nfixed cost per realm and month, whatever the volume: a MODEL")
