@@ -65,6 +65,7 @@ build: setup  ## Lambda code + dependencies for arm64 (no Docker): .build/lambda
 bench: setup  ## speed and memory figures (printed, never asserted)
 	$(BIN)/python bench/hash_bench.py
 	$(BIN)/python bench/export_bench.py
+	$(BIN)/python bench/stream_bench.py
 
 demo: $(VENV)/.installed  ## both pipelines end to end on this machine: moto server as AWS, the emulator as Amazon, DuckDB as Athena (needs no Node)
 	$(BIN)/adsbridge demo
