@@ -39,8 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     from adsbridge import __version__
     from adsbridge.ads import auth_cli
     from adsbridge.export import cli as export_cli
-    from adsbridge.export import jobs_cli, schedule_cli
-    from adsbridge.identity import hash_cli
+    from adsbridge.export import hash_cli, jobs_cli, schedule_cli
     from adsbridge.stream import cli as streams_cli
 
     parser = OneLineErrors(

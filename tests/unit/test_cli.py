@@ -10,7 +10,7 @@ import signal
 import pytest
 
 from adsbridge.cli import main
-from adsbridge.identity import hash_cli
+from adsbridge.export import hash_cli
 
 
 @pytest.mark.parametrize("lost", [False, True], ids=["raised", "lost on its way"])

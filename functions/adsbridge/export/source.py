@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
 from adsbridge.export.consent import AMZN_COLUMNS, STRING_COLUMNS
+from adsbridge.export.header_hint import KNOWN_COLUMNS, describe_header, known, meant
 from adsbridge.identity import PII_FIELDS
-from adsbridge.identity.header_hint import KNOWN_COLUMNS, describe_header, known, meant
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _S3_STATUS_CODES = {"403": "AccessDenied", "404": "NotFound"}  # S3's error code for a bare HTTP status
@@ -230,7 +230,7 @@ def check_columns(columns: list[str] | None) -> None:
     empty input (no header line) pass.
 
     A header line cannot be told from a data line (``Jim,Lee,Seattle`` reads as either), so a name is echoed
-    only when :mod:`adsbridge.header_hint` knows it (``E-mail``, ``External User ID``); the rest are only
+    only when :mod:`adsbridge.export.header_hint` knows it (``E-mail``, ``External User ID``); the rest are only
     counted, and none recognised suggests a missing header row. Data is never echoed.
     """
     if not columns:

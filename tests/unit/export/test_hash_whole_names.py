@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from adsbridge.identity.hash_file import InputError, hash_csv
+from adsbridge.export.hash_file import InputError, hash_csv
 
 
 @pytest.mark.parametrize("name", ["Full Name", "name", "Customer_Name", "CONTACT NAME"])

@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from adsbridge.identity import hash_file
-from adsbridge.identity.hash_file import HashStats, InputError, hash_csv
+from adsbridge.export import hash_file
+from adsbridge.export.hash_file import HashStats, InputError, hash_csv
 
 
 def sha(text: str) -> str:

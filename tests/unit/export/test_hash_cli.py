@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adsbridge.identity import hash_cli
+from adsbridge.export import hash_cli
 
 
 def sha(text: str) -> str:
@@ -80,7 +80,7 @@ def test_command_may_write_over_its_input(tmp_path: Path) -> None:
 
 def test_command_streams_stdin_to_stdout() -> None:
     code = (
-        "import argparse, sys; from adsbridge.identity import hash_cli; p = argparse.ArgumentParser(); "
+        "import argparse, sys; from adsbridge.export import hash_cli; p = argparse.ArgumentParser(); "
         "hash_cli.add_parser(p.add_subparsers()); a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))"
     )
     done = subprocess.run(

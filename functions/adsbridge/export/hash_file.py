@@ -1,5 +1,5 @@
 """A CSV of PII in, the same CSV out with each PII column normalised and SHA-256 hashed (``adsbridge hash``,
-:mod:`adsbridge.identity.hash_cli`).
+:mod:`adsbridge.export.hash_cli`).
 
 Columns whose header (case-insensitive) is one of :data:`~adsbridge.identity.PII_FIELDS` are replaced by
 their hash — or, with ``normalized_only``, by the normal form, to inspect what would be hashed. An empty or
@@ -31,9 +31,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from adsbridge.export.header_hint import describe_header, meant
 from adsbridge.export.source import column_names
 from adsbridge.identity import PII_FIELDS, Normalizer, normalizer_for, prehashed
-from adsbridge.identity.header_hint import describe_header, meant
 from adsbridge.identity.normalizer import EMPTY_SHA256, UNKNOWN_COUNTRY
 
 COUNTRY_COLUMN = "countrycode"
@@ -174,7 +174,7 @@ def hash_csv(src: TextIO, dst: TextIO, *, country: str, normalized_only: bool, w
 def _check_header(header: list[str], hasher: _RowHasher) -> None:
     """Refuse a header that would let raw PII through: no PII column recognised (a ``;`` or tab delimiter,
     JSON lines, no header row), or a PII column under another name (``e-mail``, ``first_name``), which would be
-    copied out unhashed. The message describes the line without quoting data (:mod:`adsbridge.identity.header_hint`)."""
+    copied out unhashed. The message describes the line without quoting data (:mod:`adsbridge.export.header_hint`)."""
     unhashed = [name for name in header if meant(name, PII_FIELDS)]
     whole = [name.strip() for name in header if re.sub("[^a-z0-9]", "", name.lower()) in WHOLE_NAMES]
     if hasher.columns and not unhashed and not whole:

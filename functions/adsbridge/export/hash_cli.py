@@ -1,4 +1,4 @@
-"""``adsbridge hash``: the command around :func:`~adsbridge.identity.hash_file.hash_csv` — files or stdin/stdout,
+"""``adsbridge hash``: the command around :func:`~adsbridge.export.hash_file.hash_csv` — files or stdin/stdout,
 one worker per CPU, and an output file that only appears once the whole input has been hashed."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO, cast
 
-from adsbridge.identity import hash_file
+from adsbridge.export import hash_file
+from adsbridge.export.hash_file import InputError, hash_csv
 from adsbridge.identity.countries import normalize_country
-from adsbridge.identity.hash_file import InputError, hash_csv
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
