@@ -54,7 +54,8 @@ def add_stacks(app: cdk.App, config_path: str | Path) -> list[cdk.Stack]:
         stacks = []
         if "stream" in data:
             stream = StreamConfig.parse(data["stream"])
-            stacks += build_stream_stacks(app, stream) + build_v2_stacks(app, stream)
+            v1 = build_stream_stacks(app, stream)
+            stacks += [*v1, *build_v2_stacks(app, stream, v1)]
         if "export" in data:
             stacks += build_export_stacks(app, parse_export_config(data["export"]))
     except ValueError as exc:

@@ -228,6 +228,6 @@ class StreamStack(cdk.Stack):
         )
 
 
-def build_stream_stacks(app: cdk.App, config: StreamConfig) -> list[cdk.Stack]:
+def build_stream_stacks(app: cdk.App, config: StreamConfig) -> list[StreamStack]:
     """One StreamStack per configured realm, each in its realm's region."""
     return [StreamStack(app, f"AdsbridgeStream-{realm.value}", realm=realm, config=config) for realm in config.realms]

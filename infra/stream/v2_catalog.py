@@ -32,13 +32,17 @@ from infra.constructs.function import AdsbridgeFunction, LambdaAsset
 from infra.stream.views import AthenaViews, athena_workgroup
 
 SERVICE = "stream-v2-catalog"
+# The v2 dataset whose rows carry Sponsored Products (amazon.SPONSORED_PRODUCTS), beside which sp_v1_v2_hourly puts v1's.
+SP_DATASET = "ads-performance-v1"
 BATCH_SIZE = 10  # notifications per invocation: one footer GET (two at most) each
 MAX_CONCURRENCY = 5  # the event source's cap; UpdateTable retries absorb races (module docstring)
 TIMEOUT = cdk.Duration.minutes(2)  # below the notification queue's 300 s visibility timeout
 
 
 class StreamV2Catalog(Construct):
-    """``name`` (lower case, dashes) names the Glue database (dashes → underscores) and the Athena workgroup."""
+    """``name`` (lower case, dashes) names the Glue database (dashes → underscores) and the Athena workgroup;
+    ``v1_database``: the v1 stream database in this region whose ``sp_traffic_hourly`` the SP v1/v2 view reads.
+    """
 
     def __init__(
         self,
@@ -49,6 +53,7 @@ class StreamV2Catalog(Construct):
         bucket: s3.IBucket,
         key: kms.IKey,
         queue: sqs.IQueue,
+        v1_database: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -100,7 +105,12 @@ class StreamV2Catalog(Construct):
             results=results,
             selected=[],
             after=[self.workgroup, *self.tables],
-            extra=[view for dataset in amazon.DATASETS for view in v2_views(self.database, dataset)],
+            extra=[
+                view
+                for dataset in amazon.DATASETS
+                for view in v2_views(self.database, dataset, v1_database if dataset == SP_DATASET else None)
+            ],
+            reads=[v1_database] if v1_database else [],
         )
 
     def _grant(self, role: iam.Role, bucket: s3.IBucket, key: kms.IKey) -> None:

@@ -74,8 +74,11 @@ class AthenaViews(Construct):
         selected: list[Dataset],
         after: list[IDependable],
         extra: Sequence[View] = (),
+        reads: Sequence[str] = (),
     ) -> None:
-        """``extra``: views rendered elsewhere (Stream v2's), created after those of ``selected``."""
+        """``extra``: views rendered elsewhere (Stream v2's), created after those of ``selected``; ``reads``: other
+        Glue databases of this region whose tables the views select from (v1's, for Stream v2's SP v1/v2 view).
+        """
         super().__init__(scope, construct_id)
         rendered = [*views(database, selected), *extra]
         installer = AdsbridgeFunction(
@@ -87,7 +90,7 @@ class AthenaViews(Construct):
             timeout=cdk.Duration.minutes(2),
             environment=ViewInstallerEnvironment.variables(workgroup=workgroup),
         )
-        self._grant(installer.role, database, workgroup, results, rendered)
+        self._grant(installer.role, database, workgroup, results, rendered, reads)
 
         provider = provider_for(self, installer.function)
 
@@ -113,6 +116,7 @@ class AthenaViews(Construct):
         workgroup: str,
         results: s3.IBucket,
         rendered: list[View],
+        reads: Sequence[str],
     ) -> None:
         stack = cdk.Stack.of(self)
 
@@ -120,14 +124,15 @@ class AthenaViews(Construct):
             return stack.format_arn(service="glue", resource=resource)
 
         catalog, db = glue("catalog"), glue(f"database/{database}")
-        any_table = glue(f"table/{database}/*")  # one ARN per table would push the role's policy past IAM's size limit
+        # One ARN per table would push the role's policy past IAM's size limit.
+        readable = [arn for name in (database, *reads) for arn in (glue(f"database/{name}"), glue(f"table/{name}/*"))]
         view_arns = [glue(f"table/{database}/{v.name}") for v in rendered]
         statements = [
             iam.PolicyStatement(
                 actions=["athena:StartQueryExecution", "athena:GetQueryExecution"],
                 resources=[stack.format_arn(service="athena", resource="workgroup", resource_name=workgroup)],
             ),
-            iam.PolicyStatement(actions=["glue:GetDatabase", "glue:GetTable"], resources=[catalog, db, any_table]),
+            iam.PolicyStatement(actions=["glue:GetDatabase", "glue:GetTable"], resources=[catalog, *readable]),
             iam.PolicyStatement(  # views are Glue tables; only ours may be written, the raw tables stay read-only
                 actions=["glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"],
                 resources=[catalog, db, *view_arns],
@@ -150,6 +155,13 @@ class AthenaViews(Construct):
                     "GetTable/GetDatabase only, on this stack's own Glue database: Athena reads the metadata of every "
                     "table a view selects from; writes are limited to the views by name"
                 ),
+                **{
+                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:{stack.region}:<AWS::AccountId>:table/{name}/*]": (
+                        f"GetTable/GetDatabase only, on {name}, whose tables and views this stack's views select from: "
+                        "Athena reads the metadata of each, through the views it reads too"
+                    )
+                    for name in reads
+                },
             },
         )
 
