@@ -1,7 +1,8 @@
 """DuckDB stands in for Athena: tables over the objects the handler wrote, then the views' own SQL.
 
-Each table reads the gzip JSON lines with the Glue column list; several JSON spellings of one column are
-coalesced, as Athena's case-insensitive OpenX JSON SerDe does.
+Each v1 table reads the gzip JSON lines with the Glue column list; several JSON spellings of one column are
+coalesced, as Athena's case-insensitive OpenX JSON SerDe does. A v2 table reads the Parquet files of the partitions
+the catalog Lambda registered in Glue, with the columns it keeps there.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import duckdb
 
 from adsbridge.stream import views
 from adsbridge.stream.datasets import Dataset
+from adsbridge.stream.v2 import amazon
+from adsbridge.stream.v2.views import v2_views
 
 _TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN"}
 
@@ -69,3 +72,24 @@ def hourly(con: duckdb.DuckDBPyConnection, database: str, dataset: Dataset) -> d
         row[: len(cols)]: {m: v or 0 for m, v in zip(dataset.measures, row[len(cols) :], strict=True)}
         for row in rows.fetchall()
     }
+
+
+def v2_catalog(
+    con: duckdb.DuckDBPyConnection, root: Path, glue: Any, database: str, dataset: str, v1_database: str | None = None
+) -> None:
+    """The v2 dataset's table as Glue has it (``database`` is the Glue database and DuckDB's schema): its columns
+    over the files of its registered partitions, under ``root`` by key (``download``); then the v2 views."""
+    name = amazon.table_name(dataset)
+    table = glue.get_table(DatabaseName=database, Name=name)["Table"]
+    bucket_root = table["StorageDescriptor"]["Location"]
+    pages = glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=name)
+    locations = [p["StorageDescriptor"]["Location"] for page in pages for p in page["Partitions"]]
+    files = sorted(str(f) for loc in locations for f in (root / loc.removeprefix(bucket_root)).glob("*.parquet"))
+    source = f"read_parquet({files!r}, union_by_name = true)"
+    present = {row[0].lower() for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    columns = [c["Name"] for c in table["StorageDescriptor"]["Columns"]]
+    projected = ", ".join(c if c in present else f"NULL AS {c}" for c in columns)  # a column no file has
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {database}")
+    con.execute(f"CREATE VIEW {database}.{name} AS SELECT {projected} FROM {source}")
+    for view in v2_views(database, dataset, v1_database):
+        con.execute(view.sql)

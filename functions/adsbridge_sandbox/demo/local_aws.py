@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,6 +21,7 @@ from moto.server import ThreadedMotoServer
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.stream.datasets import Realm
 from adsbridge_sandbox.emulator import Emulator
+from adsbridge_sandbox.emulator.stream_v2_delivery import V2Delivery
 from adsbridge_sandbox.local_lambda import lambdas_in_process
 from adsbridge_sandbox.local_machine import run_task
 
@@ -78,23 +79,27 @@ def environment(aws_url: str, emulator: Emulator) -> dict[str, str]:
     }
 
 
-def sqs_clients(aws_url: str) -> Callable[[str], Any]:
-    """Region → one SQS client on moto's server: how the emulator's Marketing Stream reaches our queues."""
+def aws_clients(aws_url: str, service: str) -> Callable[[str], Any]:
+    """Region → one client of ``service`` on moto's server: how the emulator's Marketing Stream reaches our
+    queues, delivery streams and buckets."""
 
     @cache
     def client_for(region: str) -> Any:
-        return boto3.client(
-            "sqs", region_name=region, endpoint_url=aws_url, aws_access_key_id="demo", aws_secret_access_key="demo"
+        return boto3.client(  # type: ignore[call-overload]
+            service, region_name=region, endpoint_url=aws_url, aws_access_key_id="demo", aws_secret_access_key="demo"
         )
 
     return client_for
 
 
 @contextmanager
-def local_cloud(*, pending_seconds: float, realm: Realm = Realm.NA) -> Iterator[LocalCloud]:
+def local_cloud(
+    *, pending_seconds: float, realm: Realm = Realm.NA, v2_options: Mapping[str, Any] | None = None
+) -> Iterator[LocalCloud]:
     """Both servers started on free loopback ports, the environment pointed at them; all undone on exit.
 
-    The emulator plays ``realm`` and delivers stream subscriptions' messages to moto's SQS.
+    The emulator plays ``realm`` and delivers stream subscriptions' messages to moto's SQS and Firehose, and v2
+    subscriptions' files to moto's S3, as ``V2Delivery(**v2_options)`` plans them (``v2_options`` given).
     """
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)  # logs Choice's IsPresent misses
@@ -104,7 +109,14 @@ def local_cloud(*, pending_seconds: float, realm: Realm = Realm.NA) -> Iterator[
     aws_url = f"http://{host}:{port}"
     # moto's server keeps its state in this process's backends: a second local cloud must start empty
     requests.post(f"{aws_url}/moto-api/reset", timeout=30).raise_for_status()
-    emulator = Emulator(pending_seconds=pending_seconds, realm=realm, sqs_client_for=sqs_clients(aws_url)).start()
+    v2 = V2Delivery(aws_clients(aws_url, "s3"), aws_clients(aws_url, "sqs"), **v2_options) if v2_options else None
+    emulator = Emulator(
+        pending_seconds=pending_seconds,
+        realm=realm,
+        sqs_client_for=aws_clients(aws_url, "sqs"),
+        firehose_client_for=aws_clients(aws_url, "firehose"),
+        v2_delivery=v2,
+    ).start()
     saved = dict(os.environ)
     os.environ.update(environment(aws_url, emulator))
     cloud = LocalCloud(aws_url, emulator)

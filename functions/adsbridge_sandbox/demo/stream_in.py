@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -202,12 +202,16 @@ def poll(
     ingest: Handler,
     *,
     label: str = "ingested",
+    env: Mapping[str, str] | None = None,
 ) -> int:
-    """The event source mapping: receive up to a batch, invoke, delete all but ``batchItemFailures``."""
+    """The event source mapping: receive up to a batch, invoke, delete all but ``batchItemFailures``.
+
+    ``env`` is the function's own environment, by default the ingest function's.
+    """
     sqs = cloud.client("sqs")
-    env = {"BUCKET": BUCKET, "REALM": REALM.value, "QUEUE_PREFIX": QUEUE_PREFIX}
     ingested = failed = 0
-    os.environ.update(env)  # the ingest function's own variables; local_cloud restores the environment
+    # the function's own variables; local_cloud restores the environment
+    os.environ.update(env or {"BUCKET": BUCKET, "REALM": REALM.value, "QUEUE_PREFIX": QUEUE_PREFIX})
     for dataset_id, url in urls.items():
         for batch in _batches(sqs, url):
             failures = _invoke(ingest, [_record(m, arns[dataset_id]) for m in batch])

@@ -12,7 +12,8 @@ import pytest
 
 from adsbridge import cli as adsbridge_cli
 from adsbridge.stream import datasets
-from adsbridge_sandbox.demo import audiences, cli, runner, stream_in
+from adsbridge_sandbox import stream_v2_files
+from adsbridge_sandbox.demo import audiences, cli, runner, stream_in, stream_v2_in
 from adsbridge_sandbox.demo.local_aws import local_cloud
 from adsbridge_sandbox.demo.progress import Progress
 
@@ -31,6 +32,7 @@ def test_demo_results_equal_the_truth(tmp_path: Path) -> None:
     assert stream_in.campaign_states(stream.con) == stream.stream.latest_states(datasets.get("campaigns"))
     budgets = stream_in.budget_usage(stream.con)
     assert budgets and budgets == stream.stream.latest_budget_usage(datasets.get("budget-usage"))
+    assert result.stream_v2 is not None and stream_v2_in.views_match_truth(result.stream_v2)  # both by default
 
     created, deleted = result.audiences.created.report, result.audiences.deleted.report
     assert created.total_records == ROWS and created.skipped_by_reason["missing_external_user_id"] > 0
@@ -50,7 +52,7 @@ def test_demo_results_equal_the_truth(tmp_path: Path) -> None:
 
 
 def test_a_failure_exits_non_zero_with_a_one_line_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.run(argparse.Namespace(rows=10, keep=False, workdir=None))
+    code = cli.run(argparse.Namespace(rows=10, keep=False, workdir=None, stream="both"))
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
     assert err[-1] == "demo failed: ValueError: --rows must be at least 100"
@@ -73,3 +75,35 @@ def test_what_keep_prints_lets_another_shell_use_the_cli(capsys: pytest.CaptureF
         os.environ.update(shell)
         assert adsbridge_cli.main(["streams", "list", "--realm", "NA", "--profile", stream_in.PROFILE.id]) == 0
     assert capsys.readouterr().out == "no subscriptions\n"  # signed in to the emulator's sandbox account
+
+
+def test_the_v2_stream_alone_catalogues_every_file_and_resolves_the_restated_hour(tmp_path: Path) -> None:
+    out = io.StringIO()
+    result = runner.demo(rows=200, keep=False, workdir=tmp_path, progress=Progress(io.StringIO()), out=out, stream="v2")
+    v2 = result.stream_v2
+    assert result.stream is None and v2 is not None
+    assert v2.failed == 0 and v2.statuses == ("ACTIVE", "ARCHIVED")
+    assert len(v2.delivery.files) == stream_v2_in.HISTORY_DAYS * 24 + stream_v2_in.LIVE_HOURS + 2
+    assert v2.partitions == stream_v2_in.HISTORY_DAYS * 24 + stream_v2_in.LIVE_HOURS  # restatements: same hour
+    assert v2.added_columns == tuple(stream_v2_files.GROWN)  # the grown file's column, from its footer
+    assert stream_v2_in.views_match_truth(v2)
+    header, rows = stream_v2_in.restated_hour(v2)
+    first, last_in, view, truth = (header.index(h) for h in ("first", "last in", "view", "truth"))
+    assert len(rows) == stream_v2_in.PLAN.advertisers * stream_v2_in.PLAN.campaigns
+    assert all(row[view] == row[truth] for row in rows)
+    assert all(row[first] < row[last_in] < row[view] for row in rows)  # the last to land was not the answer
+    assert "== Stream v2" in out.getvalue() and "detailpageviews" in out.getvalue()
+
+
+@pytest.mark.parametrize(("argv", "stream"), [([], "both"), (["--stream", "v1"], "v1"), (["--stream", "v2"], "v2")])
+def test_the_stream_option_defaults_to_both(argv: list[str], stream: str) -> None:
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers())
+    assert parser.parse_args(["demo", *argv]).stream == stream
+    with pytest.raises(SystemExit):
+        parser.parse_args(["demo", "--stream", "v3"])
+
+
+def test_an_unknown_stream_fails_before_anything_starts() -> None:
+    with pytest.raises(ValueError, match="--stream must be one of v1, v2, both"):
+        runner.demo(rows=200, keep=False, workdir=None, progress=Progress(io.StringIO()), out=io.StringIO(), stream="x")
