@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from abc import ABC, abstractmethod
+from typing import Any, Protocol
 
 CHECKPOINT_PREFIX = "checkpoints"
+PREPARED = "prepared.json"
+CHUNKS = "chunks/"
 # A conditional PUT that lost: the object exists or changed (412), or a concurrent conditional write to it is in flight (409)
 _LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict"}
 
@@ -26,7 +29,71 @@ def run_id(bucket: str, key: str, etag: str, settings: dict[str, Any]) -> str:
     return hashlib.sha256(f"{bucket}\0{key}\0{etag}\0{canonical}".encode()).hexdigest()[:24]
 
 
-class RunStore:
+class RunState(Protocol):
+    """Where a run keeps its state: ``RunStore`` (S3, the state machine) or ``checkpoint_files.LocalRunStore``
+    (the state directory, ``adsbridge export``). Both hold the same documents under the same names:
+    ``prepared.json``, ``progress/NNNNNN.json`` after each batch Amazon accepted, ``chunks/NNNNNN.json``."""
+
+    def load(self, name: str) -> Any | None:
+        """The document ``name``, or None when there is none."""
+
+    def save(self, name: str, document: Any) -> None:
+        """Write ``name``, replacing what was there (whole or not at all)."""
+
+    def create(self, name: str, document: Any) -> bool:
+        """Write ``name`` only if it does not exist; False when another writer has it."""
+
+    def chunk(self, index: int) -> dict[str, Any] | None:
+        """A finished chunk's result."""
+
+    def save_chunk(self, index: int, result: dict[str, Any]) -> None: ...
+
+    def progress(self, index: int) -> dict[str, Any] | None:
+        """An unfinished chunk's ``offset`` and the counters of its rows before it."""
+
+    def save_progress(self, index: int, progress: dict[str, Any]) -> None: ...
+
+    def chunks(self) -> list[dict[str, Any]]:
+        """Every finished chunk's result, in chunk order."""
+
+
+def chunk_name(index: int) -> str:
+    return f"{CHUNKS}{index:06d}.json"
+
+
+def progress_name(index: int) -> str:
+    """Not under ``chunks/``: ``chunks()`` lists finished results only."""
+    return f"progress/{index:06d}.json"
+
+
+class ChunkDocuments(ABC):
+    """A chunk's result and progress as named documents: one naming for both stores, over their load and save."""
+
+    @abstractmethod
+    def load(self, name: str) -> Any | None: ...
+
+    @abstractmethod
+    def save(self, name: str, document: Any) -> None: ...
+
+    def chunk(self, index: int) -> dict[str, Any] | None:
+        return self._mapping(chunk_name(index))
+
+    def save_chunk(self, index: int, result: dict[str, Any]) -> None:
+        self.save(chunk_name(index), result)
+
+    def progress(self, index: int) -> dict[str, Any] | None:
+        """An unfinished chunk's ``offset`` and the counters of its rows before it (one small write a batch)."""
+        return self._mapping(progress_name(index))
+
+    def save_progress(self, index: int, progress: dict[str, Any]) -> None:
+        self.save(progress_name(index), progress)
+
+    def _mapping(self, name: str) -> dict[str, Any] | None:
+        found = self.load(name)
+        return dict(found) if found is not None else None
+
+
+class RunStore(ChunkDocuments):
     """JSON documents under ``checkpoints/<job>/<run id>/`` in the state bucket (an injected S3 client)."""
 
     def __init__(self, s3: Any, bucket: str, job: str, run: str) -> None:
@@ -78,40 +145,12 @@ class RunStore:
             **condition,
         )
 
-    def chunk(self, index: int) -> dict[str, Any] | None:
-        return self._mapping(_chunk_name(index))
-
-    def save_chunk(self, index: int, result: dict[str, Any]) -> None:
-        self.save(_chunk_name(index), result)
-
-    def progress(self, index: int) -> dict[str, Any] | None:
-        """An unfinished chunk's ``offset`` and the counters of its rows before it (one small PUT a batch).
-
-        Not under ``chunks/``: ``chunks()`` lists finished results only.
-        """
-        return self._mapping(_progress_name(index))
-
-    def save_progress(self, index: int, progress: dict[str, Any]) -> None:
-        self.save(_progress_name(index), progress)
-
-    def _mapping(self, name: str) -> dict[str, Any] | None:
-        found = self.load(name)
-        return dict(found) if found is not None else None
-
     def chunks(self) -> list[dict[str, Any]]:
         """Every finished chunk's result, in chunk order."""
         found = []
         paginator = self._s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + "chunks/"):
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + CHUNKS):
             for item in page.get("Contents", []):
                 body = self._s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"]
                 found.append(json.loads(body.read()))
         return sorted(found, key=lambda result: int(result["index"]))
-
-
-def _chunk_name(index: int) -> str:
-    return f"chunks/{index:06d}.json"
-
-
-def _progress_name(index: int) -> str:
-    return f"progress/{index:06d}.json"

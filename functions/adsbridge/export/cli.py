@@ -29,7 +29,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Credentials come from ADSBRIDGE_CLIENT_ID, ADSBRIDGE_CLIENT_SECRET and ADSBRIDGE_REFRESH_TOKEN; "
         "ADSBRIDGE_API_URL / ADSBRIDGE_TOKEN_URL override Amazon's hosts (e.g. to use `adsbridge emulator`). "
         "Exit status: 0 uploaded, 1 FAILED or TIMED_OUT, 2 bad arguments or settings (nothing sent), "
-        "130/143 INTERRUPTED by SIGINT/SIGTERM after the request in flight (a second signal abandons it).",
+        "130/143 INTERRUPTED by SIGINT/SIGTERM after the request in flight (a second signal abandons it). "
+        "Run again on the same input (the same file, unchanged: path, size and modification time; or the same S3 "
+        "object version) with the same settings, a job that stopped or failed resumes after the last batch Amazon "
+        "accepted, with its counts and audience, and one that finished sends nothing and reports again; the state "
+        "is kept in $ADSBRIDGE_STATE_DIR (default ~/.local/state/adsbridge). A --query result is a new object each "
+        "time: it is never resumed.",
     )
     parser.add_argument("--settings", required=True, help="settings JSON file")
     source = parser.add_mutually_exclusive_group(required=True)
@@ -43,6 +48,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument(
         "--accept-terms", action="store_true", help="accept the AMC terms on behalf of the authorising user if needed"
+    )
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="forget what an earlier run of this input with these settings sent, and send every row again "
+        "(a CREATE job still appends to the audience it recorded)",
     )
     parser.set_defaults(func=run)
 
@@ -77,6 +88,7 @@ def _start(args: argparse.Namespace) -> ExportRun:
     """The job, once its arguments, settings and credentials are checked (``ArgumentError`` if they cannot work)."""
     # imported here so that other subcommands (``hash``) start without loading requests and pydantic
     from adsbridge.ads import AdsError, audiences_client
+    from adsbridge.export.checkpoint_files import local_state
     from adsbridge.export.job import ExportRun, RunOptions
     from adsbridge.export.registry import LocalRegistry, RegistryError
     from adsbridge.settings import SettingsError, load_settings
@@ -86,16 +98,16 @@ def _start(args: argparse.Namespace) -> ExportRun:
         check_arguments(args)
         query_source.check_arguments(args)
         settings = load_settings(args.settings)
-        if settings.action == "CREATE":
-            registry.check_writable()
+        registry.check_writable()  # the run's checkpoints live there too: a run must be able to resume
         client = audiences_client(settings.region)
     except (SettingsError, AdsError, RegistryError, query_source.QueryRefused) as exc:
         raise ArgumentError(str(exc)) from None
     if args.query is not None:  # settings and credentials are checked first: a failing job runs no query
         args.input = query_source.result_location(args)
     options = RunOptions(
-        poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress, registry=registry
-    )
+        poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress, registry=registry,
+        state=None if args.query is not None else local_state(restart=args.restart),
+    )  # fmt: skip
     return ExportRun(settings, args.input, client, options)
 
 
@@ -113,6 +125,10 @@ def check_arguments(args: argparse.Namespace) -> None:
     if not (math.isfinite(interval) and 0 < interval <= MAX_POLL_INTERVAL):
         raise ArgumentError(problem)
     args.poll_interval = interval
+    source = getattr(args, "input", None) or ""  # a ValueError later: told as a bug, not as this mistake
+    bucket, _, key = source.removeprefix("s3://").partition("/")
+    if source.startswith("s3://") and not (bucket and key):
+        raise ArgumentError(f"--input: {source} is not s3://bucket/key")
     if args.report_json:
         path = Path(args.report_json)
         parent = path.parent
@@ -204,7 +220,7 @@ def finish(report: ExportReport, args: argparse.Namespace, signum: int | None) -
     code = 0
     if report.status in FAILED_STATUSES or report.status == "INTERRUPTED":
         code = 128 + signum if report.status == "INTERRUPTED" and signum is not None else 1
-        problems.insert(0, f"{report.status}: {report.reason}{_resume_hint(report)}")
+        problems.insert(0, f"{report.status}: {report.reason}{_resume_hint(report, args)}")
     elif problems:
         code = 1
     problem = "; ".join(problems)
@@ -230,15 +246,22 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _resume_hint(report: ExportReport) -> str:
-    """What a re-run does: the audience this run created (or reused) exists, records and all, and is recorded in
-    the state directory, so running the job again adds to it rather than creating another."""
-    if report.action != "CREATE" or report.audience_id is None:
+def _resume_hint(report: ExportReport, args: argparse.Namespace) -> str:
+    """What running the job again does: resume this run where Amazon's last accepted batch left it, with the
+    audience it created or reused (recorded in the state directory for a CREATE job), or, for a query's result,
+    run the query again and send every row of its new result to that audience."""
+    if report.audience_id is None:
         return ""
+    accepted = f"{report.uploaded_records} record(s) accepted"
+    if getattr(args, "query", None) is not None:
+        again = "running it again runs the query again and sends every row of its result"
+    else:
+        again = "running it again on the same input resumes after the last batch accepted (--restart sends all)"
+    if report.action != "CREATE":
+        return f" (audience {report.audience_id} has {accepted}: {again})"
     return (
-        f" (audience {report.audience_id} exists with {report.uploaded_records} record(s) accepted and is recorded"
-        ' for this job: running it again adds to that audience, as does "action": "UPDATE", "audience_id":'
-        f" {report.audience_id})"
+        f" (audience {report.audience_id} exists with {accepted} and is recorded for this job: {again}; every run"
+        f' of this job adds to that audience, as does "action": "UPDATE", "audience_id": {report.audience_id})'
     )
 
 

@@ -1,35 +1,28 @@
 """One whole export job, synchronously: prepare → upload → (wait) → report.
 
 ``adsbridge export`` runs this: the export run service (``export.run``) in one process over the whole input,
-stoppable by a signal between requests; the state machine drives the same service one task at a time
-(``export.steps``).
+stoppable by a signal between requests, and resumable as the state machine's runs are (``export.resume``); the
+state machine drives the same service one task at a time (``export.steps``).
 """
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from adsbridge.ads.audiences import AudiencesClient, JobStatus
-from adsbridge.ads.errors import AdsError
+from adsbridge.export.checkpoint import RunState
+from adsbridge.export.payloads import RunInfo
 from adsbridge.export.poll import poll_until_done
-from adsbridge.export.prepare import PrepareError
 from adsbridge.export.registry import AudienceRegistry
 from adsbridge.export.report import Counters, ExportReport
-from adsbridge.export.run import ready_target, send, settle
-from adsbridge.export.source import (
-    InputError,
-    MalformedRow,
-    Row,
-    RowReader,
-    is_json_lines,
-    open_input,
-    read_rows,
-)
+from adsbridge.export.resume import Checkpoints, skip_data
+from adsbridge.export.run import exception_reason, ready_target, send, settle, target_of
+from adsbridge.export.source import InputError, MalformedRow, Row, RowReader, open_input, read_rows
 from adsbridge.export.upload import Pacer, Settled
 from adsbridge.settings import ExportSettings
 
@@ -81,6 +74,7 @@ class RunOptions:
     upload_kwargs: dict[str, int] = field(default_factory=dict)
     stop: Stop = field(default_factory=Stop)
     registry: AudienceRegistry | None = None  # CREATE reuses the audience it recorded (``adsbridge export``: a file)
+    state: Callable[[str], RunState] | None = None  # a run's saved state by its id (``export.resume``); None: none
 
 
 class ExportRun:
@@ -101,35 +95,14 @@ class ExportRun:
 
     def run(self) -> ExportReport:
         """Run the job; failures after the start still produce a report (status FAILED or INTERRUPTED), never
-        an exception.
+        an exception. The reason of a failure is the state machine's for the same error (``exception_reason``).
 
         Damaged input (a truncated gzip, an S3 read that fails midway) ends the rows where the damage is: the
         rows before it are uploaded as usual, then the job fails naming the damage.
         """
         options, settings, stop = self.options, self.settings, self.options.stop
         try:
-            # open the input first: a missing file must fail before an audience is created
-            # and so must input that cannot be exported at all (a header without the columns needed)
-            with open_input(self.source, s3_client=options.s3_client) as stream:
-                rows = _Guarded(read_rows(stream, json_lines=is_json_lines(self.source)), stop)
-                target = ready_target(
-                    settings, self.client, rows.columns, accept_terms=options.accept_terms, registry=options.registry,
-                    before_prepare=stop.check,
-                )  # fmt: skip
-                self.audience_id, self.reused_audience = target.audience_id, target.reused
-                stop.check()
-                send(
-                    settings,
-                    self.client,
-                    target,
-                    rows,
-                    self.counters,
-                    pacer=options.pacer or Pacer(sleep=stop.sleep),
-                    on_batch=self._settled,
-                    **options.upload_kwargs,
-                )
-                if rows.error is not None:
-                    raise rows.error
+            self._upload()
             finished = True
             if settings.wait_until_finish:  # no jobs: nothing to poll, and outcome() says so
                 assert settings.max_wait_time is not None
@@ -144,11 +117,47 @@ class ExportRun:
             status, reason = settle(self.jobs, wait=settings.wait_until_finish, finished=finished)
         except Interrupted as exc:
             status, reason = "INTERRUPTED", str(exc)
-        except (AdsError, PrepareError, OSError, ValueError, csv.Error) as exc:  # InputError is a ValueError
-            status, reason = "FAILED", str(exc)
-        except Exception as exc:  # a bug: its message could quote a row, so only its type is told
-            status, reason = "FAILED", f"unexpected {type(exc).__name__} (a bug in adsbridge: please report it)"
+        except Exception as exc:
+            status, reason = "FAILED", exception_reason(exc)
         return self.report(status, reason)
+
+    def _upload(self) -> None:
+        """Send every row not sent yet: all of them, or those after the last batch an earlier run of this run got
+        accepted (its counters restored, its audience reused), or none when an earlier run sent them all."""
+        options, settings, stop = self.options, self.settings, self.options.stop
+        # open the input first: a missing file must fail before an audience is created
+        # and so must input that cannot be exported at all (a header without the columns needed)
+        with open_input(self.source, s3_client=options.s3_client) as stream:
+            saved = Checkpoints.of(self.source, settings, options.state, options.s3_client)
+            sent = saved.finished()
+            if sent is not None and saved.prepared is not None:  # nothing left to send: report again
+                self.counters = sent
+                self._use(saved.prepared)
+                return
+            offset, self.counters = saved.resume_point()
+            reader = read_rows(skip_data(stream, offset, saved.json_lines), json_lines=saved.json_lines, start=offset)
+            rows = _Guarded(reader, stop)
+            run = saved.prepared or self._prepare(rows.columns, saved)  # resumed: the same bytes, checked before
+            self._use(run)
+            stop.check()
+            send(
+                settings, self.client, target_of(run), rows, self.counters,
+                pacer=options.pacer or Pacer(sleep=stop.sleep), on_batch=partial(self._settled, saved),
+                **options.upload_kwargs,
+            )  # fmt: skip
+            if rows.error is not None:
+                raise rows.error
+        saved.finish(self.counters)
+
+    def _prepare(self, columns: list[str] | None, saved: Checkpoints) -> RunInfo:
+        target = ready_target(
+            self.settings, self.client, columns, accept_terms=self.options.accept_terms,
+            registry=self.options.registry, before_prepare=self.options.stop.check,
+        )  # fmt: skip
+        return saved.prepare(target, self.settings, self.started)
+
+    def _use(self, run: RunInfo) -> None:
+        self.audience_id, self.reused_audience = int(run.audience_id), run.reused_audience
 
     def report(self, status: str, reason: str | None) -> ExportReport:
         return ExportReport.build(
@@ -164,7 +173,8 @@ class ExportRun:
             reused_audience=self.reused_audience,
         )
 
-    def _settled(self, settled: Settled) -> None:
+    def _settled(self, saved: Checkpoints, settled: Settled) -> None:
+        saved.accepted(settled)  # first: a stop, or a failure in on_batch, must not lose an accepted batch
         if self.options.on_batch is not None:
             self.options.on_batch(settled)
         self.options.stop.check()  # after the batch is counted: nothing more is sent

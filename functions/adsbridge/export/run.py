@@ -7,20 +7,52 @@ decide the status and explain a failure through these functions, so a report mea
 
 from __future__ import annotations
 
+import builtins
+import csv
 import json
 from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+import botocore.exceptions
 
 from adsbridge.ads.audiences import AudiencesClient, JobStatus
-from adsbridge.export.payloads import TaskError
-from adsbridge.export.prepare import Target, prepare
+from adsbridge.ads.errors import AdsError, ApiError, AuthError, ContractError
+from adsbridge.export.chunks import Layout
+from adsbridge.export.payloads import RunInfo, TaskError
+from adsbridge.export.prepare import PrepareError, Target, prepare
 from adsbridge.export.records import RecordBuilder
-from adsbridge.export.registry import AudienceRegistry
+from adsbridge.export.registry import AudienceRegistry, RegistryError
 from adsbridge.export.report import Counters
-from adsbridge.export.source import Rows, check_columns
+from adsbridge.export.run_claim import RunInProgress
+from adsbridge.export.source import InputError, Rows, check_columns
 from adsbridge.export.upload import Pacer, Settled, upload_rows
-from adsbridge.settings import ExportSettings
+from adsbridge.lambda_environment import LambdaEnvironmentError
+from adsbridge.settings import ExportSettings, SettingsError
 
 REASON_MAX = 500
+RETRY_WRAPPERS = frozenset({"AdsRetryable"})  # export.handlers.runtime: a retryable AdsError, "Type: message"
+
+
+def _names(module: object, *bases: type[BaseException]) -> set[str]:
+    return {value.__name__ for value in vars(module).values() if isinstance(value, type) and issubclass(value, bases)}
+
+
+# Errors whose message is adsbridge's, AWS's or the OS's own wording, never a row's values (``failure_reason``):
+# adsbridge's run errors, every botocore error (an SDK call's code and message; S3's modelled NoSuchKey and
+# NoSuchBucket are made at run time, so named here; botocore's ValidationError is left out: pydantic's has the
+# same name and quotes its input), every built-in OSError (a path and the OS's words), the csv module's
+# ``Error``, the state machine's own errors and the statuses of an execution ended outside its Catch (``notify``).
+TOLD_ERRORS = frozenset({
+    *(error.__name__ for error in (AdsError, ApiError, AuthError, ContractError, PrepareError, InputError,
+                                   RegistryError, RunInProgress, SettingsError, LambdaEnvironmentError, csv.Error)),
+    *_names(botocore.exceptions, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError),
+    "NoSuchKey", "NoSuchBucket",
+    *_names(builtins, OSError),
+    "AthenaQueryFailed", "AthenaQueryTimedOut", "TIMED_OUT", "ABORTED", *RETRY_WRAPPERS,
+}) - {"ValidationError"}  # fmt: skip
+# Step Functions' and its service integrations' own errors (States.Timeout, Lambda.Unknown, Sandbox.Timedout, ...)
+SERVICE_ERROR_PREFIXES = ("States.", "Lambda.", "Sandbox.", "Runtime.", "Athena.")
 
 
 def ready_target(
@@ -58,6 +90,41 @@ def send(
     upload_rows(rows, RecordBuilder(settings), client, target, counters, pacer=pacer, on_batch=on_batch, **limits)
 
 
+def run_info(run: str, target: Target, layout: Layout, settings: ExportSettings, started_at: str) -> RunInfo:
+    """The prepared run: what every later step (or a resumed ``adsbridge export``) needs of its target."""
+    return RunInfo(
+        run_id=run,
+        audience_id=str(target.audience_id),
+        connection_id=target.connection_id,
+        to_dsp=target.to_dsp,
+        layout=layout,
+        wait=settings.wait_until_finish,
+        started_at=started_at,
+        reused_audience=target.reused,
+    )
+
+
+def target_of(run: RunInfo) -> Target:
+    """The target a prepared run sends to (``reused`` is the run's to report, not the target's to send)."""
+    return Target(audience_id=int(run.audience_id), connection_id=run.connection_id, to_dsp=run.to_dsp)
+
+
+def progress_document(index: int, settled: Settled) -> dict[str, Any]:
+    """What is saved after each batch Amazon accepted: the offset past its rows and the counters of the rows before
+    it, so a resumed upload reads on from there and counts on from those (``resume_point``)."""
+    return {"index": index, "offset": settled.offset, **asdict(settled.done())}
+
+
+def resume_point(progress: dict[str, Any] | None) -> tuple[int, Counters]:
+    """Where an upload resumes: the offset and counters of its saved progress, or the start."""
+    return (int(progress["offset"]), Counters.restore(progress)) if progress else (0, Counters())
+
+
+def result_document(index: int, counters: Counters) -> dict[str, Any]:
+    """A finished upload's counters: its rows are all sent, a re-run sends nothing (``Counters.restore``)."""
+    return {"index": index, **asdict(counters)}
+
+
 def settle(jobs: dict[str, JobStatus], *, wait: bool, finished: bool) -> tuple[str, str | None]:
     """The status (and reason) of a run whose rows were all sent: UPLOADED unless the job waits for Amazon."""
     return outcome(jobs, finished) if wait else ("UPLOADED", None)
@@ -79,13 +146,40 @@ def outcome(jobs: dict[str, JobStatus], finished: bool) -> tuple[str, str | None
 
 
 def task_failure_reason(error: TaskError) -> str:
-    """``Error: message`` from a Catch result; a Lambda error's stack trace is dropped (noise in a report).
+    """The reason of a Step Functions Catch result: ``failure_reason`` of its error name and message.
 
-    A Cause that is not a Lambda error (an Athena status, an SDK message) is kept whole.
+    A Lambda error's Cause is JSON whose stack trace is dropped (noise in a report); a Cause that is not a Lambda
+    error (an Athena status, an SDK message, a ``Fail`` state's text) is the message whole.
     """
     try:
         cause = json.loads(error.cause)
         message = str(cause.get("errorMessage", error.cause)) if isinstance(cause, dict) else error.cause
     except json.JSONDecodeError:
         message = error.cause
-    return f"{error.error}: {message}"[:REASON_MAX] if message else error.error
+    return failure_reason(error.error, message)
+
+
+def exception_reason(exc: BaseException) -> str:
+    """The reason of an exception raised in this process (``adsbridge export``): as the Lambda path tells it."""
+    return failure_reason(type(exc).__name__, str(exc))
+
+
+def failure_reason(error: str, message: str) -> str:
+    """``error: message`` for an error whose message is adsbridge's, AWS's or the OS's own wording.
+
+    Decided from the error's type name alone (all a Catch result carries), so ``adsbridge export`` and the state
+    machine give the same text for the same failure. Any other type is a bug whose message could quote a row (a
+    ``KeyError`` naming a value, a ``ValidationError`` echoing its input): only its type is told. A retryable
+    Ads error that outlasted its Lambda retries arrives wrapped (``AdsRetryable: ApiError: ...``) and is told as
+    the Ads error it wraps, as ``adsbridge export`` (which raises it unwrapped) tells it.
+    """
+    inner, _, rest = message.partition(": ")
+    if error in RETRY_WRAPPERS and _told(inner):
+        return failure_reason(inner, rest)
+    if not _told(error):
+        return f"unexpected {error} (a bug in adsbridge: please report it)"
+    return f"{error}: {message}"[:REASON_MAX] if message else error
+
+
+def _told(error: str) -> bool:
+    return error in TOLD_ERRORS or error.startswith(SERVICE_ERROR_PREFIXES)

@@ -17,14 +17,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adsbridge.ads.audiences import AudiencesClient, JobStatus
-from adsbridge.export.checkpoint import RunStore, run_id
+from adsbridge.export.checkpoint import PREPARED, RunState, RunStore, run_id
 from adsbridge.export.chunks import Chunk, open_chunk, plan_chunks, s3_range_reader
 from adsbridge.export.payloads import JobSpec, PollState, Prepared, RunInfo, SourceObject, TaskError
 from adsbridge.export.poll import all_terminal, due_jobs
-from adsbridge.export.prepare import Target
 from adsbridge.export.registry import S3Registry
 from adsbridge.export.report import Counters, ExportReport, report_key
-from adsbridge.export.run import ready_target, send, settle, task_failure_reason
+from adsbridge.export.run import (
+    progress_document,
+    ready_target,
+    result_document,
+    resume_point,
+    run_info,
+    send,
+    settle,
+    target_of,
+    task_failure_reason,
+)
 from adsbridge.export.run_claim import claim_run
 from adsbridge.export.source import header_columns, read_rows
 from adsbridge.export.upload import RECORDS_PER_HOUR_LIMIT, Pacer, Settled
@@ -61,7 +70,7 @@ def prepare_run(
     run = run_id(source.bucket, source.key, head["ETag"], settings.wire())
     store = _store(services, job, run)
     claim_run(store, job, run, execution, services, execution_arn)
-    done = store.load("prepared.json")
+    done = store.load(PREPARED)
     if done is not None:
         return Prepared.model_validate(done)
     plan = plan_chunks(
@@ -74,19 +83,10 @@ def prepare_run(
         settings, services.ads(job, settings), columns, accept_terms=job.accept_terms, registry=registry
     )
     prepared = Prepared(
-        run=RunInfo(
-            run_id=run,
-            audience_id=str(target.audience_id),
-            connection_id=target.connection_id,
-            to_dsp=target.to_dsp,
-            layout=plan.layout,
-            wait=settings.wait_until_finish,
-            started_at=_iso(services.clock()),
-            reused_audience=target.reused,
-        ),
+        run=run_info(run, target, plan.layout, settings, _iso(services.clock())),
         chunks=plan.chunks,
     )
-    store.save("prepared.json", prepared.model_dump(mode="json"))
+    store.save(PREPARED, prepared.model_dump(mode="json"))
     return prepared
 
 
@@ -117,14 +117,12 @@ def upload_chunk(
     if done is not None:
         return _chunk_summary(done, resumed=True)
     settings = job.settings_or_raise()
-    progress = store.progress(chunk.index)
-    offset = int(progress["offset"]) if progress else 0
-    counters = Counters.restore(progress) if progress else Counters()
-    target = Target(audience_id=int(run.audience_id), connection_id=run.connection_id, to_dsp=run.to_dsp)
-    planned = len(Prepared.model_validate(store.load("prepared.json")).chunks)  # the Map item does not carry it
+    offset, counters = resume_point(store.progress(chunk.index))
+    target = target_of(run)
+    planned = len(Prepared.model_validate(store.load(PREPARED)).chunks)  # the Map item does not carry it
 
     def checkpoint(settled: Settled) -> None:
-        store.save_progress(chunk.index, {"index": chunk.index, "offset": settled.offset, **asdict(settled.done())})
+        store.save_progress(chunk.index, progress_document(chunk.index, settled))
 
     with open_chunk(services.s3, source.bucket, source.key, run.layout, chunk, offset) as stream:
         send(
@@ -136,7 +134,7 @@ def upload_chunk(
             pacer=chunk_pacer(concurrency, planned, services),
             on_batch=checkpoint,
         )
-    result = {"index": chunk.index, **asdict(counters)}
+    result = result_document(chunk.index, counters)
     store.save_chunk(chunk.index, result)
     return _chunk_summary(result, resumed=False)
 
@@ -258,7 +256,7 @@ def _chunk_summary(result: dict[str, Any], *, resumed: bool) -> dict[str, Any]:
 
 
 def _unfinished_progress(
-    store: RunStore | None, prepared: Prepared | None, results: list[dict[str, Any]]
+    store: RunState | None, prepared: Prepared | None, results: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The saved progress of every planned chunk without a result (accepted batches of a chunk that failed)."""
     if store is None or prepared is None:

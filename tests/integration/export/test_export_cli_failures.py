@@ -198,7 +198,9 @@ def test_a_truncated_gzip_uploads_the_rows_before_the_damage_then_fails_naming_i
     path.write_bytes(data[: len(data) // 2])
     code, report = export(tmp_path, path)
     assert code == 1 and report["status"] == "FAILED"
-    assert report["reason"] == f"input: {path} is a truncated gzip file (it ends before the gzip end marker)"
+    assert (
+        report["reason"] == f"InputError: input: {path} is a truncated gzip file (it ends before the gzip end marker)"
+    )
     assert 6_000 < report["uploaded_records"] == received(emulator_env, report) < 20_000  # every row before the damage
     assert accepted_posts(emulator_env) == report["total_batches"] == 2
     assert report["total_records"] == report["uploaded_records"] + report["skipped_records"]
@@ -232,7 +234,7 @@ def test_an_s3_key_that_does_not_exist_fails_in_one_line_before_any_audience(
     boto3.client("s3").create_bucket(Bucket="drops")
     code, report = export(tmp_path, "s3://drops/incoming/customers.csv")
     assert code == 1 and report["audience_id"] is None
-    assert report["reason"].startswith("input: cannot read s3://drops/incoming/customers.csv: NoSuchKey (")
+    assert report["reason"].startswith("InputError: input: cannot read s3://drops/incoming/customers.csv: NoSuchKey (")
     assert one_line(capsys.readouterr().err) == f"adsbridge export: FAILED: {report['reason']}"
     assert not [r for r in emulator_env.request_log() if r.path.startswith("/amc")]
 
@@ -251,7 +253,9 @@ def test_no_aws_credentials_fails_in_one_line_before_any_audience(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     code, report = export(tmp_path, "s3://drops/incoming/customers.csv")
     assert code == 1 and report["audience_id"] is None
-    assert report["reason"] == "input: cannot read s3://drops/incoming/customers.csv: Unable to locate credentials"
+    assert report["reason"] == (
+        "InputError: input: cannot read s3://drops/incoming/customers.csv: Unable to locate credentials"
+    )
     assert one_line(capsys.readouterr().err) == f"adsbridge export: FAILED: {report['reason']}"
     assert not [r for r in emulator_env.request_log() if r.path.startswith("/amc")]
 
@@ -282,7 +286,7 @@ def test_a_header_naming_a_column_twice_fails_before_any_audience(emulator_env: 
     path.write_text("externalUserId,Email,phone,email \nu1,a@example.com,,b@example.com\n")
     code, report = export(tmp_path, path)
     assert code == 1 and report["audience_id"] is None
-    assert report["reason"] == "input: the header names column email twice (columns 2 and 4)"
+    assert report["reason"] == "InputError: input: the header names column email twice (columns 2 and 4)"
     assert not [r for r in emulator_env.request_log() if r.path.startswith("/amc")]
 
 

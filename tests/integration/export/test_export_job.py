@@ -121,7 +121,7 @@ def test_missing_input_fails_before_creating_an_audience(emulator_env: Emulator,
 def test_unknown_audience_on_update_names_the_setting(emulator_env: Emulator, tmp_path: Path) -> None:
     code, report = export(tmp_path, SAMPLE, action="UPDATE", audience_id="123456789012345678")
     assert code == 1
-    assert report["reason"].startswith("audience_id: audience 123456789012345678 does not exist")
+    assert report["reason"].startswith("PrepareError: audience_id: audience 123456789012345678 does not exist")
     assert not [r for r in emulator_env.request_log() if r.path == "/amc/audiences/records"]
 
 
@@ -281,7 +281,7 @@ def test_a_header_without_the_columns_fails_before_creating_an_audience(emulator
     path.write_text("External User ID,E-mail\nu1,a@example.com\nu2,c@example.com\n")
     code, report = export(tmp_path, path)
     assert code == 1 and report["status"] == "FAILED"
-    assert report["reason"].startswith("input: no externaluserid column; no PII column (email, phone,")
+    assert report["reason"].startswith("InputError: input: no externaluserid column; no PII column (email, phone,")
     assert report["reason"].endswith("(found: external user id, e-mail)")
     assert report["audience_id"] is None and report["total_records"] == 0
     assert not [r for r in emulator_env.request_log() if r.path.startswith("/amc")]
@@ -296,9 +296,9 @@ def test_a_csv_error_while_reading_still_ends_in_a_report(
         def __next__(self) -> source.Row | source.MalformedRow:
             raise _csv.Error("field larger than field limit (131072)")
 
-    monkeypatch.setattr(job, "read_rows", lambda stream, json_lines: Broken(stream, json_lines=json_lines))
+    monkeypatch.setattr(job, "read_rows", lambda stream, **kwargs: Broken(stream, **kwargs))
     code, report = export(tmp_path, SAMPLE)
-    assert code == 1 and report["status"] == "FAILED" and "field limit" in report["reason"]
+    assert (code, report["status"], report["reason"]) == (1, "FAILED", "Error: field larger than field limit (131072)")
 
 
 def test_json_lines_floats_from_pandas_are_integers(emulator_env: Emulator, tmp_path: Path) -> None:

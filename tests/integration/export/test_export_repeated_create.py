@@ -61,10 +61,14 @@ def test_a_run_that_fails_mid_upload_still_leaves_its_audience_to_the_next(
         patched.setattr(run, "upload_rows", refused)
         code, failed = export(tmp_path, source)
     assert code == 1 and failed["status"] == "FAILED" and failed["uploaded_records"] == 0
-    assert "is recorded for this job: running it again adds to that audience" in capsys.readouterr().err
-    code, again = export(tmp_path, source)
-    assert code == 0 and again["reused_audience"] is True and again["audience_id"] == failed["audience_id"]
-    assert len(emulator_env.audience_members(failed["audience_id"])) == 10
+    err = capsys.readouterr().err
+    assert "is recorded for this job: running it again on the same input resumes after the last batch" in err
+    assert "every run of this job adds to that audience" in err
+    code, again = export(tmp_path, source)  # the same input: the same run, resumed with the audience it prepared
+    assert code == 0 and again["reused_audience"] is False and again["audience_id"] == failed["audience_id"]
+    code, following = export(tmp_path, write_rows(tmp_path / "next.csv", users(range(10, 15))))  # the next file
+    assert code == 0 and following["reused_audience"] is True and following["audience_id"] == failed["audience_id"]
+    assert len(emulator_env.audience_members(failed["audience_id"])) == 15
 
 
 def test_an_external_id_amazon_has_but_nothing_recorded_says_run_update(
@@ -80,7 +84,7 @@ def test_an_external_id_amazon_has_but_nothing_recorded_says_run_update(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert err.startswith(
-        "adsbridge export: FAILED: external_audience_id: Amazon already has an audience with external id"
+        "adsbridge export: FAILED: PrepareError: external_audience_id: Amazon already has an audience with external id"
         " 'adsbridge-sample-audience' and none is recorded for it in "
     )
     assert '"action": "UPDATE", "audience_id": <that audience\'s id>' in err

@@ -1,0 +1,118 @@
+"""How ``adsbridge export`` resumes: the run an input and its settings make, and that run's saved state.
+
+A run is one version of one input under one set of settings, as in the state machine (``checkpoint.run_id``): a
+local file is its resolved path, size and modification time (ns); an S3 object its bucket, key and ETag. Its
+state is the state machine's documents, in a ``checkpoint.RunState`` (the state directory: ``checkpoint_files``),
+with the whole input as chunk 0: ``prepared.json`` once the audience is ready, ``progress/000000.json`` after each
+batch Amazon accepted, ``chunks/000000.json`` once every row was sent. A run started again resumes after the last
+accepted batch with its counters and audience; a finished one sends nothing and reports again. A batch accepted
+but not yet saved (the process killed between Amazon's answer and the write, or a second signal abandoning the
+request in flight) is sent again: at most one batch, as ``steps.upload_chunk`` documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from adsbridge.export.checkpoint import PREPARED, RunState, run_id
+from adsbridge.export.chunks import GZIP_MAGIC, Chunk, Layout, _without_data, s3_range_reader
+from adsbridge.export.payloads import Prepared, RunInfo
+from adsbridge.export.prepare import Target
+from adsbridge.export.report import Counters
+from adsbridge.export.run import progress_document, result_document, resume_point, run_info
+from adsbridge.export.source import is_json_lines
+from adsbridge.export.upload import Settled
+from adsbridge.settings import ExportSettings
+
+WHOLE_INPUT = 0  # the chunk index of ``adsbridge export``'s one chunk: the whole input
+
+
+@dataclass(frozen=True)
+class InputVersion:
+    """What tells one version of an input from another, and what the prepared run records of it."""
+
+    bucket: str  # "" for a local file
+    key: str  # the resolved local path, or the object key
+    version: str  # "size:mtime_ns" of a local file, the object's ETag
+    size: int
+    compressed: bool
+
+
+def input_version(source: str, s3: Any = None) -> InputVersion:
+    """The version of ``source`` (a local path or ``s3://bucket/key``, opened already: it exists)."""
+    if source.startswith("s3://"):
+        bucket, _, key = source.removeprefix("s3://").partition("/")
+        if s3 is None:
+            import boto3
+
+            s3 = boto3.client("s3")
+        head = s3.head_object(Bucket=bucket, Key=key)
+        size = int(head["ContentLength"])
+        magic = s3_range_reader(s3, bucket, key)(0, len(GZIP_MAGIC)) if size >= len(GZIP_MAGIC) else b""
+        return InputVersion(bucket, key, str(head["ETag"]), size, magic == GZIP_MAGIC)
+    path = Path(source).resolve()
+    stat = path.stat()
+    with path.open("rb") as raw:
+        magic = raw.read(len(GZIP_MAGIC))
+    return InputVersion("", str(path), f"{stat.st_size}:{stat.st_mtime_ns}", stat.st_size, magic == GZIP_MAGIC)
+
+
+class Checkpoints:
+    """One run's saved state as ``adsbridge export`` uses it; without a store (a query's result, a new object
+    each time: not resumable) it saves nothing and finds nothing."""
+
+    def __init__(self, store: RunState | None, run: str, version: InputVersion, json_lines: bool) -> None:
+        self.store = store
+        self.run = run
+        self.version = version
+        self.json_lines = json_lines
+        found = store.load(PREPARED) if store is not None else None
+        self.prepared = Prepared.model_validate(found).run if found is not None else None
+
+    @classmethod
+    def of(
+        cls, source: str, settings: ExportSettings, state: Callable[[str], RunState] | None, s3: Any = None
+    ) -> Checkpoints:
+        """The checkpoints of ``source`` under ``settings``; ``state`` makes a run's store from its id (None:
+        the run is not resumable)."""
+        version = input_version(source, s3)
+        run = run_id(version.bucket, version.key, version.version, settings.wire())
+        return cls(state(run) if state is not None else None, run, version, is_json_lines(source))
+
+    def finished(self) -> Counters | None:
+        """The counters of an earlier run that sent every row (nothing is left to send), else None."""
+        result = self.store.chunk(WHOLE_INPUT) if self.store is not None and self.prepared else None
+        return Counters.restore(result) if result is not None else None
+
+    def resume_point(self) -> tuple[int, Counters]:
+        """The offset after the last batch an earlier run got accepted, and its counters (0 and none: the start)."""
+        if self.store is None or self.prepared is None:
+            return resume_point(None)
+        return resume_point(self.store.progress(WHOLE_INPUT))
+
+    def prepare(self, target: Target, settings: ExportSettings, started_at: str) -> RunInfo:
+        """The run prepared for ``target``, saved; a concurrent run that saved first wins (its audience is used)."""
+        layout = Layout(self.json_lines, compressed=self.version.compressed, header="")  # read whole: no header kept
+        info = run_info(self.run, target, layout, settings, started_at)
+        document = Prepared(run=info, chunks=[Chunk(WHOLE_INPUT, 0, self.version.size)]).model_dump(mode="json")
+        if self.store is not None and not self.store.create(PREPARED, document):
+            info = Prepared.model_validate(self.store.load(PREPARED)).run
+        self.prepared = info
+        return info
+
+    def accepted(self, settled: Settled) -> None:
+        if self.store is not None:
+            self.store.save_progress(WHOLE_INPUT, progress_document(WHOLE_INPUT, settled))
+
+    def finish(self, counters: Counters) -> None:
+        if self.store is not None:
+            self.store.save_chunk(WHOLE_INPUT, result_document(WHOLE_INPUT, counters))
+
+
+def skip_data(stream: IO[bytes], offset: int, json_lines: bool) -> IO[bytes]:
+    """``stream`` (a whole input) positioned ``offset`` bytes of data after its CSV header line, which stays in
+    front (``RowReader`` offsets count data only); gzip input's offsets are in its decompressed bytes."""
+    return stream if not offset else _without_data(stream, offset, header=not json_lines)

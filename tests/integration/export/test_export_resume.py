@@ -1,0 +1,158 @@
+"""``adsbridge export`` run again on the same input with the same settings resumes after the last batch Amazon
+accepted (as the state machine resumes a chunk), against the emulator: exactly the remaining rows are sent, and the
+report counts what an uninterrupted run counts. ``--restart`` sends everything again."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.integration.export.test_export_job import HEADER, export
+
+from adsbridge.ads.audiences import AudiencesClient
+from adsbridge.ads.errors import ApiError
+from adsbridge.export import cli, run, upload
+from adsbridge_sandbox.emulator import Emulator
+
+RECORDS = "/amc/audiences/records"
+ROWS = 40  # every 7th without an externalUserId (skipped): 34 uploaded, in batches of BATCH
+BATCH = 4
+COUNTED = ("total_records", "uploaded_records", "skipped_records", "skipped_by_reason", "total_batches")
+
+
+def table() -> list[list[str]]:
+    return [[f"u{i}" if i % 7 else "", f"user{i}@example.com", "", "", "", "", "", "", "", "US"] for i in range(ROWS)]
+
+
+def write_input(folder: Path, name: str) -> Path:
+    """The same rows as CSV, gzip CSV or JSON lines (quoted newlines in an address: a row spanning lines)."""
+    rows = [[*row[:5], "1 Main St\nApt 2" if i % 5 == 0 else "", *row[6:]] for i, row in enumerate(table())]
+    if name.endswith((".jsonl", ".jsonl.gz")):
+        text = "".join(json.dumps(dict(zip([h.lower() for h in HEADER], row, strict=True))) + "\n" for row in rows)
+    else:
+        lines = [HEADER, *rows]
+        text = "".join(",".join(f'"{cell}"' if "\n" in cell else cell for cell in line) + "\r\n" for line in lines)
+    path = folder / name
+    path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    return path
+
+
+class Uploads:
+    """Every record Amazon accepted (by externalUserId), the batch count, and an injected failure or stop."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.ids: list[str] = []
+        self.batches = 0
+        self.fail_at: int | None = None  # the batch (counted from 1) Amazon refuses, once
+        original = AudiencesClient.upload_records
+
+        def upload_records(client: AudiencesClient, audience_id: int, records: Any, resource: Any) -> str:
+            if self.batches + 1 == self.fail_at:
+                self.fail_at = None
+                raise ApiError("POST", RECORDS, 400, "refused")
+            job = original(client, audience_id, records, resource)
+            self.batches += 1
+            self.ids += [json.loads(record)["externalUserId"] for record in records]
+            return job
+
+        monkeypatch.setattr(AudiencesClient, "upload_records", upload_records)
+        monkeypatch.setattr(run, "upload_rows", partial(upload.upload_rows, max_records=BATCH))
+
+
+def counted(report: dict[str, Any]) -> dict[str, Any]:
+    return {name: report[name] for name in COUNTED}
+
+
+def uninterrupted(folder: Path, name: str, uploads: Uploads) -> dict[str, Any]:
+    """The counts of one run over the whole input (a file of its own); ``uploads`` counts from nothing again."""
+    folder.mkdir()
+    code, report = export(folder, write_input(folder, name))
+    assert code == 0, report.get("reason")
+    uploads.ids, uploads.batches = [], 0
+    return counted(report)
+
+
+@pytest.mark.parametrize("name", ["in.csv", "in.csv.gz", "in.jsonl"])
+def test_a_run_that_failed_after_some_batches_resumes_with_exactly_the_remaining_rows(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    uploads = Uploads(monkeypatch)
+    expected = uninterrupted(tmp_path / "whole", name, uploads)
+    assert expected["uploaded_records"] == 34 and expected["total_batches"] == 9
+    uploads.fail_at = 4
+    source = write_input(tmp_path, name)
+    code, failed = export(tmp_path, source)
+    assert (code, failed["status"], failed["uploaded_records"], uploads.batches) == (1, "FAILED", 12, 3)
+    assert failed["reason"] == f"ApiError: POST {RECORDS} -> HTTP 400: refused"
+    code, resumed = export(tmp_path, source)
+    assert code == 0 and resumed["status"] == "SUCCEEDED", resumed["reason"]
+    assert sorted(uploads.ids) == sorted(f"u{i}" for i in range(ROWS) if i % 7)  # each row once, none left out
+    assert counted(resumed) == expected  # the first run's counts restored and counted on
+    assert (
+        resumed["audience_id"] == failed["audience_id"] and resumed["job_request_ids"][:3] == failed["job_request_ids"]
+    )
+    assert len(emulator_env.audience_members(resumed["audience_id"])) == 34
+
+
+def test_a_stopped_run_resumes_and_a_finished_one_sends_nothing_but_reports_again(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploads = Uploads(monkeypatch)
+    stop_after: list[int] = [2]
+
+    def progress(settled: upload.Settled) -> None:  # SIGINT while the second batch is counted: the CLI stops
+        if stop_after and uploads.batches == stop_after[0]:
+            stop_after.clear()
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(cli, "_progress", progress)
+    source = write_input(tmp_path, "in.csv")
+    code, stopped = export(tmp_path, source)
+    assert (code, stopped["status"], stopped["total_batches"], uploads.batches) == (130, "INTERRUPTED", 2, 2)
+    code, resumed = export(tmp_path, source)
+    assert (code, resumed["status"], resumed["uploaded_records"], uploads.batches) == (0, "SUCCEEDED", 34, 9)
+    assert len(uploads.ids) == len(set(uploads.ids)) == 34
+    code, again = export(tmp_path, source)
+    assert (code, again["status"], uploads.batches) == (0, "SUCCEEDED", 9)  # nothing sent
+    assert counted(again) == counted(resumed) and again["job_request_ids"] == resumed["job_request_ids"]
+
+
+def test_restart_forgets_the_saved_run_and_sends_every_row_again(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploads = Uploads(monkeypatch)
+    source = write_input(tmp_path, "in.csv")
+    code, first = export(tmp_path, source)
+    assert code == 0 and uploads.batches == 9
+    code, restarted = export(tmp_path, source, "--restart")
+    assert code == 0 and uploads.batches == 18 and len(uploads.ids) == 68
+    assert counted(restarted) == counted(first)
+    assert restarted["audience_id"] == first["audience_id"] and restarted["reused_audience"] is True  # recorded
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda path: os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000)),
+        lambda path: path.write_bytes(path.read_bytes() + b"u99,user99@example.com,,,,,,,,US\r\n"),
+    ],
+    ids=["touched", "appended"],
+)
+def test_another_version_of_the_input_or_other_settings_is_a_new_run(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], object]
+) -> None:
+    uploads = Uploads(monkeypatch)
+    source = write_input(tmp_path, "in.csv")
+    export(tmp_path, source)
+    change(source)
+    code, _ = export(tmp_path, source)
+    assert code == 0 and uploads.batches == 18  # sent again, whole
+    code, _ = export(tmp_path, source, time_to_live=2_592_000)
+    assert code == 0 and uploads.batches == 27

@@ -1,0 +1,90 @@
+"""The local run store (``adsbridge export``'s checkpoints): whole documents or none, created once, the state
+machine's document names, and an input version that changes when the input does."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from adsbridge.export import checkpoint_files
+from adsbridge.export.checkpoint_files import LOCAL_JOB, LocalRunStore, local_state
+from adsbridge.export.resume import input_version
+
+
+def test_documents_round_trip_under_the_state_machines_names(tmp_path: Path) -> None:
+    store = LocalRunStore(tmp_path / "run")
+    assert store.load("prepared.json") is None and store.chunk(0) is None and store.progress(0) is None
+    store.save_progress(0, {"index": 0, "offset": 120})
+    store.save_chunk(11, {"index": 11})
+    store.save_chunk(2, {"index": 2})
+    assert json.loads((tmp_path / "run/progress/000000.json").read_text()) == {"index": 0, "offset": 120}
+    assert store.progress(0) == {"index": 0, "offset": 120}
+    assert [result["index"] for result in store.chunks()] == [2, 11]  # finished results only, in chunk order
+
+
+def test_a_write_that_fails_midway_leaves_the_previous_version_and_no_stray_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LocalRunStore(tmp_path)
+    store.save("progress/000000.json", {"offset": 1})
+
+    def crash(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint_files.os, "fsync", crash)  # after the bytes were written, before the rename
+    with pytest.raises(OSError, match="disk full"):
+        store.save("progress/000000.json", {"offset": 2})
+    assert store.load("progress/000000.json") == {"offset": 1}
+    assert sorted(path.name for path in (tmp_path / "progress").iterdir()) == ["000000.json"]
+
+
+def test_create_writes_once_and_keeps_the_first_document(tmp_path: Path) -> None:
+    store, other = LocalRunStore(tmp_path), LocalRunStore(tmp_path)
+    assert store.create("prepared.json", {"audience": "1"}) is True
+    assert other.create("prepared.json", {"audience": "2"}) is False
+    assert other.load("prepared.json") == {"audience": "1"}
+
+
+def test_a_create_that_fails_midway_leaves_nothing_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = LocalRunStore(tmp_path)
+
+    def crash(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint_files.os, "fsync", crash)
+    with pytest.raises(OSError):
+        store.create("prepared.json", {"audience": "1"})
+    monkeypatch.undo()
+    assert store.create("prepared.json", {"audience": "2"}) is True
+
+
+def test_runs_live_in_the_state_directory_and_restart_forgets_only_its_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADSBRIDGE_STATE_DIR", str(tmp_path))
+    local_state()("run-a").save("prepared.json", {})
+    local_state()("run-b").save("prepared.json", {})
+    assert (tmp_path / "checkpoints" / LOCAL_JOB / "run-a" / "prepared.json").is_file()
+    assert local_state(restart=True)("run-a").load("prepared.json") is None
+    assert local_state()("run-b").load("prepared.json") == {}
+
+
+def test_a_local_inputs_version_changes_with_its_content_or_time_not_with_how_it_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "in.csv.gz"
+    path.write_bytes(gzip.compress(b"externaluserid,email\n"))
+    first = input_version(str(path))
+    assert first.compressed and first.bucket == "" and first.key == str(path)
+    monkeypatch.chdir(tmp_path)
+    assert input_version("in.csv.gz") == first  # the resolved path
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    assert input_version(str(path)).version != first.version
+    plain = tmp_path / "in.csv"
+    plain.write_bytes(b"externaluserid,email\n")
+    assert not input_version(str(plain)).compressed
