@@ -13,7 +13,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 from tests.integration.export.test_export_job import HEADER, export
 
 from adsbridge.ads.audiences import AudiencesClient
@@ -156,3 +158,30 @@ def test_another_version_of_the_input_or_other_settings_is_a_new_run(
     assert code == 0 and uploads.batches == 18  # sent again, whole
     code, _ = export(tmp_path, source, time_to_live=2_592_000)
     assert code == 0 and uploads.batches == 27
+
+
+@pytest.mark.parametrize("name", ["in.csv", "in.jsonl.gz"])
+def test_an_s3_object_resumes_by_its_etag_and_another_version_is_a_new_run(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    uploads = Uploads(monkeypatch)
+    uploads.fail_at = 5
+    body = write_input(tmp_path, name).read_bytes()
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="drops")
+        s3.put_object(Bucket="drops", Key=f"incoming/{name}", Body=body)
+        code, failed = export(tmp_path, f"s3://drops/incoming/{name}")
+        assert (code, failed["uploaded_records"]) == (1, 16)
+        code, resumed = export(tmp_path, f"s3://drops/incoming/{name}")
+        assert (code, resumed["uploaded_records"], resumed["total_records"], uploads.batches) == (0, 34, ROWS, 9)
+        assert sorted(uploads.ids) == sorted(f"u{i}" for i in range(ROWS) if i % 7)
+        more = (
+            b'{"externaluserid": "u99", "email": "u99@example.com"}\n'
+            if "json" in name
+            else b"u99,u99@example.com,,,,,,,,US\r\n"
+        )
+        changed = body + (gzip.compress(more) if name.endswith(".gz") else more)  # gzip: a second member
+        s3.put_object(Bucket="drops", Key=f"incoming/{name}", Body=changed)
+        code, again = export(tmp_path, f"s3://drops/incoming/{name}")  # another ETag: a new run, sent whole
+    assert (code, again["uploaded_records"], uploads.batches) == (0, 35, 18)
