@@ -248,3 +248,20 @@ def test_a_closed_stdout_still_leaves_the_report_file_and_one_line_naming_the_au
     assert one_line(capsys.readouterr().err) == (
         "adsbridge export: cannot print the report: stdout was closed (audience 361054992504331123)"
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "again"),
+    [
+        (None, "running it again on the same input resumes after the last batch accepted (--restart sends all)"),
+        ("SELECT 1", "running it again runs the query again and sends every row of its result"),
+    ],
+)
+def test_a_failure_line_says_what_running_again_does(
+    query: str | None, again: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A query's result is a new object each run: never resumed, and the line does not promise it."""
+    report = run_with_batches().report("FAILED", "ApiError: POST /amc/audiences/records -> HTTP 400: refused")
+    assert finish(report, argparse.Namespace(report_json=None, query=query), None) == 1
+    line = one_line(capsys.readouterr().err)
+    assert f"6000 record(s) accepted and is recorded for this job: {again}; every run of this job adds" in line
