@@ -9,16 +9,20 @@ job states are stored: never row data.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from adsbridge.export.checkpoint import CHECKPOINT_PREFIX, CHUNKS, ChunkDocuments, RunState
 from adsbridge.export.registry import state_dir
+from adsbridge.export.resume import StateOpener
+from adsbridge.export.run_claim import RunInProgress
 
 LOCAL_JOB = "adsbridge-export"  # the <job> part of a local run's folder: the CLI runs no named jobs
 
@@ -88,13 +92,22 @@ def _write(out: Any, document: Any) -> None:
     os.fsync(out.fileno())
 
 
-def local_state(*, restart: bool = False) -> Callable[[str], RunState]:
-    """``adsbridge export``'s run stores by run id; ``restart`` forgets a run's saved state first (``--restart``)."""
+def local_state(*, restart: bool = False) -> StateOpener:
+    """``adsbridge export``'s run stores by run id, each held by one process while it is open (``RunInProgress``
+    for a second); ``restart`` forgets the run's saved state once it is held (``--restart``)."""
 
-    def store(run: str) -> RunState:
-        found = LocalRunStore.default(run)
-        if restart:
-            found.forget()
-        return found
+    @contextmanager
+    def held(run: str) -> Iterator[RunState]:
+        store = LocalRunStore.default(run)
+        store.folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # beside the run's folder, not in it: --restart deletes the folder while holding the lock
+        with open(store.folder.with_name(f"{run}.lock"), "a") as lock:
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RunInProgress(f"run {run} is already being exported by another adsbridge export") from None
+            if restart:
+                store.forget()
+            yield store
 
-    return store
+    return held

@@ -15,12 +15,11 @@ from functools import partial
 from typing import Any
 
 from adsbridge.ads.audiences import AudiencesClient, JobStatus
-from adsbridge.export.checkpoint import RunState
 from adsbridge.export.payloads import RunInfo
 from adsbridge.export.poll import poll_until_done
 from adsbridge.export.registry import AudienceRegistry
 from adsbridge.export.report import Counters, ExportReport
-from adsbridge.export.resume import Checkpoints, skip_data
+from adsbridge.export.resume import Checkpoints, StateOpener, skip_data
 from adsbridge.export.run import exception_reason, ready_target, send, settle, target_of
 from adsbridge.export.source import InputError, MalformedRow, Row, RowReader, open_input, read_rows
 from adsbridge.export.upload import Pacer, Settled
@@ -74,7 +73,7 @@ class RunOptions:
     upload_kwargs: dict[str, int] = field(default_factory=dict)
     stop: Stop = field(default_factory=Stop)
     registry: AudienceRegistry | None = None  # CREATE reuses the audience it recorded (``adsbridge export``: a file)
-    state: Callable[[str], RunState] | None = None  # a run's saved state by its id (``export.resume``); None: none
+    state: StateOpener | None = None  # a run's saved state by its id (``export.resume``); None: not resumable
 
 
 class ExportRun:
@@ -127,8 +126,10 @@ class ExportRun:
         options, settings, stop = self.options, self.settings, self.options.stop
         # open the input first: a missing file must fail before an audience is created
         # and so must input that cannot be exported at all (a header without the columns needed)
-        with open_input(self.source, s3_client=options.s3_client) as stream:
-            saved = Checkpoints.of(self.source, settings, options.state, options.s3_client)
+        with (
+            open_input(self.source, s3_client=options.s3_client) as stream,
+            Checkpoints.of(self.source, settings, options.state, options.s3_client) as saved,
+        ):
             sent = saved.finished()
             if sent is not None and saved.prepared is not None:  # nothing left to send: report again
                 self.counters = sent
@@ -147,7 +148,7 @@ class ExportRun:
             )  # fmt: skip
             if rows.error is not None:
                 raise rows.error
-        saved.finish(self.counters)
+            saved.finish(self.counters)
 
     def _prepare(self, columns: list[str] | None, saved: Checkpoints) -> RunInfo:
         target = ready_target(

@@ -12,7 +12,8 @@ request in flight) is sent again: at most one batch, as ``steps.upload_chunk`` d
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -28,6 +29,9 @@ from adsbridge.export.upload import Settled
 from adsbridge.settings import ExportSettings
 
 WHOLE_INPUT = 0  # the chunk index of ``adsbridge export``'s one chunk: the whole input
+
+
+StateOpener = Callable[[str], AbstractContextManager[RunState]]  # a run's store by its id, held while open
 
 
 @dataclass(frozen=True)
@@ -73,14 +77,16 @@ class Checkpoints:
         self.prepared = Prepared.model_validate(found).run if found is not None else None
 
     @classmethod
+    @contextmanager
     def of(
-        cls, source: str, settings: ExportSettings, state: Callable[[str], RunState] | None, s3: Any = None
-    ) -> Checkpoints:
-        """The checkpoints of ``source`` under ``settings``; ``state`` makes a run's store from its id (None:
-        the run is not resumable)."""
+        cls, source: str, settings: ExportSettings, state: StateOpener | None, s3: Any = None
+    ) -> Iterator[Checkpoints]:
+        """The checkpoints of ``source`` under ``settings``, while ``state`` holds the run's store (None: the run
+        is not resumable)."""
         version = input_version(source, s3)
         run = run_id(version.bucket, version.key, version.version, settings.wire())
-        return cls(state(run) if state is not None else None, run, version, is_json_lines(source))
+        with state(run) if state is not None else nullcontext() as store:
+            yield cls(store, run, version, is_json_lines(source))
 
     def finished(self) -> Counters | None:
         """The counters of an earlier run that sent every row (nothing is left to send), else None."""

@@ -13,6 +13,7 @@ import pytest
 from adsbridge.export import checkpoint_files
 from adsbridge.export.checkpoint_files import LOCAL_JOB, LocalRunStore, local_state
 from adsbridge.export.resume import input_version
+from adsbridge.export.run_claim import RunInProgress
 
 
 def test_documents_round_trip_under_the_state_machines_names(tmp_path: Path) -> None:
@@ -66,11 +67,14 @@ def test_runs_live_in_the_state_directory_and_restart_forgets_only_its_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ADSBRIDGE_STATE_DIR", str(tmp_path))
-    local_state()("run-a").save("prepared.json", {})
-    local_state()("run-b").save("prepared.json", {})
+    for run in ("run-a", "run-b"):
+        with local_state()(run) as store:
+            store.save("prepared.json", {})
     assert (tmp_path / "checkpoints" / LOCAL_JOB / "run-a" / "prepared.json").is_file()
-    assert local_state(restart=True)("run-a").load("prepared.json") is None
-    assert local_state()("run-b").load("prepared.json") == {}
+    with local_state(restart=True)("run-a") as store:
+        assert store.load("prepared.json") is None
+    with local_state()("run-b") as store:
+        assert store.load("prepared.json") == {}
 
 
 def test_a_local_inputs_version_changes_with_its_content_or_time_not_with_how_it_is_named(
@@ -88,3 +92,18 @@ def test_a_local_inputs_version_changes_with_its_content_or_time_not_with_how_it
     plain = tmp_path / "in.csv"
     plain.write_bytes(b"externaluserid,email\n")
     assert not input_version(str(plain)).compressed
+
+
+def test_a_run_is_held_by_one_process_at_a_time_and_restart_waits_its_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADSBRIDGE_STATE_DIR", str(tmp_path))
+    with local_state()("run-a") as store:
+        store.save("prepared.json", {})
+        held = "run run-a is already being exported by another adsbridge export"
+        with pytest.raises(RunInProgress, match=held), local_state(restart=True)("run-a"):
+            pass
+        with local_state()("run-b"):
+            pass  # another run is not held
+    with local_state(restart=True)("run-a") as store:
+        assert store.load("prepared.json") is None
