@@ -7,7 +7,11 @@ with the whole input as chunk 0: ``prepared.json`` once the audience is ready, `
 batch Amazon accepted, ``chunks/000000.json`` once every row was sent. A run started again resumes after the last
 accepted batch with its counters and audience; a finished one sends nothing and reports again. A batch accepted
 but not yet saved (the process killed between Amazon's answer and the write, or a second signal abandoning the
-request in flight) is sent again: at most one batch, as ``steps.upload_chunk`` documents.
+request in flight) is sent again: at most one batch, as ``steps.upload_chunk`` documents. One process at a time
+holds a run while it sends (``checkpoint_files.local_state``), as one execution claims it in the state machine.
+
+Resuming re-reads the input from its start and drops the data before the saved offset (a gzip file has no random
+access; an S3 object is read again up to there): reading, not sending, is what a resume repeats.
 """
 
 from __future__ import annotations
@@ -29,8 +33,6 @@ from adsbridge.export.upload import Settled
 from adsbridge.settings import ExportSettings
 
 WHOLE_INPUT = 0  # the chunk index of ``adsbridge export``'s one chunk: the whole input
-
-
 StateOpener = Callable[[str], AbstractContextManager[RunState]]  # a run's store by its id, held while open
 
 
