@@ -16,13 +16,11 @@ import aws_cdk as cdk
 from aws_cdk import aws_sqs as sqs
 
 from adsbridge.stream.datasets import Realm
-from adsbridge.stream.handlers.environment import MonitorEnvironment, SecretEnvironment
-from constructs import Construct
-from infra.constructs.function import AdsbridgeFunction
+from adsbridge.stream.handlers.environment import MonitorEnvironment
+from constructs import Construct, IDependable
 from infra.stream.config import StreamConfig
 from infra.stream.firehose import FirehoseDelivery
-from infra.stream.provider import provider_for
-from infra.stream.subscription_functions import hourly_monitor, read_secret
+from infra.stream.subscription_functions import SubscriptionResources, hourly_monitor
 
 MONITOR_SERVICE = "stream-subscriptions-monitor"  # Powertools service: the "service" dimension of its metrics
 
@@ -42,41 +40,28 @@ class StreamSubscriptions(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         secret_name = config.secret_name or ""
-        handler = AdsbridgeFunction(
+        subscribing = SubscriptionResources(
             self,
-            "Handler",
             handler="adsbridge.stream.handlers.subscription_resource.lambda_handler",
             service="stream-subscriptions",
             description=f"adsbridge Marketing Stream subscriptions ({realm})",
-            timeout=cdk.Duration.minutes(5),  # AdsSession's retries on 429/5xx
-            environment=SecretEnvironment.variables(secret_name=secret_name),
+            secret_name=secret_name,
+            resource_type="Custom::MarketingStreamSubscription",
         )
-        grant = read_secret(self, secret_name)
-        handler.role.add_to_policy(grant)
-        provider = provider_for(self, handler.function)
 
         self.resources: dict[str, cdk.CustomResource] = {}
         for sub, dataset_id in config.subscriptions_in(realm):
-            key = f"{sub.owner_id}/{dataset_id}"
-            resource = cdk.CustomResource(
-                self,
+            self.resources[f"{sub.owner_id}/{dataset_id}"] = subscribing.add(
                 f"Subscription-{'dsp-' if sub.dsp else ''}{sub.owner_id}-{dataset_id}",
-                service_token=provider.service_token,
-                resource_type="Custom::MarketingStreamSubscription",
-                properties={
+                {
                     "Realm": realm.value,
                     "OwnerId": sub.owner_id,
                     "Dsp": "true" if sub.dsp else "false",
                     "DatasetId": dataset_id,
                     **_destination(dataset_id, queues, firehose),
                 },
+                after=_awaited(dataset_id, queues, firehose),
             )
-            if firehose:
-                for role in (firehose.subscription_roles[dataset_id], firehose.subscriber_roles[dataset_id]):
-                    resource.node.add_dependency(role)
-            else:
-                resource.node.add_dependency(queues[dataset_id].node.find_child("Policy"))  # StreamStack's QueuePolicy
-            self.resources[key] = resource
 
         owners = {(sub.owner_id, sub.dsp) for sub, _ in config.subscriptions_in(realm)}
         self.monitor = hourly_monitor(
@@ -88,8 +73,15 @@ class StreamSubscriptions(Construct):
                 realm=realm.value,
                 owners=json.dumps([{"id": owner, "dsp": dsp} for owner, dsp in sorted(owners)]),
             ),
-            grant=grant,
+            grant=subscribing.grant,
         )
+
+
+def _awaited(dataset_id: str, queues: dict[str, sqs.Queue], firehose: FirehoseDelivery | None) -> list[IDependable]:
+    """What Amazon needs in place as it subscribes (module docstring)."""
+    if firehose:
+        return [firehose.subscription_roles[dataset_id], firehose.subscriber_roles[dataset_id]]
+    return [queues[dataset_id].node.find_child("Policy")]  # StreamStack's QueuePolicy
 
 
 def _destination(dataset_id: str, queues: dict[str, sqs.Queue], firehose: FirehoseDelivery | None) -> dict[str, str]:

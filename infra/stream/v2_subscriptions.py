@@ -23,13 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.ads import stream_v2_contract as v2
 from adsbridge.stream.datasets import Realm
-from adsbridge.stream.handlers.environment import MonitorEnvironment, SecretEnvironment
+from adsbridge.stream.handlers.environment import MonitorEnvironment
 from adsbridge.stream.subscription_monitor import V2_PREFIX, metric_name
 from constructs import Construct, IDependable
 from infra.constructs.alarm_topic import notify
-from infra.constructs.function import AdsbridgeFunction
-from infra.stream.provider import provider_for
-from infra.stream.subscription_functions import hourly_monitor, read_secret
+from infra.stream.subscription_functions import SubscriptionResources, hourly_monitor
 
 V2_MONITOR_SERVICE = "stream-v2-subscriptions-monitor"  # Powertools service: the "service" dimension of its metrics
 MONITOR_PERIOD = cdk.Duration.hours(1)
@@ -88,38 +86,29 @@ class StreamV2Subscriptions(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         mine = [sub for sub in subscriptions if sub.lands_in(realm, region, default_region)]
-        grant = read_secret(self, secret_name)
-        handler = AdsbridgeFunction(
+        subscribing = SubscriptionResources(
             self,
-            "Handler",
             handler="adsbridge.stream.handlers.v2_subscription_resource.lambda_handler",
             service="stream-v2-subscriptions",
             description=f"adsbridge Marketing Stream v2 subscriptions ({realm})",
-            timeout=cdk.Duration.minutes(5),  # AdsSession's retries on 429/5xx
-            environment=SecretEnvironment.variables(secret_name=secret_name),
+            secret_name=secret_name,
+            resource_type="Custom::MarketingStreamV2Subscription",
         )
-        handler.role.add_to_policy(grant)
-        provider = provider_for(self, handler.function)
 
         self.resources: dict[str, cdk.CustomResource] = {}
         for sub in mine:
             for dataset_id in sub.datasets:
-                resource = cdk.CustomResource(
-                    self,
+                self.resources[f"{sub.advertiser_account_id}/{dataset_id}"] = subscribing.add(
                     f"V2Subscription-{sub.advertiser_account_id}-{dataset_id}",
-                    service_token=provider.service_token,
-                    resource_type="Custom::MarketingStreamV2Subscription",
-                    properties={
+                    {
                         "Realm": realm.value,
                         "AdvertiserAccountId": sub.advertiser_account_id,
                         "DatasetId": dataset_id,
                         "BucketArn": bucket_arn,
                         "QueueArn": queue_arn,
                     },
+                    after=depends_on,
                 )
-                for dependency in depends_on:
-                    resource.node.add_dependency(dependency)
-                self.resources[f"{sub.advertiser_account_id}/{dataset_id}"] = resource
 
         self.monitor = hourly_monitor(
             self,
@@ -130,7 +119,7 @@ class StreamV2Subscriptions(Construct):
                 realm=realm.value,
                 v2_accounts=json.dumps(sorted({sub.advertiser_account_id for sub in mine})),
             ),
-            grant=grant,
+            grant=subscribing.grant,
         )
         self.alarms = self._alarms(alarm_topics)
 
