@@ -24,7 +24,6 @@ from adsbridge_sandbox.demo.stream_in import (
     performance_rows,
     run_stream,
 )
-from adsbridge_sandbox.demo.stream_v2_in import V2Result, restated_hour, run_stream_v2
 
 PENDING_SECONDS = 0.5  # how long the emulator keeps an upload job IN_PROGRESS
 STREAM_SHARE = 6  # one stream message per this many customers (5,000 for the default 30,000); see stream_in.POLL_EVERY
@@ -33,7 +32,7 @@ STREAM_SHARE = 6  # one stream message per this many customers (5,000 for the de
 @dataclass(frozen=True)
 class DemoResult:
     stream: StreamResult | None  # None when --stream v2
-    stream_v2: V2Result | None  # None when --stream v1
+    stream_v2: stream_v2_in.V2Result | None  # None when --stream v1
     audiences: AudiencesResult
     workdir: Path
     seconds: float
@@ -72,7 +71,7 @@ def demo(
             v1 = run_stream(cloud, workdir, max(rows // STREAM_SHARE, 200), progress)
             print_stream(v1, out)
         if stream != "v1":
-            v2 = run_stream_v2(cloud, workdir, progress, v1.con if v1 else None)
+            v2 = stream_v2_in.run_stream_v2(cloud, workdir, progress, v1.con if v1 else None)
             print_stream_v2(v2, out)
         audiences = run_audiences(cloud, workdir, rows, progress)
         print_audiences(audiences, out)
@@ -97,8 +96,8 @@ def print_stream(result: StreamResult, out: TextIO) -> None:
         out.write(f"{scope_type:>12}{scope_id:>12}{budget:>12.2f}{percentage:>12.2f}  {updated}\n")
 
 
-def print_stream_v2(result: V2Result, out: TextIO) -> None:
-    header, rows = restated_hour(result)
+def print_stream_v2(result: stream_v2_in.V2Result, out: TextIO) -> None:
+    header, rows = stream_v2_in.restated_hour(result)
     out.write(
         "\n== Stream v2: Parquet files → catalog handler → DuckDB, the v2 views' SQL: the restated hour ==\n"
         "clicks per campaign as first delivered, in the restatement that landed last (an older version), and in "
@@ -151,7 +150,7 @@ def _stream_summary(stream: StreamResult | None) -> str:
     )
 
 
-def _stream_v2_summary(v2: V2Result | None) -> str:
+def _stream_v2_summary(v2: stream_v2_in.V2Result | None) -> str:
     if v2 is None:
         return ""
     return (
