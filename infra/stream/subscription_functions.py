@@ -44,6 +44,7 @@ class SubscriptionResources:
         resource_type: str,
     ) -> None:
         self._scope, self._resource_type = scope, resource_type
+        # The function before the secret: the v1 construct's order, which the template's CDK metadata records.
         function = AdsbridgeFunction(
             scope,
             "Handler",

@@ -62,3 +62,20 @@ def test_the_build_and_the_app_name_the_same_folders() -> None:
 
     assert (MAIN.path, PYARROW.path) == (LambdaAsset.MAIN.path, LambdaAsset.PYARROW.path)
     assert {asset.path for asset in ASSETS} == {asset.path for asset in LambdaAsset}
+
+
+def test_an_asset_leaves_out_only_entries_and_what_only_they_need() -> None:
+    """Filtered, never re-resolved: without pydantic, what only pydantic needs goes too, what Powertools needs too
+    stays, and every kept entry is requirements.txt's own text, hashes and all."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from build_lambda import REQUIREMENTS, requirements
+
+    locked = REQUIREMENTS.read_text()
+    kept = requirements(frozenset({"pydantic"}))
+    names = {line.split("==")[0] for line in kept.splitlines() if line and not line.startswith((" ", "#"))}
+    assert not names & {"pydantic", "pydantic-core", "annotated-types", "typing-inspection"}
+    assert {"typing-extensions", "aws-lambda-powertools", "boto3", "pyarrow"} <= names
+    assert all(entry in locked for entry in kept.split("\n") if entry)
+    assert "--hash=sha256:" in kept
+    with pytest.raises(ValueError, match="nosuch"):
+        requirements(frozenset({"nosuch"}))
