@@ -13,6 +13,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from adsbridge.stream.v2 import hive_types
+
 TAIL_BYTES = 256 * 1024  # one GET holds the footer of ~460 columns (≈170 bytes per column and row group)
 MAGIC = b"PAR1"
 
@@ -98,19 +100,23 @@ def read_schema(s3: Any, bucket: str, key: str) -> pa.Schema:
 
 def hive_type(kind: pa.DataType) -> str:
     """The Hive type Athena reads a Parquet column of this Arrow type as; nested structs stay structs."""
+    return hive_types.render(_hive(kind))
+
+
+def _hive(kind: pa.DataType) -> hive_types.HiveType:
     if pa.types.is_struct(kind):
         fields = (kind.field(i) for i in range(kind.num_fields))
-        return "struct<" + ",".join(f"{f.name.lower()}:{hive_type(f.type)}" for f in fields) + ">"
+        return hive_types.Struct(tuple((f.name.lower(), _hive(f.type)) for f in fields))
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        return f"array<{hive_type(kind.value_type)}>"
+        return hive_types.Array(_hive(kind.value_type))
     if pa.types.is_map(kind):
-        return f"map<{hive_type(kind.key_type)},{hive_type(kind.item_type)}>"
+        return hive_types.Map(_hive(kind.key_type), _hive(kind.item_type))
     if pa.types.is_decimal(kind):
-        return f"decimal({kind.precision},{kind.scale})"
+        return hive_types.Primitive("decimal", (kind.precision, kind.scale))
     if pa.types.is_timestamp(kind):
-        return "timestamp"
+        return hive_types.Primitive("timestamp")
     if str(kind) in _SIMPLE:
-        return _SIMPLE[str(kind)]
+        return hive_types.Primitive(_SIMPLE[str(kind)])
     raise UnsupportedType(f"no Hive type for Parquet/Arrow type {kind}")
 
 
