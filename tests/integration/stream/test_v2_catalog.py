@@ -1,5 +1,6 @@
-"""The v2 catalog Lambda against moto (S3, Glue) with SQS events: Parquet files whose schema grows, a re-sent
-notification, a file lacking a column, a column whose type changes, bad messages, and two writers at once."""
+"""The v2 catalog Lambda against moto (S3, Glue) with SQS events: Parquet files whose schema grows (new columns,
+a struct gaining a field), a re-sent notification, a file lacking a column, a column whose type changes, bad
+messages, and two writers at once."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from adsbridge.stream.handlers import v2_catalog as handler
 from adsbridge.stream.v2 import amazon, footer
 from adsbridge.stream.v2.catalog import Catalog, FileRefused
 from adsbridge.stream.v2.table import table_input
+from adsbridge_sandbox.duck import download, v2_catalog
 from adsbridge_sandbox.local_lambda import LocalContext
 
 BUCKET = "adsbridge-v2-data"
@@ -110,15 +112,54 @@ def test_a_column_missing_from_a_new_file_stays_in_the_table(aws: Any, tmp_path:
     assert "detailpageviews" in columns(glue) and "impressions" in columns(glue)
 
 
-def test_a_changed_type_is_counted_and_the_table_keeps_its_type(aws: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("column", "was", "now"),
+    [
+        ("impressions", "5::BIGINT AS impressions", "'5' AS impressions"),
+        ("streambatch", "{'version': 1::BIGINT} AS streamBatch", "{'version': '1', 'restated': true} AS streamBatch"),
+    ],
+)
+def test_a_changed_type_is_counted_and_the_table_keeps_its_type(
+    aws: Any, tmp_path: Path, column: str, was: str, now: str
+) -> None:
     s3, glue = aws
+    before = columns(glue)[column]
     catalog = Catalog(glue=glue, s3=s3, database=DATABASE)
-    catalog.catalogue(
-        land(s3, KEY_10, parquet(tmp_path, BASE.replace("5::BIGINT AS impressions", "'5' AS impressions")))
-    )
-    assert columns(glue)["impressions"] == "bigint"
-    assert catalog.counts["ColumnTypeConflicts"] == 1
+    catalog.catalogue(land(s3, KEY_10, parquet(tmp_path, BASE.replace(was, now))))
+    assert columns(glue)[column] == before  # a field gained next to a retyped one widens nothing either
+    assert catalog.counts["ColumnTypeConflicts"] == 1 and catalog.counts["ColumnsWidened"] == 0
     assert list(partitions(glue)) == [("2026-12-01", "10")]  # the file is still there to read
+
+
+STREAM_BATCH = "{'version': 1::BIGINT} AS streamBatch"
+RESTATED = BASE.replace(STREAM_BATCH, "{'version': 2::BIGINT, 'restated': true} AS streamBatch")
+
+
+def test_a_struct_that_gains_a_field_is_widened_and_both_files_read_it(aws: Any, tmp_path: Path) -> None:
+    s3, glue = aws
+    assert columns(glue)["streambatch"] == "struct<version:bigint>"
+    assert invoke(land(s3, KEY_10, parquet(tmp_path, BASE))) == set()
+    catalog = Catalog(glue=glue, s3=s3, database=DATABASE)
+    catalog.catalogue(land(s3, KEY_11, parquet(tmp_path, RESTATED)))
+    assert columns(glue)["streambatch"] == "struct<version:bigint,restated:boolean>"
+    assert catalog.counts["ColumnsWidened"] == 1 and catalog.counts["ColumnTypeConflicts"] == 0
+    # A later file of the old shape lacks the field: nothing changes, it reads null there.
+    again = Catalog(glue=glue, s3=s3, database=DATABASE)
+    again.catalogue(land(s3, KEY_10.replace("part-0", "part-1"), parquet(tmp_path, BASE)))
+    assert columns(glue)["streambatch"] == "struct<version:bigint,restated:boolean>"
+    assert again.counts["ColumnsWidened"] == again.counts["ColumnTypeConflicts"] == 0
+    # Each partition keeps the type it was registered with; the old one is a prefix of the table's (new fields
+    # are only appended), which Trino's partition-to-table struct coercion accepts (docs/marketing-stream.md).
+    found = glue.get_partitions(DatabaseName=DATABASE, TableName=TABLE)["Partitions"]
+    types = {p["Values"][1]: {c["Name"]: c["Type"] for c in p["StorageDescriptor"]["Columns"]} for p in found}
+    assert types["10"]["streambatch"] == "struct<version:bigint>"
+    assert types["11"]["streambatch"] == "struct<version:bigint,restated:boolean>"
+    con = duckdb.connect()
+    v2_catalog(con, download(s3, BUCKET, tmp_path / "bucket"), glue, DATABASE, "ads-performance-v1")
+    rows = con.execute(
+        f"SELECT streambatch.version, streambatch.restated FROM {DATABASE}.{TABLE} ORDER BY ALL"
+    ).fetchall()
+    assert rows == [(1, None), (1, None), (2, True)]
 
 
 @pytest.mark.parametrize(
@@ -174,8 +215,8 @@ def test_only_the_tail_is_read_and_a_long_footer_takes_a_second_ranged_get(aws: 
 
 
 class RacingGlue:
-    """Glue whose UpdateTable enforces VersionId as Glue does (moto ignores it), with another writer adding a
-    column between this writer's GetTable and its first UpdateTable."""
+    """Glue whose UpdateTable enforces VersionId as Glue does (moto ignores it), with another writer setting
+    columns' types (adding or widening them) between this writer's GetTable and its first UpdateTable."""
 
     def __init__(self, glue: Any, other: dict[str, str]) -> None:
         self.glue, self.other, self.updates = glue, other, 0
@@ -188,7 +229,11 @@ class RacingGlue:
         if self.updates == 1:  # the other invocation wins the race
             current = self.glue.get_table(DatabaseName=kwargs["DatabaseName"], Name=TABLE)["Table"]
             storage = dict(current["StorageDescriptor"])
-            storage["Columns"] = [*storage["Columns"], *({"Name": n, "Type": t} for n, t in self.other.items())]
+            names = {c["Name"] for c in storage["Columns"]}
+            storage["Columns"] = [
+                *({**c, "Type": self.other.get(c["Name"], c["Type"])} for c in storage["Columns"]),
+                *({"Name": n, "Type": t} for n, t in self.other.items() if n not in names),
+            ]
             keys = ("Name", "StorageDescriptor", "PartitionKeys", "TableType", "Parameters")
             self.glue.update_table(
                 DatabaseName=DATABASE, TableInput={**{k: current[k] for k in keys}, "StorageDescriptor": storage}
@@ -206,3 +251,14 @@ def test_two_writers_adding_columns_at_once_lose_neither(aws: Any, tmp_path: Pat
     catalog.catalogue(land(s3, KEY_10, parquet(tmp_path, BASE + ", 1::BIGINT AS fromthisone")))
     assert {"fromtheother": "double", "fromthisone": "bigint"}.items() <= columns(glue).items()
     assert catalog.counts["TableUpdateRetries"] == 1 and racing.updates == 2
+
+
+def test_two_writers_widening_one_struct_at_once_lose_neither_field(aws: Any, tmp_path: Path) -> None:
+    s3, glue = aws
+    racing = RacingGlue(glue, {"streambatch": "struct<version:bigint,fromtheother:double>"})
+    catalog = Catalog(glue=racing, s3=s3, database=DATABASE)
+    mine = BASE.replace(STREAM_BATCH, "{'version': 1::BIGINT, 'fromthisone': 1::BIGINT} AS streamBatch")
+    catalog.catalogue(land(s3, KEY_10, parquet(tmp_path, mine)))
+    assert columns(glue)["streambatch"] == "struct<version:bigint,fromtheother:double,fromthisone:bigint>"
+    assert catalog.counts["TableUpdateRetries"] == 1 and racing.updates == 2
+    assert catalog.counts["ColumnsWidened"] == 1
