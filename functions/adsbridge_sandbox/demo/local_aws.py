@@ -11,7 +11,6 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import boto3
@@ -20,8 +19,7 @@ from moto.server import ThreadedMotoServer
 
 from adsbridge import METRICS_NAMESPACE
 from adsbridge.stream.datasets import Realm
-from adsbridge_sandbox.emulator import Emulator
-from adsbridge_sandbox.emulator.stream_v2_delivery import V2Delivery
+from adsbridge_sandbox.emulator import Emulator, aws_endpoint
 from adsbridge_sandbox.local_lambda import lambdas_in_process
 from adsbridge_sandbox.local_machine import run_task
 
@@ -79,19 +77,6 @@ def environment(aws_url: str, emulator: Emulator) -> dict[str, str]:
     }
 
 
-def aws_clients(aws_url: str, service: str) -> Callable[[str], Any]:
-    """Region → one client of ``service`` on moto's server: how the emulator's Marketing Stream reaches our
-    queues, delivery streams and buckets."""
-
-    @cache
-    def client_for(region: str) -> Any:
-        return boto3.client(  # type: ignore[call-overload]
-            service, region_name=region, endpoint_url=aws_url, aws_access_key_id="demo", aws_secret_access_key="demo"
-        )
-
-    return client_for
-
-
 @contextmanager
 def local_cloud(
     *, pending_seconds: float, realm: Realm = Realm.NA, v2_options: Mapping[str, Any] | None = None
@@ -109,14 +94,8 @@ def local_cloud(
     aws_url = f"http://{host}:{port}"
     # moto's server keeps its state in this process's backends: a second local cloud must start empty
     requests.post(f"{aws_url}/moto-api/reset", timeout=30).raise_for_status()
-    v2 = V2Delivery(aws_clients(aws_url, "s3"), aws_clients(aws_url, "sqs"), **v2_options) if v2_options else None
-    emulator = Emulator(
-        pending_seconds=pending_seconds,
-        realm=realm,
-        sqs_client_for=aws_clients(aws_url, "sqs"),
-        firehose_client_for=aws_clients(aws_url, "firehose"),
-        v2_delivery=v2,
-    ).start()
+    streams = aws_endpoint.delivery(aws_url, v2_options, aws_access_key_id="demo", aws_secret_access_key="demo")
+    emulator = Emulator(pending_seconds=pending_seconds, realm=realm, **streams).start()
     saved = dict(os.environ)
     os.environ.update(environment(aws_url, emulator))
     cloud = LocalCloud(aws_url, emulator)

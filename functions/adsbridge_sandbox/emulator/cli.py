@@ -8,6 +8,7 @@ from typing import Any
 
 from .model import DEFAULT_MATCH_RATE, check_match_rate
 from .server import Emulator
+from .streams_v2 import HISTORY_DAYS
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -35,6 +36,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--accept-terms", action="store_true", help="start with the AMC terms already accepted (default: not)"
     )
+    parser.add_argument(
+        "--aws-endpoint",
+        metavar="URL",
+        help="deliver Marketing Stream there (e.g. a moto server): v1 messages to subscribed SQS queues and "
+        "Firehose streams, v2 Parquet files and notifications to subscribed buckets and queues (default: none)",
+    )
+    parser.add_argument(
+        "--v2-history-days",
+        type=int,
+        default=HISTORY_DAYS,
+        help=f"days of history a new v2 subscription gets, with --aws-endpoint (default {HISTORY_DAYS}, as Amazon)",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -48,11 +61,17 @@ def _match_rate(text: str) -> float:
 
 def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Serve until Ctrl-C (or until ``stop`` is set, for tests); prints the URL, credentials and env vars."""
+    streams: dict[str, Any] = {}
+    if getattr(args, "aws_endpoint", None):
+        from . import aws_endpoint  # boto3 and pyarrow, only when delivering
+
+        streams = aws_endpoint.delivery(args.aws_endpoint, {"history_days": args.v2_history_days})
     emulator = Emulator(
         args.host,
         args.port,
         pending_seconds=args.pending_seconds,
         match_rate=getattr(args, "match_rate", DEFAULT_MATCH_RATE),
+        **streams,
     )
     try:
         emulator.start()
@@ -68,6 +87,7 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         f"  sandbox client id:     {creds.client_id}",
         f"  sandbox client secret: {creds.client_secret}",
         f"  sandbox refresh token: {creds.refresh_token}",
+        *([f"  Marketing Stream delivered to AWS endpoint {args.aws_endpoint}"] if streams else []),
         "Point adsbridge at it with:",
         *(f"  export {name}='{value}'" for name, value in emulator.client_environment().items()),
         "Press Ctrl-C to stop.",

@@ -19,7 +19,7 @@ from email.message import Message
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from adsbridge.ads import stream_v2_contract as v2_contract
@@ -30,10 +30,12 @@ from . import validation as v
 from .faults import FaultResponse, Faults
 from .firehose_delivery import FirehoseDelivery
 from .model import DEFAULT_MATCH_RATE, Credentials, EmulatorState
-from .stream_v2_delivery import V2Delivery
 from .streams import EmulatorSns, Owner, SqsDelivery, Subscriptions, owner_from_headers, with_code
 from .streams_v2 import SubscriptionsV2
 from .validation import ApiError
+
+if TYPE_CHECKING:  # the delivery brings pyarrow: imported by whoever builds one
+    from .stream_v2_delivery import V2Delivery
 
 log = logging.getLogger(__name__)
 _K = TypeVar("_K")

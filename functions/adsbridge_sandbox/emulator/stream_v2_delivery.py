@@ -21,9 +21,9 @@ from typing import Any
 from adsbridge_sandbox import stream_v2_files as files
 
 from .streams import SqsDelivery
+from .streams_v2 import HISTORY_DAYS
 
 log = logging.getLogger(__name__)
-HISTORY_DAYS = 70  # what Amazon backfills on subscribing (docs/marketing-stream.md#stream-v2-subscriptions)
 
 
 class V2Delivery:

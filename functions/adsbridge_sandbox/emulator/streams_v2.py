@@ -17,17 +17,21 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adsbridge.ads import stream_v2_contract as v2
 from adsbridge.ads.errors import ContractError
 from adsbridge.stream.datasets import Realm
-from adsbridge_sandbox.stream_v2_files import Delivery
 
 from .model import _now_iso as _now
-from .stream_v2_delivery import V2Delivery
 from .validation import bad_request
 
+if TYPE_CHECKING:  # the delivery brings pyarrow: imported by whoever builds one
+    from adsbridge_sandbox.stream_v2_files import Delivery
+
+    from .stream_v2_delivery import V2Delivery
+
+HISTORY_DAYS = 70  # what Amazon backfills on subscribing (docs/marketing-stream.md#stream-v2-subscriptions)
 _ITEM_KEYS = frozenset({v2.CLIENT_REQUEST_TOKEN_KEY, v2.DATASET_KEY, v2.DESTINATION_KEY})
 
 

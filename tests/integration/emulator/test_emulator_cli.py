@@ -109,3 +109,55 @@ def test_busy_port_returns_error_code(capsys: pytest.CaptureFixture[str]) -> Non
         args = _parser().parse_args(["emulator", "--port", str(port)])
         assert cli.run(args) == 2
     assert "cannot listen" in capsys.readouterr().out
+
+
+def test_aws_endpoint_defaults_to_none_and_history_to_amazons_70_days() -> None:
+    args = _parser().parse_args(["emulator"])
+    assert (args.aws_endpoint, args.v2_history_days) == (None, 70)
+
+
+def test_with_an_aws_endpoint_a_v2_subscription_gets_its_files_there(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.server import ThreadedMotoServer
+
+    from adsbridge.ads import AdsSession, TokenProvider
+    from adsbridge.ads.auth import LwaCredentials
+    from adsbridge.ads.streams_v2 import StreamsV2Client
+    from adsbridge_sandbox.emulator import aws_endpoint
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    s3 = aws_endpoint.clients(endpoint, "s3", **credentials)("us-east-1")
+    sqs = aws_endpoint.clients(endpoint, "sqs", **credentials)("us-east-1")
+    s3.create_bucket(Bucket="v2-data")
+    url = sqs.create_queue(QueueName="v2-notifications")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    args = _parser().parse_args(["emulator", "--port", "0", "--aws-endpoint", endpoint, "--v2-history-days", "1"])
+    stop = threading.Event()
+    thread = threading.Thread(target=lambda: cli.run(args, stop=stop))
+    for name, value in credentials.items():  # the emulator's clients sign with the environment's
+        monkeypatch.setenv(name.upper(), value)
+    thread.start()
+    try:
+        deadline, out = time.monotonic() + 5, ""
+        while "Ctrl-C" not in out and time.monotonic() < deadline:
+            time.sleep(0.01)
+            out += capsys.readouterr().out
+        assert f"Marketing Stream delivered to AWS endpoint {endpoint}" in out
+        env = dict(re.findall(r"export (ADSBRIDGE_\w+)='([^']*)'", out))
+        lwa = LwaCredentials(env["ADSBRIDGE_CLIENT_ID"], env["ADSBRIDGE_CLIENT_SECRET"], env["ADSBRIDGE_REFRESH_TOKEN"])
+        client = StreamsV2Client(AdsSession(env["ADSBRIDGE_API_URL"], TokenProvider(lwa, env["ADSBRIDGE_TOKEN_URL"])))
+        client.create("amzn1.ads-account.g.cli", "ads-performance-v1", "arn:aws:s3:::v2-data", queue_arn)
+        deadline, landed = time.monotonic() + 30, 0
+        while landed < 24 + 2 + 2 and time.monotonic() < deadline:  # a day's hours, 2 live hours, 2 restatements
+            time.sleep(0.1)
+            landed = s3.list_objects_v2(Bucket="v2-data").get("KeyCount", 0)
+        assert landed == 28
+    finally:
+        stop.set()
+        thread.join(5)
+        moto.stop()
