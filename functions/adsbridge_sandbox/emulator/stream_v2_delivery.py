@@ -2,11 +2,11 @@
 and one notification per file into its queue, through boto3 clients (moto's in tests and the demo).
 
 When a subscription becomes ACTIVE the emulator delivers, in a thread of its own as Amazon does after answering:
-the initial history (``history_days`` hours' files before its clock's hour; Amazon sends 70 days), ``live_hours``
-hourly files (the last one with a grown schema), and the first live hour restated twice, the newer version first
-(``adsbridge_sandbox.stream_v2_files.scenario``). Time is compressed: every file lands at once. Archiving the
-subscription stops the delivery before its next file. Files, keys and notification bodies are amazon.py's
-UNVERIFIED assumptions, through the sandbox's writer.
+the initial history (one file per hour for ``history_days`` days before its clock's hour; Amazon sends 70),
+``live_hours`` hourly files (the last one with a grown schema), and the first live hour restated twice, the newer
+version first (``adsbridge_sandbox.stream_v2_files.scenario``). Time is compressed: every file lands at once.
+Archiving the subscription stops the delivery before its next file. Files, keys and notification bodies are
+amazon.py's UNVERIFIED assumptions, through the sandbox's writer.
 """
 
 from __future__ import annotations
