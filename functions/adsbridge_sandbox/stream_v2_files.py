@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from adsbridge.stream.v2 import amazon, footer
+from adsbridge.stream.v2 import amazon, footer, hive_types
 
 DATASET = amazon.DATASETS[0]
 PREFIX = "amzn"  # any prefix before the dataset; the layout allows one
@@ -36,30 +36,21 @@ Totals = dict[str, float]
 def arrow_type(hive: str) -> pa.DataType:
     """The Arrow type a Parquet column of this Hive type is written with; checked against the catalog's own
     mapping back (footer.hive_type), so the files always catalogue as the table expects."""
-    found = _parse(hive.replace(" ", ""))
-    if footer.hive_type(found) != hive:
+    parsed = hive_types.parse(hive)
+    found = _arrow(parsed)
+    if footer.hive_type(found) != hive_types.render(parsed):
         raise ValueError(f"no Arrow type round-trips Hive type {hive}")
     return found
 
 
-def _parse(hive: str) -> pa.DataType:
-    if hive.startswith("struct<") and hive.endswith(">"):
-        return pa.struct([(name, _parse(kind)) for name, kind in _fields(hive[7:-1])])
-    if hive.startswith("array<") and hive.endswith(">"):
-        return pa.list_(_parse(hive[6:-1]))
-    return _ARROW[hive]
-
-
-def _fields(inner: str) -> list[tuple[str, str]]:
-    """``a:bigint,b:struct<c:int,d:string>`` split at the top-level commas."""
-    fields, depth, start = [], 0, 0
-    for i, char in enumerate(inner + ","):
-        depth += {"<": 1, ">": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            name, kind = inner[start:i].split(":", 1)
-            fields.append((name, kind))
-            start = i + 1
-    return fields
+def _arrow(kind: hive_types.HiveType) -> pa.DataType:
+    if isinstance(kind, hive_types.Struct):
+        return pa.struct([(name, _arrow(field)) for name, field in kind.fields])
+    if isinstance(kind, hive_types.Array):
+        return pa.list_(_arrow(kind.element))
+    if isinstance(kind, hive_types.Map):
+        return pa.map_(_arrow(kind.key), _arrow(kind.value))
+    return _ARROW[kind.name]
 
 
 def schema(extra: Mapping[str, str] | None = None) -> pa.Schema:

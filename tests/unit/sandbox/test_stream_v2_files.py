@@ -85,6 +85,7 @@ def test_arrow_types_round_trip_and_an_unknown_type_is_refused() -> None:
     assert v2.arrow_type("array<struct<a:string,b:double>>") == pa.list_(
         pa.struct([("a", pa.string()), ("b", pa.float64())])
     )
+    assert v2.arrow_type("map<string,bigint>") == pa.map_(pa.string(), pa.int64())
     with pytest.raises(KeyError):
         v2.arrow_type("decimal(10,2)")
 
