@@ -25,6 +25,7 @@ def run() -> int:
             ADSBRIDGE_CLIENT_ID=emulator.credentials.client_id,
             ADSBRIDGE_CLIENT_SECRET=emulator.credentials.client_secret,
             ADSBRIDGE_REFRESH_TOKEN=emulator.credentials.refresh_token,
+            ADSBRIDGE_STATE_DIR=tmp,  # a fresh emulator each time: the user's saved runs and audiences are not its
         )
         report = Path(tmp) / "report.json"
         code = main(

@@ -197,7 +197,7 @@ def open_chunk(s3: Any, bucket: str, key: str, layout: Layout, chunk: Chunk, off
     """
     if layout.compressed:
         with open_input(f"s3://{bucket}/{key}", s3_client=s3) as stream:
-            yield _without_data(stream, offset, header=not layout.json_lines) if offset else stream
+            yield without_data(stream, offset, header=not layout.json_lines) if offset else stream
         return
     start = chunk.start + offset
     body = (
@@ -211,7 +211,7 @@ def open_chunk(s3: Any, bucket: str, key: str, layout: Layout, chunk: Chunk, off
         body.close()
 
 
-def _without_data(stream: IO[bytes], offset: int, *, header: bool) -> IO[bytes]:
+def without_data(stream: IO[bytes], offset: int, *, header: bool) -> IO[bytes]:
     """``stream`` with its first ``offset`` bytes after the header line (if ``header``) read and dropped."""
     head = stream.readline() if header else b""
     while offset > 0 and (dropped := len(stream.read(min(offset, PROBE_BYTES)))):

@@ -1,7 +1,10 @@
 """How ``adsbridge export`` resumes: the run an input and its settings make, and that run's saved state.
 
 A run is one version of one input under one set of settings, as in the state machine (``checkpoint.run_id``): a
-local file is its resolved path, size and modification time (ns); an S3 object its bucket, key and ETag. Its
+local file is its resolved path, modification time (ns) and the SHA-256 of its bytes (a file written again is a
+new run, so a scheduled re-export refreshes its members' time to live; the digest tells apart a file rewritten
+within one clock tick at the same length, which time and size would take for the run already sent); an S3
+object its bucket, key and ETag. Its
 state is the state machine's documents, in a ``checkpoint.RunState`` (the state directory: ``checkpoint_files``),
 with the whole input as chunk 0: ``prepared.json`` once the audience is ready, ``progress/000000.json`` after each
 batch Amazon accepted, ``chunks/000000.json`` once every row was sent. A run started again resumes after the last
@@ -16,6 +19,7 @@ access; an S3 object is read again up to there): reading, not sending, is what a
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from adsbridge.export.checkpoint import PREPARED, RunState, run_id
-from adsbridge.export.chunks import GZIP_MAGIC, Chunk, Layout, _without_data, s3_range_reader
+from adsbridge.export.chunks import GZIP_MAGIC, Chunk, Layout, s3_range_reader, without_data
 from adsbridge.export.payloads import Prepared, RunInfo
 from adsbridge.export.prepare import Target
 from adsbridge.export.report import Counters
@@ -32,6 +36,7 @@ from adsbridge.export.source import is_json_lines
 from adsbridge.export.upload import Settled
 from adsbridge.settings import ExportSettings
 
+_DIGEST_BLOCK = 1 << 20
 WHOLE_INPUT = 0  # the chunk index of ``adsbridge export``'s one chunk: the whole input
 StateOpener = Callable[[str], AbstractContextManager[RunState]]  # a run's store by its id, held while open
 
@@ -42,7 +47,7 @@ class InputVersion:
 
     bucket: str  # "" for a local file
     key: str  # the resolved local path, or the object key
-    version: str  # "size:mtime_ns" of a local file, the object's ETag
+    version: str  # a local file's "<mtime_ns>:sha256:<hex of its bytes>", the object's ETag
     size: int
     compressed: bool
 
@@ -60,10 +65,15 @@ def input_version(source: str, s3: Any = None) -> InputVersion:
         magic = s3_range_reader(s3, bucket, key)(0, len(GZIP_MAGIC)) if size >= len(GZIP_MAGIC) else b""
         return InputVersion(bucket, key, str(head["ETag"]), size, magic == GZIP_MAGIC)
     path = Path(source).resolve()
-    stat = path.stat()
+    digest = hashlib.sha256()
     with path.open("rb") as raw:
         magic = raw.read(len(GZIP_MAGIC))
-    return InputVersion("", str(path), f"{stat.st_size}:{stat.st_mtime_ns}", stat.st_size, magic == GZIP_MAGIC)
+        digest.update(magic)
+        while block := raw.read(_DIGEST_BLOCK):
+            digest.update(block)
+        size = raw.tell()
+    version = f"{path.stat().st_mtime_ns}:sha256:{digest.hexdigest()}"
+    return InputVersion("", str(path), version, size, magic == GZIP_MAGIC)
 
 
 class Checkpoints:
@@ -123,4 +133,4 @@ class Checkpoints:
 def skip_data(stream: IO[bytes], offset: int, json_lines: bool) -> IO[bytes]:
     """``stream`` (a whole input) positioned ``offset`` bytes of data after its CSV header line, which stays in
     front (``RowReader`` offsets count data only); gzip input's offsets are in its decompressed bytes."""
-    return stream if not offset else _without_data(stream, offset, header=not json_lines)
+    return stream if not offset else without_data(stream, offset, header=not json_lines)

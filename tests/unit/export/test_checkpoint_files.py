@@ -88,7 +88,12 @@ def test_a_local_inputs_version_changes_with_its_content_or_time_not_with_how_it
     assert input_version("in.csv.gz") == first  # the resolved path
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
-    assert input_version(str(path)).version != first.version
+    touched, touched_stat = input_version(str(path)), path.stat()
+    assert touched.version != first.version
+    path.write_bytes(gzip.compress(b"externaluserid,phone\n"))  # same length, written within one clock tick
+    os.utime(path, ns=(touched_stat.st_atime_ns, touched_stat.st_mtime_ns))
+    assert path.stat().st_size == touched_stat.st_size
+    assert input_version(str(path)).version != touched.version
     plain = tmp_path / "in.csv"
     plain.write_bytes(b"externaluserid,email\n")
     assert not input_version(str(plain)).compressed
