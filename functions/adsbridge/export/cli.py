@@ -15,6 +15,7 @@ from adsbridge.export import query_source
 
 if TYPE_CHECKING:
     from adsbridge.export.job import ExportRun
+    from adsbridge.export.registry import LocalRegistry
     from adsbridge.export.report import ExportReport
     from adsbridge.export.upload import Settled
 
@@ -98,7 +99,7 @@ def _start(args: argparse.Namespace) -> ExportRun:
         check_arguments(args)
         query_source.check_arguments(args)
         settings = load_settings(args.settings)
-        registry.check_writable()  # the run's checkpoints live there too: a run must be able to resume
+        resumable = _state_writable(registry, settings.action == "CREATE") and args.query is None
         client = audiences_client(settings.region)
     except (SettingsError, AdsError, RegistryError, query_source.QueryRefused) as exc:
         raise ArgumentError(str(exc)) from None
@@ -106,9 +107,24 @@ def _start(args: argparse.Namespace) -> ExportRun:
         args.input = query_source.result_location(args)
     options = RunOptions(
         poll_interval=args.poll_interval, accept_terms=args.accept_terms, on_batch=_progress, registry=registry,
-        state=None if args.query is not None else local_state(restart=args.restart),
+        state=local_state(restart=args.restart) if resumable else None,
     )  # fmt: skip
     return ExportRun(settings, args.input, client, options)
+
+
+def _state_writable(registry: LocalRegistry, create: bool) -> bool:
+    """Whether the run's state can be saved. A CREATE job must record its audience, so it fails first without it
+    (``RegistryError``); any other job runs anyway, told it will not be resumable."""
+    from adsbridge.export.registry import RegistryError
+
+    try:
+        registry.check_writable()
+    except RegistryError as exc:
+        if create:
+            raise
+        print(f"adsbridge export: warning: progress is not saved, so this run cannot resume: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 class ArgumentError(ValueError):

@@ -118,3 +118,20 @@ def test_a_state_directory_that_cannot_be_made_stops_a_create_before_any_request
         f"adsbridge export: state directory {tmp_path / 'a-file/state'} cannot be made (Not a directory):"
         " set ADSBRIDGE_STATE_DIR to a writable directory"
     )
+
+
+def test_a_state_directory_that_cannot_be_made_leaves_an_update_running_without_resume(
+    emulator_env: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = write_rows(tmp_path / "in.csv", users(range(5)))
+    code, created = export(tmp_path, source)
+    assert code == 0
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("ADSBRIDGE_STATE_DIR", str(tmp_path / "a-file/state"))
+    capsys.readouterr()
+    code, updated = export(tmp_path, source, action="UPDATE", audience_id=created["audience_id"])
+    assert code == 0 and updated["uploaded_records"] == 5  # sent: resume is a convenience, not a precondition
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "adsbridge export: warning: progress is not saved, so this run cannot resume: state directory "
+        f"{tmp_path / 'a-file/state'} cannot be made (Not a directory): set ADSBRIDGE_STATE_DIR to a writable directory"
+    )
