@@ -32,8 +32,6 @@ from infra.constructs.function import AdsbridgeFunction, LambdaAsset
 from infra.stream.views import AthenaViews, athena_workgroup
 
 SERVICE = "stream-v2-catalog"
-# The v2 dataset whose rows carry Sponsored Products (amazon.SPONSORED_PRODUCTS), beside which sp_v1_v2_hourly puts v1's.
-SP_DATASET = "ads-performance-v1"
 BATCH_SIZE = 10  # notifications per invocation: one footer GET (two at most) each
 MAX_CONCURRENCY = 5  # the event source's cap; UpdateTable retries absorb races (module docstring)
 TIMEOUT = cdk.Duration.minutes(2)  # below the notification queue's 300 s visibility timeout
@@ -105,11 +103,7 @@ class StreamV2Catalog(Construct):
             results=results,
             selected=[],
             after=[self.workgroup, *self.tables],
-            extra=[
-                view
-                for dataset in amazon.DATASETS
-                for view in v2_views(self.database, dataset, v1_database if dataset == SP_DATASET else None)
-            ],
+            extra=[view for dataset in amazon.DATASETS for view in v2_views(self.database, dataset, v1_database)],
             reads=[v1_database] if v1_database else [],
         )
 

@@ -1,19 +1,22 @@
 """The Stream v2 Athena views, rendered from ``sql/v2_*.sql`` with the columns of ``amazon.py``'s mapping.
 
 ``<table>_latest``: the highest ``streamBatch.version`` per full record key; ``<table>_hourly``: hourly totals per
-ad product; ``sp_v1_v2_hourly``: Sponsored Products from v2 beside v1's ``sp_traffic_hourly``, only when the v1
-tables are in a Glue database Athena can join here (``v1_database``). DuckDB runs the same SQL in the tests.
+ad product; ``sp_v1_v2_hourly``: Sponsored Products from v2 (``SP_DATASET``) beside v1's ``sp_traffic_hourly``, only
+when the v1 tables are in a Glue database Athena can join here (``v1_database``). DuckDB runs the same SQL in the
+tests.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from adsbridge.ads.stream_v2_contract import DATASET_PERFORMANCE
 from adsbridge.stream import datasets
 from adsbridge.stream.v2 import amazon
 from adsbridge.stream.views import View, hourly_view, render
 
 SP_ALIGNED = "sp_v1_v2_hourly"
+SP_DATASET = DATASET_PERFORMANCE  # the v2 dataset whose rows carry Sponsored Products (amazon.SPONSORED_PRODUCTS)
 V1_SP_TRAFFIC = "sp-traffic"
 
 
@@ -24,7 +27,8 @@ def _sources(*parts: str) -> str:
 
 
 def v2_views(database: str, dataset: str, v1_database: str | None = None) -> list[View]:
-    """The views over one v2 dataset's table, in dependency order."""
+    """The views over one v2 dataset's table, in dependency order; ``sp_v1_v2_hourly`` too for ``SP_DATASET``
+    when ``v1_database`` is given (any other dataset has no v1 counterpart, so it is ignored there)."""
     table = amazon.table_name(dataset)
     latest, hourly = f"{table}_latest", f"{table}_hourly"
     names = list(amazon.view_columns())
@@ -55,7 +59,7 @@ def v2_views(database: str, dataset: str, v1_database: str | None = None) -> lis
             _sources(table),
         ),
     ]
-    if v1_database is not None:
+    if v1_database is not None and dataset == SP_DATASET:
         v1_hourly = hourly_view(datasets.get(V1_SP_TRAFFIC))
         found.append(
             View(
