@@ -10,16 +10,25 @@ DLQ. Instead every column change is an ``UpdateTable`` with the ``VersionId`` it
 Grants, least privilege: ``s3:GetObject`` on the data bucket's objects (the key layout is UNVERIFIED, so no narrower
 prefix is known) and ``kms:Decrypt`` with its key; the queue's consumption with ``kms:Decrypt`` of the queue's key
 (the event source's grant); on Glue only GetTable, UpdateTable and BatchCreatePartition of this database's tables.
+
+Alarms (``alarms``, on the catalog's Powertools metrics): ``ColumnTypeConflicts`` above 0, since that column of the
+file stays unreadable until someone acts (the table's type is never changed for it), and ``MessagesFailed`` above 0,
+which counts every refused notification (each ``Refused_<reason>`` is also a failed message) whatever its reason,
+one added later included, and every other failure. One alarm per reason would notify twice for one message.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from adsbridge.stream.handlers.environment import V2CatalogEnvironment
@@ -29,17 +38,28 @@ from adsbridge.stream.v2.views import v2_views
 from constructs import Construct
 from infra.constructs.acks import acknowledge
 from infra.constructs.function import AdsbridgeFunction, LambdaAsset
+from infra.constructs.metric_alarm import alarm_above, powertools_metric
 from infra.stream.views import AthenaViews, athena_workgroup
 
 SERVICE = "stream-v2-catalog"
 BATCH_SIZE = 10  # notifications per invocation: one footer GET (two at most) each
 MAX_CONCURRENCY = 5  # the event source's cap; UpdateTable retries absorb races (module docstring)
 TIMEOUT = cdk.Duration.minutes(2)  # below the notification queue's 300 s visibility timeout
+ALARMS = {  # metric → what the operator is told
+    "ColumnTypeConflicts": "a landed v2 file has a column whose type the Glue table cannot take, so Athena cannot "
+    "read that column of it until someone acts; the log line 'column type differs from the table's' names the table, "
+    "column and both types (docs/marketing-stream.md, Schema growth)",
+    "MessagesFailed": "the v2 catalog failed notifications. Refused ones (metric Refused_<reason>: not a file "
+    "notification, a key layout or dataset the UNVERIFIED assumptions in adsbridge/stream/v2/amazon.py do not "
+    "match, not Parquet, an unsupported column type) fail every retry; others (Glue or S3 errors, in the log) may "
+    "pass on retry. After five receives a message goes to the dead-letter queue",
+}
 
 
 class StreamV2Catalog(Construct):
     """``name`` (lower case, dashes) names the Glue database (dashes → underscores) and the Athena workgroup;
-    ``v1_database``: the v1 stream database in this region whose ``sp_traffic_hourly`` the SP v1/v2 view reads.
+    ``v1_database``: the v1 stream database in this region whose ``sp_traffic_hourly`` the SP v1/v2 view reads;
+    ``alarm_topics``: where ``alarms`` (by metric name) notify.
     """
 
     def __init__(
@@ -51,6 +71,7 @@ class StreamV2Catalog(Construct):
         bucket: s3.IBucket,
         key: kms.IKey,
         queue: sqs.IQueue,
+        alarm_topics: Sequence[sns.ITopic],
         v1_database: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -93,6 +114,17 @@ class StreamV2Catalog(Construct):
                 queue, batch_size=BATCH_SIZE, report_batch_item_failures=True, max_concurrency=MAX_CONCURRENCY
             )
         )
+        self.alarms: dict[str, cw.Alarm] = {
+            name: alarm_above(
+                self,
+                f"{name}Alarm",
+                powertools_metric(name, SERVICE),
+                threshold=0,
+                description=f"{name}: {advice}",
+                topics=alarm_topics,
+            )
+            for name, advice in ALARMS.items()
+        }
 
         results, self.workgroup = athena_workgroup(self, name)
         self.views = AthenaViews(

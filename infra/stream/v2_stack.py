@@ -1,8 +1,9 @@
 """StreamV2Stack: one per (realm, AWS region) configured in ``stream.v2``, pinned to that region.
 
-It holds the landing Amazon's v2 template requires (infra/stream/v2_landing.py) and the alarm topic its alarms
-notify (an alarm reaches only topics in its own region, so an operator topic of the realm's primary region
-serves only a landing in that region; elsewhere the stack's own topic emails ``alarm_email``).
+It holds the landing Amazon's v2 template requires (infra/stream/v2_landing.py), its catalog, and the alarm topic
+the landing's, the catalog's and the subscriptions' alarms notify (an alarm reaches only topics in its own region,
+so an operator topic of the realm's primary region serves only a landing in that region; elsewhere the stack's own
+topic emails ``alarm_email``).
 
 Where the realm's v1 StreamStack deploys ``sp-traffic`` in the same region, the catalog's views include
 ``sp_v1_v2_hourly``, which reads v1's ``sp_traffic_hourly`` by its database's name (a plain string, fixed by the
@@ -65,6 +66,7 @@ class StreamV2Stack(cdk.Stack):
             bucket=self.landing.bucket,
             key=self.landing.key,
             queue=self.landing.queue,
+            alarm_topics=self.alarm_topics,
             v1_database=self.v1_database,
         )
         self.subscriptions = _subscriptions(self, realm, region, config)

@@ -179,8 +179,7 @@ def test_dlq_alarm_notifies_the_alarm_topic(realm: Realm, region: str) -> None:
     template = templates()[(realm, region)]
     _, queue = _notification_queue(template)
     dlq_id = _logical(queue["RedrivePolicy"]["deadLetterTargetArn"])
-    [alarm] = template.find_resources("AWS::CloudWatch::Alarm").values()
-    props = alarm["Properties"]
+    _, props = _one(template, "AWS::CloudWatch::Alarm", Properties={"Namespace": "AWS/SQS"})
     assert props["MetricName"] == "ApproximateNumberOfMessagesVisible" and props["Threshold"] == 0
     assert props["Dimensions"][0]["Value"] == {"Fn::GetAtt": [dlq_id, "QueueName"]}
     topic_id, _ = _one(template, "AWS::SNS::Topic")
