@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
+from adsbridge.ads.stream_v2_contract import DATASET_PERFORMANCE
+
 # UNVERIFIED: the notification body. Assumed: S3's own event notification shape, one or more records each naming
 # the bucket and the URL-encoded object key ({"Records": [{"s3": {"bucket": {"name"}, "object": {"key"}}}]}).
 RECORDS_FIELD = "Records"
@@ -24,7 +26,7 @@ RECORDS_FIELD = "Records"
 KEY_LAYOUT = re.compile(r"^(?:.*/)?(?P<dataset>[a-z0-9-]+)/(?P<dt>\d{4}-\d{2}-\d{2})/(?P<hour>\d{2})/[^/]+\.parquet$")
 PARTITION_KEYS = ("dt", "hour")
 
-DATASETS = ("ads-performance-v1",)  # the v2 datasets catalogued; more may exist (DSP overviews)
+DATASETS = (DATASET_PERFORMANCE,)  # the v2 datasets catalogued; more may exist (DSP overviews)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,23 @@
+"""Which v2 views a dataset gets: latest and hourly always; the SP view beside v1 only for the performance
+dataset, and only given the v1 database in the same region."""
+
+from __future__ import annotations
+
+from adsbridge.stream.v2 import amazon
+from adsbridge.stream.v2.views import SP_ALIGNED, SP_DATASET, v2_views
+
+TABLE = amazon.table_name(SP_DATASET)
+
+
+def names(dataset: str, v1_database: str | None) -> list[str]:
+    return [view.name for view in v2_views("v2db", dataset, v1_database)]
+
+
+def test_the_performance_dataset_gets_the_sp_view_only_with_a_v1_database() -> None:
+    assert names(SP_DATASET, None) == [f"{TABLE}_latest", f"{TABLE}_hourly"]
+    assert names(SP_DATASET, "v1db") == [f"{TABLE}_latest", f"{TABLE}_hourly", SP_ALIGNED]
+
+
+def test_another_dataset_never_gets_the_sp_view() -> None:
+    other = amazon.table_name("dsp-overview-v1")
+    assert names("dsp-overview-v1", "v1db") == [f"{other}_latest", f"{other}_hourly"]
