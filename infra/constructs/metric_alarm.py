@@ -1,4 +1,5 @@
-"""Alarms on what an adsbridge handler counts: its Powertools metric, named as Powertools emits it.
+"""The one way an adsbridge stack builds an alarm (``alarm_above``: one period over a threshold, to the stack's
+alarm topics), and the Powertools metric of what a handler counts, named as Powertools emits it.
 
 A handler's ``Metrics(namespace=METRICS_NAMESPACE)`` writes every metric under that namespace with one dimension,
 ``service``, whose value is the function's ``POWERTOOLS_SERVICE_NAME`` (set by ``AdsbridgeFunction`` from its

@@ -14,13 +14,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
-from adsbridge import METRICS_NAMESPACE
 from adsbridge.stream.subscription_monitor import STALE, metric_name
 from constructs import Construct
-from infra.constructs.alarm_topic import alarm_topics, notify
+from infra.constructs.alarm_topic import alarm_topics
+from infra.constructs.metric_alarm import PERIOD, alarm_above, powertools_metric
 
 OLDEST_MESSAGE_SECONDS = 3600
-PERIOD = cdk.Duration.minutes(5)
 MONITOR_PERIOD = cdk.Duration.hours(1)  # the subscription monitor runs hourly
 SUBSCRIPTION_ALARMS = {
     "FAILED_CONFIRMATION": "nobody confirmed within Amazon's deadline; subscribe again (`adsbridge streams subscribe`) "
@@ -98,7 +97,7 @@ class StreamOperations(Construct):
 
     def _subscription_alarms(self, monitor: lambda_.Function, service: str) -> None:
         for status, advice in SUBSCRIPTION_ALARMS.items():
-            metric = _subscription_metric(status, service)
+            metric = subscription_metric(status, service)
             self._alarm(metric_name(status), metric, threshold=0, description=f"{metric_name(status)}: {advice}")
         self._alarm(
             "SubscriptionMonitorErrors",
@@ -109,8 +108,8 @@ class StreamOperations(Construct):
 
     def _subscription_widgets(self, monitor: lambda_.Function, service: str) -> None:
         """The monitor's hourly counts: healthy subscriptions beside the ones that need the operator."""
-        healthy = [_subscription_metric(s, service) for s in ("ACTIVE", "PENDING_CONFIRMATION", "PROVISIONING")]
-        broken = [_subscription_metric(s, service) for s in SUBSCRIPTION_ALARMS]
+        healthy = [subscription_metric(s, service) for s in ("ACTIVE", "PENDING_CONFIRMATION", "PROVISIONING")]
+        broken = [subscription_metric(s, service) for s in SUBSCRIPTION_ALARMS]
         self.dashboard.add_widgets(
             cw.GraphWidget(title="Subscriptions delivering or starting", left=healthy, width=8, height=6),
             cw.GraphWidget(title="Subscriptions needing action", left=broken, width=8, height=6),
@@ -128,17 +127,9 @@ class StreamOperations(Construct):
         )
 
     def _alarm(self, construct_id: str, metric: cw.Metric, *, threshold: float, description: str) -> None:
-        alarm = metric.create_alarm(
-            self,
-            construct_id,
-            threshold=threshold,
-            evaluation_periods=1,
-            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
+        self.alarms[construct_id] = alarm_above(
+            self, construct_id, metric, threshold=threshold, description=description, topics=self.topics
         )
-        notify(alarm, self.topics)
-        self.alarms[construct_id] = alarm
 
     def _dashboard(
         self,
@@ -152,13 +143,7 @@ class StreamOperations(Construct):
             return [q.metric(metric, period=PERIOD, statistic=statistic, label=d) for d, q in source.items()]
 
         def ours(metric: str) -> cw.IMetric:
-            return cw.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name=metric,
-                dimensions_map={"service": service},
-                period=PERIOD,
-                statistic="Sum",
-            )
+            return powertools_metric(metric, service)
 
         def graph(title: str, metrics: list[cw.IMetric], width: int = 12) -> cw.GraphWidget:
             return cw.GraphWidget(title=title, left=metrics, width=width, height=6)
@@ -204,12 +189,7 @@ class StreamOperations(Construct):
         return dashboard
 
 
-def _subscription_metric(status: str, service: str) -> cw.Metric:
-    """One status count of the hourly subscription monitor (its latest value per hour)."""
-    return cw.Metric(
-        namespace=METRICS_NAMESPACE,
-        metric_name=metric_name(status),
-        dimensions_map={"service": service},
-        period=MONITOR_PERIOD,
-        statistic="Maximum",
-    )
+def subscription_metric(status: str, service: str) -> cw.Metric:
+    """One status count of the hourly subscription monitor ``service`` (its latest value per hour); the v2
+    monitor counts its statuses the same way, under ``V2_PREFIX``."""
+    return powertools_metric(metric_name(status), service, period=MONITOR_PERIOD, statistic="Maximum")

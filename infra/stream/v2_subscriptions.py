@@ -20,17 +20,16 @@ from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_sns as sns
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from adsbridge import METRICS_NAMESPACE
 from adsbridge.ads import stream_v2_contract as v2
 from adsbridge.stream.datasets import Realm
 from adsbridge.stream.handlers.environment import MonitorEnvironment
 from adsbridge.stream.subscription_monitor import V2_PREFIX, metric_name
 from constructs import Construct, IDependable
-from infra.constructs.alarm_topic import notify
+from infra.constructs.metric_alarm import alarm_above
+from infra.stream.operations import MONITOR_PERIOD, subscription_metric
 from infra.stream.subscription_functions import SubscriptionResources, hourly_monitor
 
 V2_MONITOR_SERVICE = "stream-v2-subscriptions-monitor"  # Powertools service: the "service" dimension of its metrics
-MONITOR_PERIOD = cdk.Duration.hours(1)
 
 
 class V2SubscriptionConfig(BaseModel):
@@ -126,30 +125,21 @@ class StreamV2Subscriptions(Construct):
     def _alarms(self, topics: Sequence[sns.ITopic]) -> dict[str, cw.Alarm]:
         """One alarm per v2 status that needs the operator, and one when the monitor itself fails."""
         metrics: dict[str, cw.Metric] = {
-            metric_name(V2_PREFIX + status): cw.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name=metric_name(V2_PREFIX + status),
-                dimensions_map={"service": V2_MONITOR_SERVICE},
-                period=MONITOR_PERIOD,
-                statistic="Maximum",
-            )
+            metric_name(V2_PREFIX + status): subscription_metric(V2_PREFIX + status, V2_MONITOR_SERVICE)
             for status in sorted(v2.ALARM_STATUSES)
         }
         metrics["V2SubscriptionMonitorErrors"] = self.monitor.function.metric_errors(
             period=MONITOR_PERIOD, statistic="Sum"
         )
-        alarms = {}
-        for name, metric in metrics.items():
-            alarm = metric.create_alarm(
+        return {
+            name: alarm_above(
                 self,
                 name,
+                metric,
                 threshold=0,
-                evaluation_periods=1,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"{name}: a v2 subscription needs action (`adsbridge streams v2 list`), or the "
+                description=f"{name}: a v2 subscription needs action (`adsbridge streams v2 list`), or the "
                 "monitor failed and the v2 subscription alarms have no fresh data",
+                topics=topics,
             )
-            notify(alarm, list(topics))
-            alarms[name] = alarm
-        return alarms
+            for name, metric in metrics.items()
+        }
