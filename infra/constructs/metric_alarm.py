@@ -40,8 +40,10 @@ def alarm_above(
     threshold: float,
     description: str,
     topics: Sequence[sns.ITopic],
+    comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
 ) -> cw.Alarm:
-    """Alarm when one period of ``metric`` exceeds ``threshold``, notifying ``topics`` of alarm and recovery.
+    """Alarm when one period of ``metric`` is above ``threshold`` (or as ``comparison`` says), notifying ``topics``
+    of alarm and recovery.
 
     No data is not breaching: a period without invocations has nothing emitted in it.
     """
@@ -50,7 +52,7 @@ def alarm_above(
         construct_id,
         threshold=threshold,
         evaluation_periods=1,
-        comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        comparison_operator=comparison,
         treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         alarm_description=description,
     )

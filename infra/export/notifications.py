@@ -17,9 +17,10 @@ from adsbridge.export.handlers.environment import NOTIFY_HANDLER, NotifyEnvironm
 from adsbridge.export.notify import FINISHED
 from adsbridge.export.report import REPORT_PREFIX
 from infra.constructs.acks import acknowledge
-from infra.constructs.alarm_topic import alarm_topics, notify
+from infra.constructs.alarm_topic import alarm_topics
 from infra.constructs.dead_letters import dead_letter_queue
 from infra.constructs.function import AdsbridgeFunction
+from infra.constructs.metric_alarm import alarm_above
 from infra.constructs.region_rule import deploy_only_in
 from infra.export.config import ExportConfig
 from infra.export.functions import PREFIX_REASON, TASK_TIMEOUT
@@ -54,40 +55,30 @@ class ExportNotifications:
             arns=config.alarm_topic_arns,
             description="adsbridge export alarm topic",
         )
-        for alarm in self._alarms(start_dead_letters):
-            notify(alarm, topics)
+        self._alarms(start_dead_letters, topics)
         self.notify_function = self._notify(topics)
 
-    def _alarms(self, start_dead_letters: sqs.IQueue | None) -> list[cloudwatch.Alarm]:
+    def _alarms(self, start_dead_letters: sqs.IQueue | None, topics: list[sns.ITopic]) -> None:
         """A failed execution, and a start EventBridge or Scheduler could not deliver, each notify the operator."""
-        alarms = [
-            cloudwatch.Alarm(
-                self._stack,
-                "FailedExecutions",
-                metric=self._machine.metric_failed(period=PERIOD),
-                threshold=1,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description="an audience export failed: read its report under reports/<job>/ in the state bucket",
-            )
-        ]
+        alarm_above(
+            self._stack,
+            "FailedExecutions",
+            self._machine.metric_failed(period=PERIOD),
+            threshold=1,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            description="an audience export failed: read its report under reports/<job>/ in the state bucket",
+            topics=topics,
+        )
         if start_dead_letters:
-            alarms.append(
-                cloudwatch.Alarm(
-                    self._stack,
-                    "UndeliveredStarts",
-                    metric=start_dead_letters.metric_approximate_number_of_messages_visible(
-                        period=PERIOD, statistic="Maximum"
-                    ),
-                    threshold=0,
-                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    evaluation_periods=1,
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                    alarm_description="a job start could not reach the state machine; its event is in the "
-                    "StartDeadLetters queue: start the job again with that input",
-                )
+            alarm_above(
+                self._stack,
+                "UndeliveredStarts",
+                start_dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
+                threshold=0,
+                description="a job start could not reach the state machine; its event is in the "
+                "StartDeadLetters queue: start the job again with that input",
+                topics=topics,
             )
-        return alarms
 
     def _notify(self, topics: list[sns.ITopic]) -> AdsbridgeFunction:
         """Notify: every finished execution's status-change event → one message to the alarm topics.

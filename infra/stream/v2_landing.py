@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -26,8 +25,8 @@ from aws_cdk import aws_sqs as sqs
 from adsbridge.stream.amazon_principals import PUBLISHER_ROLE, REVIEWER_ROLE
 from constructs import Construct, IDependable
 from infra.constructs.acks import acknowledge
-from infra.constructs.alarm_topic import notify
 from infra.constructs.bucket import secure_bucket
+from infra.constructs.metric_alarm import PERIOD, alarm_above
 
 # Amazon's template's notification queue (docs/amazon-api-models.md#marketing-stream-v2-subscriptions)
 RECEIVE_WAIT = cdk.Duration.seconds(20)
@@ -120,19 +119,14 @@ class StreamV2Landing(Construct):
         assert self.bucket.policy and isinstance(queue_policy, sqs.QueuePolicy)
         self.policies: list[IDependable] = [self.bucket.policy, queue_policy]
 
-        self.dlq_alarm = cw.Alarm(
+        self.dlq_alarm = alarm_above(
             self,
             "DlqAlarm",
-            metric=self.dlq.metric_approximate_number_of_messages_visible(
-                period=cdk.Duration.minutes(5), statistic="Maximum"
-            ),
+            self.dlq.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
             threshold=0,
-            evaluation_periods=1,
-            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-            alarm_description="Stream v2 notifications the catalog failed five times; inspect them and move them back",
+            description="Stream v2 notifications the catalog failed five times; inspect them and move them back",
+            topics=alarm_topics,
         )
-        notify(self.dlq_alarm, alarm_topics)
 
         stack = cdk.Stack.of(self)
         destination = {"bucketArn": self.bucket.bucket_arn, "notification": {"queueArn": self.queue.queue_arn}}
