@@ -57,9 +57,11 @@ def _name(line: str) -> str:
     return re.sub(r"[-_.]+", "-", re.split(r"[=;\s\[]", line, maxsplit=1)[0]).lower()
 
 
-def _entries(text: str) -> dict[str, tuple[str, set[str]]]:
-    """name → (the entry's text, the names its ``# via`` comment says need it) of uv's exported requirements."""
-    entries: dict[str, tuple[str, set[str]]] = {}
+def _entries(text: str) -> list[tuple[str, str, set[str]]]:
+    """(name, the entry's text, the names its ``# via`` comment says need it) of each of uv's exported requirements,
+    in order. A name can have several entries: uv splits a package by environment marker (``numpy==1.26 ;
+    python_version < '3.12'`` and ``numpy==2.2 ; python_version >= '3.12'``), and each is kept."""
+    entries = []
     for block in re.split(r"\n(?=\S)", text):
         if block.startswith("#"):
             continue  # uv's header
@@ -67,20 +69,23 @@ def _entries(text: str) -> dict[str, tuple[str, set[str]]]:
             line.strip().removeprefix("#").strip() for line in block.splitlines() if line.strip().startswith("#")
         )
         via = {_name(name) for comment in comments for name in comment.removeprefix("via").split()}
-        entries[_name(block)] = (block.rstrip("\n"), via)
+        entries.append((_name(block), block.rstrip("\n"), via))
     return entries
 
 
 def requirements(without: frozenset[str]) -> str:
     """``requirements.txt`` without the ``without`` entries and every entry only they (transitively) need."""
     entries = _entries(REQUIREMENTS.read_text())
+    needed_by: dict[str, set[str]] = {}
+    for name, _, via in entries:
+        needed_by.setdefault(name, set()).update(via)
     dropped = {_name(each) for each in without}
-    unknown = dropped - entries.keys()
+    unknown = dropped - needed_by.keys()
     if unknown:
         raise ValueError(f"not in requirements.txt: {sorted(unknown)}")
-    while more := {name for name, (_, via) in entries.items() if name not in dropped and via and via <= dropped}:
+    while more := {name for name, via in needed_by.items() if name not in dropped and via and via <= dropped}:
         dropped |= more
-    return "".join(text + "\n" for name, (text, _) in entries.items() if name not in dropped)
+    return "".join(text + "\n" for name, text, _ in entries if name not in dropped)
 
 
 def _sources() -> list[Path]:

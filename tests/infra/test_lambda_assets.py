@@ -79,3 +79,27 @@ def test_an_asset_leaves_out_only_entries_and_what_only_they_need() -> None:
     assert "--hash=sha256:" in kept
     with pytest.raises(ValueError, match="nosuch"):
         requirements(frozenset({"nosuch"}))
+
+
+def test_a_package_split_by_environment_marker_keeps_every_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uv exports one entry per marker when a package's version differs by environment: none may be lost."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_lambda
+
+    locked = tmp_path / "requirements.txt"
+    locked.write_text(
+        "# uv export\n"
+        "numpy==1.26.4 ; python_full_version < '3.12' \\\n    --hash=sha256:aa\n    # via pyarrow\n"
+        "numpy==2.2.1 ; python_full_version >= '3.12' \\\n    --hash=sha256:bb\n    # via\n    #   pandas\n"
+        "    #   pyarrow\n"
+        "pandas==2.2.3 \\\n    --hash=sha256:cc\n"
+        "pyarrow==26.0.1 \\\n    --hash=sha256:dd\n"
+    )
+    monkeypatch.setattr(build_lambda, "REQUIREMENTS", locked)
+    kept = build_lambda.requirements(frozenset({"pyarrow"}))
+    assert [line.split(" ")[0] for line in kept.splitlines() if line[:1].isalpha()] == [
+        "numpy==1.26.4", "numpy==2.2.1", "pandas==2.2.3",
+    ]  # fmt: skip
+    assert build_lambda.requirements(frozenset({"pyarrow", "pandas"})).strip() == ""
