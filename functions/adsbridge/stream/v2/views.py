@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from adsbridge.ads.stream_v2_contract import DATASET_PERFORMANCE
-from adsbridge.stream import datasets
+from adsbridge.stream import datasets, views
 from adsbridge.stream.v2 import amazon
 from adsbridge.stream.views import View, hourly_view, render
 
@@ -60,7 +60,10 @@ def v2_views(database: str, dataset: str, v1_database: str | None = None) -> lis
         ),
     ]
     if v1_database is not None and dataset == SP_DATASET:
-        v1_hourly = hourly_view(datasets.get(V1_SP_TRAFFIC))
+        sp_traffic = datasets.get(V1_SP_TRAFFIC)
+        v1_hourly = hourly_view(sp_traffic)
+        # v1's view in the digest too: a change to it leaves this view stale in Athena, with this SQL unchanged
+        v1_view = next(view for view in views.views(v1_database, [sp_traffic]) if view.name == v1_hourly)
         found.append(
             View(
                 SP_ALIGNED,
@@ -73,7 +76,7 @@ def v2_views(database: str, dataset: str, v1_database: str | None = None) -> lis
                     v1_hourly=v1_hourly,
                     sponsored_products=amazon.SPONSORED_PRODUCTS,
                 ),
-                _sources(table, f"{v1_database}.{v1_hourly}"),
+                _sources(table, f"{v1_database}.{v1_hourly}", v1_view.sql, v1_view.sources),
             )
         )
     return found
