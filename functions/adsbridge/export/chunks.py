@@ -21,7 +21,7 @@ from functools import partial
 from itertools import islice
 from typing import IO, Any
 
-from adsbridge.export.source import PrefixedStream, is_json_lines, open_input
+from adsbridge.export.source import PrefixedStream, RowReader, is_json_lines, open_input
 
 GZIP_MAGIC = b"\x1f\x8b"
 PROBE_BYTES = 64 * 1024
@@ -212,8 +212,34 @@ def open_chunk(s3: Any, bucket: str, key: str, layout: Layout, chunk: Chunk, off
 
 
 def without_data(stream: IO[bytes], offset: int, *, header: bool) -> IO[bytes]:
-    """``stream`` with its first ``offset`` bytes after the header line (if ``header``) read and dropped."""
-    head = stream.readline() if header else b""
+    """``stream`` with its first ``offset`` bytes after the CSV header (if ``header``) read and dropped.
+
+    The header is where ``RowReader`` ends it, found by reading it with one (its offsets count data after that):
+    a line may end at ``\r`` alone (Excel for Mac's "CSV (Macintosh)"), ``\n`` or ``\r\n``, and a quoted cell
+    may hold a newline, so a binary ``readline`` would not do. The bytes read past the header are dropped first.
+    """
+    taken = _Taken(stream)
+    head_length = RowReader(io.BufferedReader(taken), json_lines=False).header_bytes if header else 0
+    head, rest = bytes(taken.data[:head_length]), bytes(taken.data[head_length + offset :])
+    offset -= len(taken.data) - head_length
     while offset > 0 and (dropped := len(stream.read(min(offset, PROBE_BYTES)))):
         offset -= dropped
-    return io.BufferedReader(PrefixedStream(head, stream), buffer_size=1 << 16)
+    return io.BufferedReader(PrefixedStream(head + rest, stream), buffer_size=1 << 16)
+
+
+class _Taken(io.RawIOBase):
+    """A raw stream over ``stream`` that keeps every byte read through it, and leaves ``stream`` open."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.data = bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        data = self._stream.read(len(view))
+        view[: len(data)] = data
+        self.data += data
+        return len(data)

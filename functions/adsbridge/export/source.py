@@ -270,7 +270,9 @@ class RowReader(Iterator[Row | MalformedRow]):
     ("not UTF-8"); so is a CSV record holding a NUL byte (binary data, not text).
 
     ``columns`` is the CSV header's column names (read at once, so a caller can check them with
-    ``check_columns`` before creating anything), ``None`` for JSON lines.
+    ``check_columns`` before creating anything), ``None`` for JSON lines. ``header_bytes`` is the length of the
+    header as this reader ended it (BOM, every line of a quoted multi-line cell, and its ``\r``, ``\n`` or
+    ``\r\n``): what a resume must skip before the data its offsets count (``chunks.without_data``).
     """
 
     def __init__(self, stream: IO[bytes], *, json_lines: bool, start: int = 0) -> None:
@@ -280,6 +282,7 @@ class RowReader(Iterator[Row | MalformedRow]):
         text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
         lines = self._counted(text)
         self.columns: list[str] | None = None
+        self.header_bytes = 0
         if json_lines:
             self._rows = self._json_rows(lines)
             return
@@ -288,6 +291,7 @@ class RowReader(Iterator[Row | MalformedRow]):
             header = next(reader, None)
         except csv.Error as exc:
             raise InputError(f"input: the header line is not CSV ({exc})") from None
+        self.header_bytes = self.offset - start
         self.offset = start  # offsets count data only: a chunk's byte range has no header line
         self.columns = column_names(header) if header is not None else []
         self._undecodable.clear()  # the header's: check_columns names it

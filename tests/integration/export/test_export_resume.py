@@ -34,13 +34,15 @@ def table() -> list[list[str]]:
 
 
 def write_input(folder: Path, name: str) -> Path:
-    """The same rows as CSV, gzip CSV or JSON lines (quoted newlines in an address: a row spanning lines)."""
-    rows = [[*row[:5], "1 Main St\nApt 2" if i % 5 == 0 else "", *row[6:]] for i, row in enumerate(table())]
+    """The same rows as CSV, gzip CSV or JSON lines (quoted newlines in an address: a row spanning lines); a name
+    with ``-cr`` ends lines with a lone ``\r``, as Excel for Mac's "CSV (Macintosh)" does (else ``\r\n``)."""
+    end = "\r" if "-cr" in name else "\r\n"
+    rows = [[*row[:5], f"1 Main St{end}Apt 2" if i % 5 == 0 else "", *row[6:]] for i, row in enumerate(table())]
     if name.endswith((".jsonl", ".jsonl.gz")):
         text = "".join(json.dumps(dict(zip([h.lower() for h in HEADER], row, strict=True))) + "\n" for row in rows)
     else:
         lines = [HEADER, *rows]
-        text = "".join(",".join(f'"{cell}"' if "\n" in cell else cell for cell in line) + "\r\n" for line in lines)
+        text = "".join(",".join(f'"{cell}"' if end in cell else cell for cell in line) + end for line in lines)
     path = folder / name
     path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
     return path
@@ -81,7 +83,7 @@ def uninterrupted(folder: Path, name: str, uploads: Uploads) -> dict[str, Any]:
     return counted(report)
 
 
-@pytest.mark.parametrize("name", ["in.csv", "in.csv.gz", "in.jsonl"])
+@pytest.mark.parametrize("name", ["in.csv", "in.csv.gz", "in.jsonl", "in-cr.csv"])
 def test_a_run_that_failed_after_some_batches_resumes_with_exactly_the_remaining_rows(
     emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
