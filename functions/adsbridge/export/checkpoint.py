@@ -29,10 +29,28 @@ def run_id(bucket: str, key: str, etag: str, settings: dict[str, Any]) -> str:
     return hashlib.sha256(f"{bucket}\0{key}\0{etag}\0{canonical}".encode()).hexdigest()[:24]
 
 
+class RunStateDamaged(Exception):
+    """A saved state document of a run cannot be read (not JSON, not the document it should be): resuming from
+    it could send rows twice or leave some out, so the run stops, naming where the state is; ``adsbridge export
+    --restart`` forgets it."""
+
+
+def damaged(location: str, name: str, why: str) -> RunStateDamaged:
+    """The error for the document ``name`` of the run kept at ``location`` (no row data is ever in it)."""
+    return RunStateDamaged(
+        f"the saved state in {location} cannot be read ({name}: {why}); "
+        "adsbridge export --restart forgets it and sends every row again"
+    )
+
+
 class RunState(Protocol):
     """Where a run keeps its state: ``RunStore`` (S3, the state machine) or ``checkpoint_files.LocalRunStore``
     (the state directory, ``adsbridge export``). Both hold the same documents under the same names:
     ``prepared.json``, ``progress/NNNNNN.json`` after each batch Amazon accepted, ``chunks/NNNNNN.json``."""
+
+    @property
+    def location(self) -> str:
+        """Where the run's documents are (a folder, an S3 prefix), for messages."""
 
     def load(self, name: str) -> Any | None:
         """The document ``name``, or None when there is none."""
@@ -100,6 +118,10 @@ class RunStore(ChunkDocuments):
         self._s3 = s3
         self.bucket = bucket
         self.prefix = f"{CHECKPOINT_PREFIX}/{job}/{run}/"
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
 
     def load(self, name: str) -> Any | None:
         try:

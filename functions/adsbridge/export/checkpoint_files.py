@@ -2,9 +2,10 @@
 in S3 (``checkpoint.RunStore``), so a re-run of the same input with the same settings resumes, not repeats.
 
 One JSON file per document under ``<state dir>/checkpoints/<job>/<run id>/``. A document is written whole or not
-at all (a temporary file in the same folder, then ``os.replace``), so a run killed mid-write leaves the previous
-version; ``create`` opens with ``O_EXCL``, so of two writers exactly one creates. Only offsets, counts, ids and
-job states are stored: never row data.
+at all: a temporary file in the same folder, fsynced, then ``os.replace`` (``save``) or ``os.link`` (``create``,
+which fails when the name exists, so of two writers exactly one creates), so a run killed mid-write leaves the
+previous version or none, never half a document. A document that cannot be read all the same (edited, a disk
+fault) is ``RunStateDamaged``. Only offsets, counts, ids and job states are stored: never row data.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from adsbridge.export.checkpoint import CHECKPOINT_PREFIX, CHUNKS, ChunkDocuments, RunState
+from adsbridge.export.checkpoint import CHECKPOINT_PREFIX, CHUNKS, ChunkDocuments, RunState, damaged
 from adsbridge.export.registry import state_dir
 from adsbridge.export.resume import StateOpener
 from adsbridge.export.run_claim import RunInProgress
@@ -37,41 +38,48 @@ class LocalRunStore(ChunkDocuments):
     def default(cls, run: str, job: str = LOCAL_JOB) -> LocalRunStore:
         return cls(state_dir() / CHECKPOINT_PREFIX / job / run)
 
+    @property
+    def location(self) -> str:
+        return str(self.folder)
+
     def load(self, name: str) -> Any | None:
         try:
-            text = (self.folder / name).read_text(encoding="utf-8")
+            return self._read(self.folder / name)
         except FileNotFoundError:
             return None
-        return json.loads(text)
 
     def save(self, name: str, document: Any) -> None:
         path = self._path(name)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+        temporary = _written(path, document)
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                _write(out, document)
             os.replace(temporary, path)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
 
     def create(self, name: str, document: Any) -> bool:
         path = self._path(name)
+        temporary = _written(path, document)
         try:
-            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(temporary, path)  # the whole document appears at once, or not at all (it exists: False)
         except FileExistsError:
             return False
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                _write(out, document)
-        except BaseException:  # half a document must not stand: the next run would read it as created
-            path.unlink(missing_ok=True)
-            raise
+        finally:
+            temporary.unlink(missing_ok=True)
         return True
 
     def chunks(self) -> list[dict[str, Any]]:
-        found = [json.loads(path.read_text(encoding="utf-8")) for path in (self.folder / CHUNKS).glob("*.json")]
-        return sorted(found, key=lambda result: int(result["index"]))
+        found = [self._read(path) for path in (self.folder / CHUNKS).glob("*.json")]
+        try:
+            return sorted(found, key=lambda result: int(result["index"]))
+        except (KeyError, TypeError, ValueError):
+            raise damaged(self.location, CHUNKS, "a result without its index") from None
+
+    def _read(self, path: Path) -> Any:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError: an empty, cut or edited document
+            raise damaged(self.location, str(path.relative_to(self.folder)), "not JSON") from None
 
     def forget(self) -> bool:
         """Delete the run's folder (``adsbridge export --restart``); whether there was one."""
@@ -86,10 +94,19 @@ class LocalRunStore(ChunkDocuments):
         return path
 
 
-def _write(out: Any, document: Any) -> None:
-    json.dump(document, out, separators=(",", ":"))
-    out.flush()
-    os.fsync(out.fileno())
+def _written(path: Path, document: Any) -> Path:
+    """A temporary file beside ``path`` (mode 0600) holding ``document``, on disk; removed if writing fails."""
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(document, out, separators=(",", ":"))
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
 
 
 def local_state(*, restart: bool = False) -> StateOpener:

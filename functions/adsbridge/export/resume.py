@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from adsbridge.export.checkpoint import PREPARED, RunState, run_id
+from pydantic import ValidationError
+
+from adsbridge.export.checkpoint import PREPARED, RunState, chunk_name, damaged, progress_name, run_id
 from adsbridge.export.chunks import GZIP_MAGIC, Chunk, Layout, s3_range_reader, without_data
 from adsbridge.export.payloads import Prepared, RunInfo
 from adsbridge.export.prepare import Target
@@ -86,7 +88,8 @@ class Checkpoints:
         self.version = version
         self.json_lines = json_lines
         found = store.load(PREPARED) if store is not None else None
-        self.prepared = Prepared.model_validate(found).run if found is not None else None
+        with self._reading(PREPARED):
+            self.prepared = Prepared.model_validate(found).run if found is not None else None
 
     @classmethod
     @contextmanager
@@ -103,13 +106,26 @@ class Checkpoints:
     def finished(self) -> Counters | None:
         """The counters of an earlier run that sent every row (nothing is left to send), else None."""
         result = self.store.chunk(WHOLE_INPUT) if self.store is not None and self.prepared else None
-        return Counters.restore(result) if result is not None else None
+        with self._reading(chunk_name(WHOLE_INPUT)):
+            return Counters.restore(result) if result is not None else None
 
     def resume_point(self) -> tuple[int, Counters]:
         """The offset after the last batch an earlier run got accepted, and its counters (0 and none: the start)."""
         if self.store is None or self.prepared is None:
             return resume_point(None)
-        return resume_point(self.store.progress(WHOLE_INPUT))
+        progress = self.store.progress(WHOLE_INPUT)
+        with self._reading(progress_name(WHOLE_INPUT)):
+            return resume_point(progress)
+
+    @contextmanager
+    def _reading(self, name: str) -> Iterator[None]:
+        """``RunStateDamaged`` for a saved document that is JSON but not the document it should be (edited, or
+        written by another version): resuming from a guess could send rows twice or leave some out."""
+        try:
+            yield
+        except (ValidationError, KeyError, TypeError, ValueError):
+            assert self.store is not None  # documents are read only from a store
+            raise damaged(self.store.location, name, "not a state document") from None
 
     def prepare(self, target: Target, settings: ExportSettings, started_at: str) -> RunInfo:
         """The run prepared for ``target``, saved; a concurrent run that saved first wins (its audience is used)."""

@@ -18,6 +18,7 @@ import botocore.exceptions
 
 from adsbridge.ads.audiences import AudiencesClient, JobStatus
 from adsbridge.ads.errors import AdsError, ApiError, AuthError, ContractError
+from adsbridge.export.checkpoint import RunStateDamaged
 from adsbridge.export.chunks import Layout
 from adsbridge.export.payloads import RunInfo, TaskError
 from adsbridge.export.prepare import PrepareError, Target, prepare
@@ -45,7 +46,8 @@ def _names(module: object, *bases: type[BaseException]) -> set[str]:
 # ``Error``, the state machine's own errors and the statuses of an execution ended outside its Catch (``notify``).
 TOLD_ERRORS = frozenset({
     *(error.__name__ for error in (AdsError, ApiError, AuthError, ContractError, PrepareError, InputError,
-                                   RegistryError, RunInProgress, SettingsError, LambdaEnvironmentError, csv.Error)),
+                                   RegistryError, RunInProgress, RunStateDamaged, SettingsError, LambdaEnvironmentError,
+                                   csv.Error)),
     *_names(botocore.exceptions, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError),
     "NoSuchKey", "NoSuchBucket",
     *_names(builtins, OSError),

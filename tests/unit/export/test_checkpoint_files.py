@@ -7,13 +7,22 @@ import gzip
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from adsbridge.export import checkpoint_files
+from adsbridge.export.checkpoint import RunStateDamaged
 from adsbridge.export.checkpoint_files import LOCAL_JOB, LocalRunStore, local_state
-from adsbridge.export.resume import input_version
+from adsbridge.export.prepare import Target
+from adsbridge.export.resume import Checkpoints, input_version
+from adsbridge.export.run import exception_reason
 from adsbridge.export.run_claim import RunInProgress
+from adsbridge.settings import parse_settings
+
+SETTINGS = parse_settings({"amc_instance_id": "amc1", "country_code": "US", "external_audience_id": "crm-1",
+                           "audience_name": "High value customers"})  # fmt: skip
+TARGET = Target(audience_id=361054992504331123, connection_id="c-1", to_dsp=True)
 
 
 def test_documents_round_trip_under_the_state_machines_names(tmp_path: Path) -> None:
@@ -112,3 +121,46 @@ def test_a_run_is_held_by_one_process_at_a_time_and_restart_waits_its_turn(
             pass  # another run is not held
     with local_state(restart=True)("run-a") as store:
         assert store.load("prepared.json") is None
+
+
+def test_a_create_killed_before_its_document_was_written_leaves_nothing_created(tmp_path: Path) -> None:
+    """A kill (no cleanup runs) while the document is written: the name must not stand for a created document."""
+    store = LocalRunStore(tmp_path)
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child is killed at the write
+        checkpoint_files.json = SimpleNamespace(dump=lambda *_, **__: os._exit(9))  # type: ignore[attr-defined]
+        store.create("prepared.json", {"audience": "1"})
+        os._exit(0)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 9
+    assert store.load("prepared.json") is None
+    assert store.create("prepared.json", {"audience": "2"}) is True
+    assert store.load("prepared.json") == {"audience": "2"}
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("prepared.json", ""),  # what a kill left before create wrote whole documents
+        ("prepared.json", '{"run": {}}'),  # JSON, but not a prepared run
+        ("progress/000000.json", '{"index": 0}'),  # no offset
+        ("chunks/000000.json", '{"index": 0, "total_rec'),  # cut
+    ],
+)
+def test_an_unreadable_state_document_names_the_folder_and_the_way_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str
+) -> None:
+    monkeypatch.setenv("ADSBRIDGE_STATE_DIR", str(tmp_path))
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"externaluserid,email\n")
+    settings = SETTINGS
+    with Checkpoints.of(str(source), settings, local_state()) as saved:
+        saved.prepare(TARGET, settings, "2026-01-01T00:00:00+00:00")
+        folder = LocalRunStore.default(saved.run).folder
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text)
+    with pytest.raises(RunStateDamaged) as caught, Checkpoints.of(str(source), settings, local_state()) as saved:
+        saved.resume_point() if saved.finished() is None else None
+    assert str(folder) in str(caught.value) and name in str(caught.value)
+    assert "adsbridge export --restart forgets it" in str(caught.value)
+    assert exception_reason(caught.value) == f"RunStateDamaged: {caught.value}"

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from pydantic import BaseModel, ValidationError
 
 from adsbridge.ads.errors import ApiError, AuthError
+from adsbridge.export.checkpoint import damaged
 from adsbridge.export.payloads import TaskError
 from adsbridge.export.prepare import PrepareError
 from adsbridge.export.registry import RegistryError
@@ -47,6 +48,7 @@ KNOWN = [
     SettingsError(["country_code: required"]),
     RegistryError("audience registry /x is damaged: delete it to reset"),
     RunInProgress("run r1 is already being exported by execution e1"),
+    damaged("/home/u/.adsbridge/checkpoints/adsbridge-export/r1", "prepared.json", "not JSON"),
     FileNotFoundError(2, "No such file or directory", "nope.csv"),
     ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject"),
     NoCredentialsError(),
