@@ -31,9 +31,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "ADSBRIDGE_API_URL / ADSBRIDGE_TOKEN_URL override Amazon's hosts (e.g. to use `adsbridge emulator`). "
         "Exit status: 0 uploaded, 1 FAILED or TIMED_OUT, 2 bad arguments or settings (nothing sent), "
         "130/143 INTERRUPTED by SIGINT/SIGTERM after the request in flight (a second signal abandons it). "
-        "Run again on the same input (the same file, unchanged: path, size and modification time; or the same S3 "
-        "object version) with the same settings, a job that stopped or failed resumes after the last batch Amazon "
-        "accepted, with its counts and audience, and one that finished sends nothing and reports again; the state "
+        "Run again on the same input (the same file, unchanged: path, modification time and content digest; or the "
+        "same S3 object version) with the same settings, a job that stopped or failed resumes after the last batch "
+        "Amazon accepted, with its counts and audience, and one that finished sends nothing and says so; the state "
         "is kept in $ADSBRIDGE_STATE_DIR (default ~/.local/state/adsbridge). A --query result is a new object each "
         "time: it is never resumed.",
     )
@@ -99,7 +99,7 @@ def _start(args: argparse.Namespace) -> ExportRun:
         check_arguments(args)
         query_source.check_arguments(args)
         settings = load_settings(args.settings)
-        resumable = _state_writable(registry, settings.action == "CREATE") and args.query is None
+        resumable = _state_writable(registry, settings.action == "CREATE", args.restart) and args.query is None
         client = audiences_client(settings.region)
     except (SettingsError, AdsError, RegistryError, query_source.QueryRefused) as exc:
         raise ArgumentError(str(exc)) from None
@@ -112,9 +112,10 @@ def _start(args: argparse.Namespace) -> ExportRun:
     return ExportRun(settings, args.input, client, options)
 
 
-def _state_writable(registry: LocalRegistry, create: bool) -> bool:
+def _state_writable(registry: LocalRegistry, create: bool, restart: bool) -> bool:
     """Whether the run's state can be saved. A CREATE job must record its audience, so it fails first without it
-    (``RegistryError``); any other job runs anyway, told it will not be resumable."""
+    (``RegistryError``); any other job runs anyway, told it will not be resumable (and, with ``--restart``, that
+    an earlier run's saved state is not forgotten: the state directory cannot be changed)."""
     from adsbridge.export.registry import RegistryError
 
     try:
@@ -122,7 +123,11 @@ def _state_writable(registry: LocalRegistry, create: bool) -> bool:
     except RegistryError as exc:
         if create:
             raise
-        print(f"adsbridge export: warning: progress is not saved, so this run cannot resume: {exc}", file=sys.stderr)
+        forgets = ", and --restart forgets nothing" if restart else ""
+        print(
+            f"adsbridge export: warning: progress is not saved, so this run cannot resume{forgets}: {exc}",
+            file=sys.stderr,
+        )
         return False
     return True
 
@@ -239,6 +244,12 @@ def finish(report: ExportReport, args: argparse.Namespace, signum: int | None) -
         problems.insert(0, f"{report.status}: {report.reason}{_resume_hint(report, args)}")
     elif problems:
         code = 1
+    if report.already_sent_at is not None:
+        print(
+            f"adsbridge export: {args.input} was already sent with these settings by the run started "
+            f"{report.already_sent_at}; nothing sent (--restart sends it again)",
+            file=sys.stderr,
+        )
     problem = "; ".join(problems)
     if problem:
         print(f"adsbridge export: {one_line(problem)}", file=sys.stderr, flush=True)
@@ -265,7 +276,12 @@ def one_line(text: str) -> str:
 def _resume_hint(report: ExportReport, args: argparse.Namespace) -> str:
     """What running the job again does: resume this run where Amazon's last accepted batch left it, with the
     audience it created or reused (recorded in the state directory for a CREATE job), or, for a query's result,
-    run the query again and send every row of its new result to that audience."""
+    run the query again and send every row of its new result to that audience. A run held by another process
+    (``RunInProgress``) is not this one's to resume: running again now fails the same way."""
+    from adsbridge.export.run_claim import RunInProgress
+
+    if (report.reason or "").startswith(f"{RunInProgress.__name__}:"):  # this one sent nothing: the other is sending
+        return " (nothing sent by this one: another adsbridge export holds this run; let it finish, or stop it first)"
     if report.audience_id is None:
         return ""
     accepted = f"{report.uploaded_records} record(s) accepted"

@@ -91,6 +91,7 @@ class ExportRun:
         self.jobs: dict[str, JobStatus] = {}
         self.audience_id: int | None = settings.audience_id
         self.reused_audience = False
+        self.already_sent_at: str | None = None  # an earlier run sent every row: this one sends nothing
 
     def run(self) -> ExportReport:
         """Run the job; failures after the start still produce a report (status FAILED or INTERRUPTED), never
@@ -132,7 +133,7 @@ class ExportRun:
         ):
             sent = saved.finished()
             if sent is not None and saved.prepared is not None:  # nothing left to send: report again
-                self.counters = sent
+                self.counters, self.already_sent_at = sent, saved.prepared.started_at
                 self._use(saved.prepared)
                 return
             offset, self.counters = saved.resume_point()
@@ -172,6 +173,7 @@ class ExportRun:
             duration_seconds=self.options.clock() - self._t0,
             reason=reason,
             reused_audience=self.reused_audience,
+            already_sent_at=self.already_sent_at,
         )
 
     def _settled(self, saved: Checkpoints, settled: Settled) -> None:

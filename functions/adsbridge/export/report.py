@@ -71,6 +71,9 @@ class ExportReport:
     duration_seconds: float
     reason: str | None = None
     reused_audience: bool = False  # a CREATE job appended to the audience an earlier run of it created
+    # ``adsbridge export`` only: the ``started_at`` of an earlier run that sent this input whole with these
+    # settings; this run sent nothing and reports that run's counts again (``--restart`` sends it again)
+    already_sent_at: str | None = None
 
     @classmethod
     def build(
@@ -86,6 +89,7 @@ class ExportReport:
         duration_seconds: float,
         reason: str | None = None,
         reused_audience: bool = False,
+        already_sent_at: str | None = None,
     ) -> ExportReport:
         """The report of a run under ``settings`` (None: they did not validate, the run failed on them)."""
         invalid_by_reason: dict[str, int] = {}
@@ -117,6 +121,7 @@ class ExportReport:
             duration_seconds=round(duration_seconds, 3),
             reason=reason,
             reused_audience=reused_audience,
+            already_sent_at=already_sent_at,
         )
 
     @classmethod
@@ -149,6 +154,7 @@ class ExportReport:
             "************* AUDIENCE INFO *************",
             f"Audience ID: {self.audience_id if self.audience_id is not None else '-'}",
             *([f"Reused audience: {self.audience_id} (created by an earlier run of this job)"] * self.reused_audience),
+            *([f"Already sent by the run started {when}: nothing sent now"] if (when := self.already_sent_at) else []),
             f"Status: {self.status}" + (f" ({self.reason})" if self.reason else ""),
         ]
         return "\n".join(lines)

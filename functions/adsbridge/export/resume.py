@@ -20,6 +20,7 @@ access; an S3 object is read again up to there): reading, not sending, is what a
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -54,8 +55,10 @@ class InputVersion:
     compressed: bool
 
 
-def input_version(source: str, s3: Any = None) -> InputVersion:
-    """The version of ``source`` (a local path or ``s3://bucket/key``, opened already: it exists)."""
+def input_version(source: str, s3: Any = None, *, digest: bool = True) -> InputVersion:
+    """The version of ``source`` (a local path or ``s3://bucket/key``, opened already: it exists). Without
+    ``digest`` (a run that is not resumable: its version is never compared) a local file's bytes are not hashed,
+    as there is no use reading it one time more; its version is then "<mtime_ns>:unhashed"."""
     if source.startswith("s3://"):
         bucket, _, key = source.removeprefix("s3://").partition("/")
         if s3 is None:
@@ -67,15 +70,19 @@ def input_version(source: str, s3: Any = None) -> InputVersion:
         magic = s3_range_reader(s3, bucket, key)(0, len(GZIP_MAGIC)) if size >= len(GZIP_MAGIC) else b""
         return InputVersion(bucket, key, str(head["ETag"]), size, magic == GZIP_MAGIC)
     path = Path(source).resolve()
-    digest = hashlib.sha256()
     with path.open("rb") as raw:
         magic = raw.read(len(GZIP_MAGIC))
-        digest.update(magic)
-        while block := raw.read(_DIGEST_BLOCK):
-            digest.update(block)
-        size = raw.tell()
-    version = f"{path.stat().st_mtime_ns}:sha256:{digest.hexdigest()}"
-    return InputVersion("", str(path), version, size, magic == GZIP_MAGIC)
+        stat = os.fstat(raw.fileno())
+        content = f"sha256:{_sha256(raw, magic)}" if digest else "unhashed"
+    return InputVersion("", str(path), f"{stat.st_mtime_ns}:{content}", stat.st_size, magic == GZIP_MAGIC)
+
+
+def _sha256(raw: IO[bytes], head: bytes) -> str:
+    """The hex SHA-256 of ``head`` and the rest of ``raw``."""
+    digest = hashlib.sha256(head)
+    while block := raw.read(_DIGEST_BLOCK):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 class Checkpoints:
@@ -98,7 +105,7 @@ class Checkpoints:
     ) -> Iterator[Checkpoints]:
         """The checkpoints of ``source`` under ``settings``, while ``state`` holds the run's store (None: the run
         is not resumable)."""
-        version = input_version(source, s3)
+        version = input_version(source, s3, digest=state is not None)
         run = run_id(version.bucket, version.key, version.version, settings.wire())
         with state(run) if state is not None else nullcontext() as store:
             yield cls(store, run, version, is_json_lines(source))

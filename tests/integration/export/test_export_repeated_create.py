@@ -135,3 +135,12 @@ def test_a_state_directory_that_cannot_be_made_leaves_an_update_running_without_
         "adsbridge export: warning: progress is not saved, so this run cannot resume: state directory "
         f"{tmp_path / 'a-file/state'} cannot be made (Not a directory): set ADSBRIDGE_STATE_DIR to a writable directory"
     )
+    code, restarted = export(tmp_path, source, "--restart", action="UPDATE", audience_id=created["audience_id"])
+    assert code == 0 and restarted["uploaded_records"] == 5
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[0]
+        .startswith(  # the saved state cannot be deleted either
+            "adsbridge export: warning: progress is not saved, so this run cannot resume, and --restart forgets nothing: "
+        )
+    )

@@ -106,7 +106,7 @@ def test_a_run_that_failed_after_some_batches_resumes_with_exactly_the_remaining
 
 
 def test_a_stopped_run_resumes_and_a_finished_one_sends_nothing_but_reports_again(
-    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     uploads = Uploads(monkeypatch)
     stop_after: list[int] = [2]
@@ -123,9 +123,18 @@ def test_a_stopped_run_resumes_and_a_finished_one_sends_nothing_but_reports_agai
     code, resumed = export(tmp_path, source)
     assert (code, resumed["status"], resumed["uploaded_records"], uploads.batches) == (0, "SUCCEEDED", 34, 9)
     assert len(uploads.ids) == len(set(uploads.ids)) == 34
+    assert resumed["already_sent_at"] is None
+    capsys.readouterr()
     code, again = export(tmp_path, source)
     assert (code, again["status"], uploads.batches) == (0, "SUCCEEDED", 9)  # nothing sent
     assert counted(again) == counted(resumed) and again["job_request_ids"] == resumed["job_request_ids"]
+    assert again["already_sent_at"] == stopped["started_at"]  # the run's start: the stopped one's
+    printed = capsys.readouterr()
+    assert (
+        f"adsbridge export: {source} was already sent with these settings by the run started {stopped['started_at']}; "
+        "nothing sent (--restart sends it again)"
+    ) in printed.err.splitlines()
+    assert f"Already sent by the run started {stopped['started_at']}: nothing sent now" in printed.out.splitlines()
 
 
 def test_restart_forgets_the_saved_run_and_sends_every_row_again(

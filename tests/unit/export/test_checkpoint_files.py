@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from adsbridge.export import checkpoint_files
+from adsbridge.export import checkpoint_files, resume
 from adsbridge.export.checkpoint import RunStateDamaged
 from adsbridge.export.checkpoint_files import LOCAL_JOB, LocalRunStore, local_state
 from adsbridge.export.prepare import Target
@@ -164,3 +164,19 @@ def test_an_unreadable_state_document_names_the_folder_and_the_way_out(
     assert str(folder) in str(caught.value) and name in str(caught.value)
     assert "adsbridge export --restart forgets it" in str(caught.value)
     assert exception_reason(caught.value) == f"RunStateDamaged: {caught.value}"
+
+
+def test_a_run_that_cannot_resume_does_not_read_its_input_to_hash_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"externaluserid,email\n")
+
+    def no_hash(*_: object) -> None:
+        raise AssertionError("hashed an input whose version is never compared")
+
+    monkeypatch.setattr(resume, "_sha256", no_hash)
+    with Checkpoints.of(str(source), SETTINGS, None) as saved:
+        assert saved.store is None
+        assert saved.version.version == f"{source.stat().st_mtime_ns}:unhashed"
+        assert saved.version.size == len(b"externaluserid,email\n")

@@ -265,3 +265,16 @@ def test_a_failure_line_says_what_running_again_does(
     assert finish(report, argparse.Namespace(report_json=None, query=query), None) == 1
     line = one_line(capsys.readouterr().err)
     assert f"6000 record(s) accepted and is recorded for this job: {again}; every run of this job adds" in line
+
+
+def test_a_run_held_by_another_export_is_not_promised_a_resume(capsys: pytest.CaptureFixture[str]) -> None:
+    """Running again while the other process sends would fail the same way: the line says who holds the run."""
+    held = "RunInProgress: run r1 is already being exported by another adsbridge export"
+    report = run_with_batches().report("FAILED", held)
+    assert finish(report, argparse.Namespace(report_json=None, query=None), None) == 1
+    line = one_line(capsys.readouterr().err)
+    assert line == (
+        f"adsbridge export: FAILED: {held} (nothing sent by this one: another adsbridge export holds this run;"
+        " let it finish, or stop it first)"
+    )
+    assert "resumes" not in line

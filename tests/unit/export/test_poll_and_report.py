@@ -113,3 +113,12 @@ def test_the_report_restates_the_settings_model_and_says_nothing_of_settings_tha
         started_at="s", finished_at="f", duration_seconds=0,
     ).to_json()  # fmt: skip
     assert (unknown["action"], unknown["upload_mode"], unknown["target"]) == ("-", "-", "-")
+
+
+def test_a_run_that_sent_nothing_because_an_earlier_one_sent_everything_says_so() -> None:
+    assert report().to_json()["already_sent_at"] is None
+    assert not any(line.startswith("Already sent") for line in report().render_text().splitlines())
+    again = report(already_sent_at="2026-12-06T21:00:00+00:00")
+    assert again.to_json()["already_sent_at"] == "2026-12-06T21:00:00+00:00"
+    assert "Already sent by the run started 2026-12-06T21:00:00+00:00: nothing sent now" in again.render_text()
+    assert ExportReport.from_json(again.to_json()) == again
