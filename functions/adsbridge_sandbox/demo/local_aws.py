@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,9 +36,16 @@ class LocalCloud:
     aws_url: str
     emulator: Emulator
     observers: list[Observer] = field(default_factory=list)
+    _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION, endpoint_url=self.aws_url)  # type: ignore[call-overload]
+        """One boto3 client per service for the cloud's life (boto3's clients are thread-safe): building one
+        costs more than a call to moto, and the stream's poller asks for its SQS client on every poll."""
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(service, region_name=REGION, endpoint_url=self.aws_url)  # type: ignore[call-overload]
+            return self._clients[service]
 
     def invoke(self, task: str, event: dict[str, Any]) -> Any:
         """moto's Lambda for the export functions: the task's handler, in this process."""
