@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import redirect_stdout
 from dataclasses import dataclass
@@ -173,7 +174,8 @@ def run_stream(
         if sent != len(chunk):
             raise StreamFailure(f"published {sent:,} of {len(chunk):,} messages from message {start:,} on")
         published += sent
-        failed += poll(cloud, {d: urls[d] for d in {m.dataset_id for m in chunk}}, arns, sent, quiet, ingest)
+        sent_to = Counter(m.dataset_id for m in chunk)
+        failed += poll(cloud, {d: urls[d] for d in sent_to}, arns, sent, quiet, ingest, sent_to=sent_to)
         progress.bar("published and ingested", published, len(stream.deliveries))
     progress.step(f"published and ingested {published:,}")
 
@@ -203,17 +205,21 @@ def poll(
     *,
     label: str = "ingested",
     env: Mapping[str, str] | None = None,
+    sent_to: Mapping[str, int] | None = None,
 ) -> int:
     """The event source mapping: receive up to a batch, invoke, delete all but ``batchItemFailures``.
 
-    ``env`` is the function's own environment, by default the ingest function's.
+    ``env`` is the function's own environment, by default the ingest function's. ``sent_to`` (dataset id →
+    messages just published to its queue) lets a queue's pass end once that many are received, sparing the
+    empty receive that otherwise proves it drained: one request per queue per poll, each a full pass of
+    moto's HTTP server.
     """
     sqs = cloud.client("sqs")
     ingested = failed = 0
     # the function's own variables; local_cloud restores the environment
     os.environ.update(env or {"BUCKET": BUCKET, "REALM": REALM.value, "QUEUE_PREFIX": QUEUE_PREFIX})
     for dataset_id, url in urls.items():
-        for batch in _batches(sqs, url):
+        for batch in _batches(sqs, url, (sent_to or {}).get(dataset_id)):
             failures = _invoke(ingest, [_record(m, arns[dataset_id]) for m in batch])
             failed += len(failures)
             done = [m for m in batch if m["MessageId"] not in failures]
@@ -227,15 +233,17 @@ def poll(
     return failed
 
 
-def _batches(sqs: Any, url: str) -> Iterator[list[dict[str, Any]]]:
-    """Up to ``LAMBDA_BATCH`` messages at a time until the queue is drained; one empty receive ends the pass.
+def _batches(sqs: Any, url: str, expected: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Up to ``LAMBDA_BATCH`` messages at a time until the queue is drained; one empty receive ends the pass,
+    as does having received ``expected`` messages when the caller knows how many are there.
 
     ``WaitTimeSeconds=0``: the queue long-polls (20 s) like the stack's, but the poller knows when it is drained.
     """
-    empty = False
-    while not empty:
+    limit = float("inf") if expected is None else expected
+    received, empty = 0, False
+    while not empty and received < limit:
         batch: list[dict[str, Any]] = []
-        while len(batch) < LAMBDA_BATCH:
+        while len(batch) < LAMBDA_BATCH and received + len(batch) < limit:
             got = sqs.receive_message(
                 QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
             ).get("Messages", [])
@@ -243,6 +251,7 @@ def _batches(sqs: Any, url: str) -> Iterator[list[dict[str, Any]]]:
                 empty = True
                 break
             batch += got
+        received += len(batch)
         if batch:
             yield batch
 

@@ -107,3 +107,26 @@ def test_the_stream_option_defaults_to_both(argv: list[str], stream: str) -> Non
 def test_an_unknown_stream_fails_before_anything_starts() -> None:
     with pytest.raises(ValueError, match="--stream must be one of v1, v2, both"):
         runner.demo(rows=200, keep=False, workdir=None, progress=Progress(io.StringIO()), out=io.StringIO(), stream="x")
+
+
+class _Queue:
+    """An SQS client's ``receive_message`` over a number of waiting messages, counting the calls."""
+
+    def __init__(self, messages: int) -> None:
+        self.waiting = [{"MessageId": str(i)} for i in range(messages)]
+        self.receives = 0
+
+    def receive_message(self, **kwargs: object) -> dict[str, object]:
+        self.receives += 1
+        count = int(str(kwargs["MaxNumberOfMessages"]))
+        got, self.waiting = self.waiting[:count], self.waiting[count:]
+        return {"Messages": got} if got else {}
+
+
+@pytest.mark.parametrize(("expected", "receives"), [(None, 4), (25, 3)])
+def test_the_poller_ends_a_pass_at_the_messages_it_was_told_of_without_an_empty_receive(
+    expected: int | None, receives: int
+) -> None:
+    queue = _Queue(25)
+    assert [len(batch) for batch in stream_in._batches(queue, "queue-url", expected)] == [25]
+    assert queue.receives == receives
