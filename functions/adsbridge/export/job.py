@@ -125,11 +125,12 @@ class ExportRun:
         """Send every row not sent yet: all of them, or those after the last batch an earlier run of this run got
         accepted (its counters restored, its audience reused), or none when an earlier run sent them all."""
         options, settings, stop = self.options, self.settings, self.options.stop
-        # open the input first: a missing file must fail before an audience is created
-        # and so must input that cannot be exported at all (a header without the columns needed)
+        # the input's version first, then the input opened pinned to it (another version is an InputError): the run
+        # is recorded as the version it reads. Both before anything is created: a missing file fails there, as
+        # input that cannot be exported at all (a header without the columns needed) fails before prepare
         with (
-            open_input(self.source, s3_client=options.s3_client) as stream,
             Checkpoints.of(self.source, settings, options.state, options.s3_client) as saved,
+            open_input(self.source, s3_client=options.s3_client, pin=saved.version.pin) as stream,
         ):
             sent = saved.finished()
             if sent is not None and saved.prepared is not None:  # nothing left to send: report again

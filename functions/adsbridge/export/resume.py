@@ -4,7 +4,9 @@ A run is one version of one input under one set of settings, as in the state mac
 local file is its resolved path, modification time (ns) and the SHA-256 of its bytes (a file written again is a
 new run, so a scheduled re-export refreshes its members' time to live; the digest tells apart a file rewritten
 within one clock tick at the same length, which time and size would take for the run already sent); an S3
-object its bucket, key and ETag. Its
+object its bucket, key and ETag. The version is taken first and the input then opened pinned to it
+(``source.open_input``: a GET with ``IfMatch``, the open file's inode, time and size), so a run never reads the rows
+of another version than the one it is recorded as; a file written while it is hashed has no version. Its
 state is the state machine's documents, in a ``checkpoint.RunState`` (the state directory: ``checkpoint_files``),
 with the whole input as chunk 0: ``prepared.json`` once the audience is ready, ``progress/000000.json`` after each
 batch Amazon accepted, ``chunks/000000.json`` once every row was sent. A run started again resumes after the last
@@ -22,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -30,12 +32,12 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from adsbridge.export.checkpoint import PREPARED, RunState, chunk_name, damaged, progress_name, run_id
-from adsbridge.export.chunks import GZIP_MAGIC, Chunk, Layout, s3_range_reader, without_data
+from adsbridge.export.chunks import GZIP_MAGIC, Chunk, Layout, without_data
 from adsbridge.export.payloads import Prepared, RunInfo
 from adsbridge.export.prepare import Target
 from adsbridge.export.report import Counters
 from adsbridge.export.run import progress_document, result_document, resume_point, run_info
-from adsbridge.export.source import is_json_lines
+from adsbridge.export.source import InputError, file_pin, is_json_lines, s3_get
 from adsbridge.export.upload import Settled
 from adsbridge.settings import ExportSettings
 
@@ -53,6 +55,7 @@ class InputVersion:
     version: str  # a local file's "<mtime_ns>:sha256:<hex of its bytes>", the object's ETag
     size: int
     compressed: bool
+    pin: str  # what the input opened for the run must still be (``source.open_input``): the ETag, ``file_pin``
 
 
 def input_version(source: str, s3: Any = None, *, digest: bool = True) -> InputVersion:
@@ -61,20 +64,19 @@ def input_version(source: str, s3: Any = None, *, digest: bool = True) -> InputV
     as there is no use reading it one time more; its version is then "<mtime_ns>:unhashed"."""
     if source.startswith("s3://"):
         bucket, _, key = source.removeprefix("s3://").partition("/")
-        if s3 is None:
-            import boto3
-
-            s3 = boto3.client("s3")
-        head = s3.head_object(Bucket=bucket, Key=key)
-        size = int(head["ContentLength"])
-        magic = s3_range_reader(s3, bucket, key)(0, len(GZIP_MAGIC)) if size >= len(GZIP_MAGIC) else b""
-        return InputVersion(bucket, key, str(head["ETag"]), size, magic == GZIP_MAGIC)
+        found = s3_get(source, s3)  # a GET, not a HEAD: what cannot be read says so as reading it would
+        with closing(found["Body"]) as body:
+            magic = body.read(len(GZIP_MAGIC))
+        etag = str(found["ETag"])
+        return InputVersion(bucket, key, etag, int(found["ContentLength"]), magic == GZIP_MAGIC, pin=etag)
     path = Path(source).resolve()
     with path.open("rb") as raw:
         magic = raw.read(len(GZIP_MAGIC))
-        stat = os.fstat(raw.fileno())
+        pin = file_pin(os.fstat(raw.fileno()))
         content = f"sha256:{_sha256(raw, magic)}" if digest else "unhashed"
-    return InputVersion("", str(path), f"{stat.st_mtime_ns}:{content}", stat.st_size, magic == GZIP_MAGIC)
+        if file_pin(stat := os.fstat(raw.fileno())) != pin:  # written while hashed: the digest is of no version
+            raise InputError(f"input: {path} changed while it was read to take its version: run the export again")
+    return InputVersion("", str(path), f"{stat.st_mtime_ns}:{content}", stat.st_size, magic == GZIP_MAGIC, pin=pin)
 
 
 def _sha256(raw: IO[bytes], head: bytes) -> str:

@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import math
+import os
 import re
 import zlib
 from collections.abc import Callable, Iterator
@@ -54,20 +55,28 @@ def is_json_lines(name: str) -> bool:
 
 
 @contextmanager
-def open_input(uri: str, *, s3_client: Any = None) -> Iterator[IO[bytes]]:
+def open_input(uri: str, *, s3_client: Any = None, pin: str | None = None) -> Iterator[IO[bytes]]:
     """Open a local path or ``s3://bucket/key`` as a binary stream, transparently gunzipping it.
 
     What can go wrong with the input itself (an S3 object that cannot be read, a truncated or corrupt gzip)
     raises ``InputError`` naming the problem, when opening or later while reading: a reader that is cut short
     has still yielded the rows before the damage.
+
+    ``pin`` is the version the caller took of the input (an S3 ETag, a local file's ``file_pin``): the input
+    opened must still be that version (a GET with ``IfMatch``; the open file's status), else ``InputError``, so
+    that a run never reads the bytes of another version than the one it is recorded as.
     """
     if uri.startswith("s3://"):
         bucket, _, key = uri.removeprefix("s3://").partition("/")
         if not bucket or not key:
             raise ValueError(f"input: {uri!r} is not s3://bucket/key")
-        raw: IO[bytes] = _s3_body(uri, bucket, key, s3_client)
+        conditions = {"IfMatch": pin} if pin is not None else {}
+        raw: IO[bytes] = _s3_body(uri, s3_get(uri, s3_client, **conditions)["Body"])
     else:
         raw = Path(uri).open("rb")  # noqa: SIM115 - closed below
+        if pin is not None and file_pin(os.fstat(raw.fileno())) != pin:
+            raw.close()
+            raise InputError(f"input: {uri} {_REPLACED}")
     try:
         head = raw.read(2)
         stream: IO[bytes] = io.BufferedReader(PrefixedStream(head, raw), buffer_size=1 << 16)
@@ -79,32 +88,54 @@ def open_input(uri: str, *, s3_client: Any = None) -> Iterator[IO[bytes]]:
         raw.close()
 
 
-def _s3_body(uri: str, bucket: str, key: str, s3_client: Any) -> IO[bytes]:
-    """The object's body, reads included, with S3 and credential errors as ``InputError`` naming the cause."""
+_REPLACED = "was replaced or changed after its version was taken: run the export again"
+
+
+def file_pin(stat: os.stat_result) -> str:
+    """What tells an open local file from another, or from itself changed: device, inode, mtime (ns) and size."""
+    return f"{stat.st_dev}:{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_size}"
+
+
+def s3_get(uri: str, s3_client: Any, **arguments: str) -> dict[str, Any]:
+    """``GetObject`` of ``s3://bucket/key`` (its body unread), with S3 and credential errors as ``InputError``
+    naming the cause; a failed ``IfMatch`` says the object was replaced."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    def reason(exc: Exception) -> str:
-        if isinstance(exc, ClientError):
-            error = exc.response.get("Error", {})
-            code = error.get("Code", "error")
-            # a 403 whose body was not read (a GET refused by a bucket policy, as S3-compatible servers answer)
-            # carries only its status: it is S3's AccessDenied
-            code = _S3_STATUS_CODES.get(code, code)
-            text = f"{code} ({error.get('Message') or 'no message'})"
-        else:
-            text = str(exc)  # NoCredentialsError: "Unable to locate credentials", EndpointConnectionError, ...
-        return " ".join(text.split())  # one line: botocore's parameter errors span lines
-
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
     try:
         if s3_client is None:
             import boto3
 
             s3_client = boto3.client("s3")
-        body = s3_client.get_object(Bucket=bucket, Key=key)["Body"]
+        response: dict[str, Any] = s3_client.get_object(Bucket=bucket, Key=key, **arguments)
     except (BotoCoreError, ClientError) as exc:
-        raise InputError(f"input: cannot read {uri}: {reason(exc)}") from None
+        if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
+            raise InputError(f"input: {uri} {_REPLACED}") from None
+        raise InputError(f"input: cannot read {uri}: {_s3_reason(exc)}") from None
+    return response
+
+
+def _s3_reason(exc: Exception) -> str:
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "error")
+        # a 403 whose body was not read (a GET refused by a bucket policy, as S3-compatible servers answer)
+        # carries only its status: it is S3's AccessDenied
+        code = _S3_STATUS_CODES.get(code, code)
+        text = f"{code} ({error.get('Message') or 'no message'})"
+    else:
+        text = str(exc)  # NoCredentialsError: "Unable to locate credentials", EndpointConnectionError, ...
+    return " ".join(text.split())  # one line: botocore's parameter errors span lines
+
+
+def _s3_body(uri: str, body: Any) -> IO[bytes]:
+    """The object's body, whose read errors (S3's, the connection's) are ``InputError`` naming the cause."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     read_error = _ReadErrors(
-        body, (BotoCoreError, ClientError), lambda exc: f"input: reading {uri} failed: {reason(exc)}"
+        body, (BotoCoreError, ClientError), lambda exc: f"input: reading {uri} failed: {_s3_reason(exc)}"
     )
     return cast(IO[bytes], read_error)
 

@@ -8,10 +8,11 @@ import gzip
 import json
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import boto3
 import pytest
@@ -20,7 +21,7 @@ from tests.integration.export.test_export_job import HEADER, export
 
 from adsbridge.ads.audiences import AudiencesClient
 from adsbridge.ads.errors import ApiError
-from adsbridge.export import cli, run, upload
+from adsbridge.export import cli, job, resume, run, upload
 from adsbridge_sandbox.emulator import Emulator
 
 RECORDS = "/amc/audiences/records"
@@ -196,3 +197,77 @@ def test_an_s3_object_resumes_by_its_etag_and_another_version_is_a_new_run(
         s3.put_object(Bucket="drops", Key=f"incoming/{name}", Body=changed)
         code, again = export(tmp_path, f"s3://drops/incoming/{name}")  # another ETag: a new run, sent whole
     assert (code, again["uploaded_records"], uploads.batches) == (0, 35, 18)
+
+
+def replace_input(where: str, source: Path, folder: Path) -> None:
+    """Put another version of the input (one row more: u99) at the S3 key or, as a new file, at the local path."""
+    folder.mkdir()
+    replacement = write_input(folder, "in.csv")
+    replacement.write_bytes(replacement.read_bytes() + b"u99,u99@example.com,,,,,,,,US\r\n")
+    if where == "s3":
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.put_object(Bucket="drops", Key="incoming/in.csv", Body=replacement.read_bytes())
+    else:
+        os.replace(replacement, source)  # another inode at the path, as an editor's save or a sync writes it
+
+
+def input_at(where: str, source: Path) -> str:
+    if where == "local":
+        return str(source)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="drops")
+    s3.put_object(Bucket="drops", Key="incoming/in.csv", Body=source.read_bytes())
+    return "s3://drops/incoming/in.csv"
+
+
+@pytest.mark.parametrize("where", ["s3", "local"])
+def test_an_input_replaced_once_opened_is_recorded_as_the_version_read(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The version was taken after the input was opened: a file replaced in between was recorded as the new
+    version with the old version's rows, and the new one, exported next, was 'already sent' (u99 never was)."""
+    uploads = Uploads(monkeypatch)
+    source = write_input(tmp_path, "in.csv")
+    opened = job.open_input
+
+    @contextmanager
+    def then_replaced(uri: str, **kwargs: Any) -> Iterator[IO[bytes]]:
+        with opened(uri, **kwargs) as stream:
+            monkeypatch.setattr(job, "open_input", opened)  # once
+            replace_input(where, source, tmp_path / "other")
+            yield stream
+
+    monkeypatch.setattr(job, "open_input", then_replaced)
+    with mock_aws():
+        uri = input_at(where, source)
+        code, first = export(tmp_path, uri)
+        assert (code, first["uploaded_records"], "u99" in uploads.ids) == (0, 34, False)  # the version it read
+        code, second = export(tmp_path, uri)
+    assert (code, second["uploaded_records"], "u99" in uploads.ids) == (0, 35, True)  # the replacement: a new run
+    assert second["already_sent_at"] is None
+
+
+@pytest.mark.parametrize("where", ["s3", "local"])
+def test_an_input_replaced_after_its_version_was_taken_is_not_read_as_that_version(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The input is opened pinned to the version taken (S3: IfMatch its ETag; a file: its inode, time and size):
+    another one stops the run before anything is created at Amazon."""
+    uploads = Uploads(monkeypatch)
+    source = write_input(tmp_path, "in.csv")
+    taken = resume.input_version
+
+    def then_replaced(uri: str, s3: Any = None, **kwargs: Any) -> resume.InputVersion:
+        version = taken(uri, s3, **kwargs)
+        replace_input(where, source, tmp_path / "other")
+        return version
+
+    monkeypatch.setattr(resume, "input_version", then_replaced)
+    with mock_aws():
+        uri = input_at(where, source)
+        code, report = export(tmp_path, uri)
+    assert (code, report["status"], report["audience_id"], uploads.batches) == (1, "FAILED", None, 0)
+    assert report["reason"] == (
+        f"InputError: input: {uri} was replaced or changed after its version was taken: run the export again"
+    )
+    assert emulator_env.request_log() == []

@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 from types import SimpleNamespace
+from typing import IO
 
 import pytest
 
@@ -18,6 +19,7 @@ from adsbridge.export.prepare import Target
 from adsbridge.export.resume import Checkpoints, input_version
 from adsbridge.export.run import exception_reason
 from adsbridge.export.run_claim import RunInProgress
+from adsbridge.export.source import InputError, open_input
 from adsbridge.settings import parse_settings
 
 SETTINGS = parse_settings({"amc_instance_id": "amc1", "country_code": "US", "external_audience_id": "crm-1",
@@ -180,3 +182,36 @@ def test_a_run_that_cannot_resume_does_not_read_its_input_to_hash_it(
         assert saved.store is None
         assert saved.version.version == f"{source.stat().st_mtime_ns}:unhashed"
         assert saved.version.size == len(b"externaluserid,email\n")
+
+
+def test_a_file_written_while_its_version_is_taken_has_no_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"externaluserid,email\nu1,a@example.com\n")
+    hashed = resume._sha256
+
+    def written_meanwhile(raw: IO[bytes], head: bytes) -> str:
+        with path.open("ab") as more:
+            more.write(b"u2,b@example.com\n")
+        return hashed(raw, head)
+
+    monkeypatch.setattr(resume, "_sha256", written_meanwhile)
+    with pytest.raises(InputError, match="changed while it was read to take its version: run the export again"):
+        input_version(str(path))
+
+
+def test_a_file_opened_pinned_to_its_version_must_still_be_that_file(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"externaluserid,email\n")
+    version = input_version(str(path))
+    with open_input(str(path), pin=version.pin) as stream:
+        assert stream.read() == b"externaluserid,email\n"
+    other = tmp_path / "other.csv"
+    other.write_bytes(b"externaluserid,phone\n")
+    os.replace(other, path)  # another file at the path
+    with (
+        pytest.raises(InputError, match="was replaced or changed after its version was taken"),
+        open_input(str(path), pin=version.pin),
+    ):
+        pass
