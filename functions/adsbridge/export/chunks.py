@@ -2,8 +2,8 @@
 
 Ranges end on row boundaries, so every chunk holds whole rows; a CSV's header line is carried in the
 layout and put back in front of every chunk. A CSV row may span lines (a quoted field holding a newline),
-so CSV boundaries are newlines after an even number of ``"`` bytes since the start of the file: exact for
-RFC 4180, where a quote inside a field is doubled. Knowing that parity takes one streaming pass over the
+so CSV boundaries are line breaks (``\n``, ``\r\n``, or a lone ``\r`` as Excel for Mac writes) after an even
+number of ``"`` bytes since the start of the file: exact for RFC 4180, where a quote inside a field is doubled. Knowing that parity takes one streaming pass over the
 file (quote counting runs at memory speed; reading dominates). JSON lines cannot hold a raw newline inside
 a string, so their boundaries need only a few small reads. gzip input cannot be split by byte range (the
 deflate stream has no random access): it is one chunk.
@@ -12,6 +12,7 @@ deflate stream has no random access): it is one chunk.
 from __future__ import annotations
 
 import io
+import re
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,7 @@ DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
 MAX_CHUNKS = 2_000  # descriptors travel in Step Functions state (256 KiB); larger inputs get larger chunks
 
 ReadRange = Callable[[int, int], bytes]  # (start, end exclusive) -> bytes
+_LINE_BREAK = re.compile(rb"[\r\n]")
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,9 @@ def _line_end(read: ReadRange, position: int, size: int) -> int:
 
 
 class _CsvRowEnds:
-    """Row ends of a CSV read front to back: newlines after an even number of quotes since byte 0.
+    """Row ends of a CSV read front to back: line breaks (``\n``, ``\r\n``, a lone ``\r``) after an even number
+    of quotes since byte 0, where the row reader ends a row (a ``\r`` ending a block may be half of a
+    ``\r\n``: the next block's first byte tells).
 
     ``after`` must be asked for non-decreasing positions; each byte is read once. Unbalanced quotes (not
     RFC 4180) put every later newline inside a field, so the current chunk runs to the end of the file, as
@@ -119,6 +123,7 @@ class _CsvRowEnds:
         self._block = b""
         self._counted = 0  # bytes of the block whose quotes ``_odd`` includes
         self._odd = False
+        self._cr_ended = False  # the previous block ended in a \r outside quotes
 
     def after(self, position: int, size: int) -> int:
         """The offset just past the first row-ending newline at or after ``position`` (``size`` if none)."""
@@ -131,6 +136,10 @@ class _CsvRowEnds:
                 if not self._block:
                     return size
                 continue
+            if self._cr_ended:  # the last block ended in a \r outside quotes: the row ends there, or after a \n
+                self._cr_ended = False
+                self._counted = int(block.startswith(b"\n"))
+                return self._offset + self._counted
             i = max(position - self._offset, self._counted)
             self._odd ^= bool(block.count(b'"', self._counted, i) & 1)
             while True:
@@ -139,17 +148,30 @@ class _CsvRowEnds:
                     if quote < 0:
                         break
                 else:
-                    newline = block.find(b"\n", i)
+                    found = _LINE_BREAK.search(block, i)
+                    newline = found.start() if found else -1
                     quote = block.find(b'"', i, len(block) if newline < 0 else newline)
-                    if quote < 0 and newline >= 0:
-                        self._counted = newline + 1
-                        return self._offset + newline + 1
+                    if quote < 0 and newline >= 0 and (end := _line_end_at(block, newline)):
+                        self._counted = end
+                        return self._offset + end
+                    self._cr_ended = quote < 0 and newline >= 0  # a \r ending the block: the next block tells
                     if quote < 0:
                         break
                 self._odd = not self._odd
                 i = quote + 1
             self._counted = len(block)
             position = self._offset + len(block)
+
+
+def _line_end_at(block: bytes, position: int) -> int:
+    """Just past the line break at ``position`` of ``block``: ``\n``, ``\r\n`` or a lone ``\r`` (Excel for
+    Mac's "CSV (Macintosh)"), as the row reader ends lines; 0 for a ``\r`` ending the block (it may be half
+    of a ``\r\n``: the next block tells)."""
+    if block[position : position + 1] == b"\n":
+        return position + 1
+    if position + 1 == len(block):
+        return 0
+    return position + 2 if block[position + 1 : position + 2] == b"\n" else position + 1
 
 
 def _blocks(read: ReadRange, size: int) -> Generator[tuple[int, bytes]]:

@@ -16,8 +16,9 @@ from typing import IO
 
 import pytest
 
-from adsbridge.export.chunks import without_data
-from adsbridge.export.source import MalformedRow, Row, open_input, read_rows
+from adsbridge.export import chunks
+from adsbridge.export.chunks import Chunk, plan_chunks, without_data
+from adsbridge.export.source import MalformedRow, PrefixedStream, Row, open_input, read_rows
 
 HEADER = ['externaluserid,email,"address', 'line"']
 ROWS = ["u1,a@example.com,1 Main St", 'u2,b@example.com,"2 Side St', 'Apt 3"', "u3,c@example.com,", "u4,d@x.com,4 End"]
@@ -71,3 +72,32 @@ def test_the_cr_only_header_is_one_line_not_the_whole_file() -> None:
     reader = read_rows(io.BytesIO(data), json_lines=False)
     assert reader.header_bytes == len(("\r".join(HEADER) + "\r").encode())
     assert reader.columns == ["externaluserid", "email", "address\rline"]
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+@pytest.mark.parametrize("chunk_bytes", [1, 7, 40])
+@pytest.mark.parametrize("scan_bytes", [1, 2, 3, 5, chunks.SCAN_BYTES])  # small: a \r\n split between two reads
+def test_the_chunks_of_a_plan_read_as_the_whole_file_and_resume_inside_as_it_does(
+    name: str, chunk_bytes: int, scan_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state machine's chunks: cut where the row reader ends rows (a lone \\r included), each read as the
+    layout's header then its byte range (from an offset inside it, as a resumed chunk is), gives the file's rows."""
+    monkeypatch.setattr(chunks, "SCAN_BYTES", scan_bytes)
+    data = VARIANTS[name]
+    whole = rows_with_offsets(io.BufferedReader(io.BytesIO(data)))
+    plan = plan_chunks("in.csv", len(data), lambda start, end: data[start:end], chunk_bytes=chunk_bytes)
+    assert plan.chunks and plan.chunks[0].start == read_rows(io.BytesIO(data), json_lines=False).header_bytes
+    rows: list[Row | MalformedRow] = []
+    for chunk in plan.chunks:
+
+        def chunk_from(offset: int, chunk: Chunk = chunk) -> list[tuple[int, Row | MalformedRow]]:
+            stream = PrefixedStream(plan.layout.header.encode(), io.BytesIO(data[chunk.start + offset : chunk.end]))
+            return rows_with_offsets(io.BufferedReader(stream), start=offset)
+
+        found = chunk_from(0)
+        rows += [row for _, row in found]
+        for offset, _ in found:  # resumed after each row: the rest of the chunk
+            assert chunk_from(offset) == [(end, row) for end, row in found if end > offset]
+    assert [row for row in rows if not isinstance(row, MalformedRow)] == [
+        row for _, row in whole if not isinstance(row, MalformedRow)
+    ]
