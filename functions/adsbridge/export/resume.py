@@ -10,7 +10,7 @@ of another version than the one it is recorded as; a file written while it is ha
 state is the state machine's documents, in a ``checkpoint.RunState`` (the state directory: ``checkpoint_files``),
 with the whole input as chunk 0: ``prepared.json`` once the audience is ready, ``progress/000000.json`` after each
 batch Amazon accepted, ``chunks/000000.json`` once every row was sent. A run started again resumes after the last
-accepted batch with its counters and audience; a finished one sends nothing and reports again. A batch accepted
+accepted batch with its counters and audience; a finished one sends nothing, says so and reports again. A batch accepted
 but not yet saved (the process killed between Amazon's answer and the write, or a second signal abandoning the
 request in flight) is sent again: at most one batch, as ``steps.upload_chunk`` documents. One process at a time
 holds a run while it sends (``checkpoint_files.local_state``), as one execution claims it in the state machine.
