@@ -22,7 +22,7 @@ from functools import partial
 from itertools import islice
 from typing import IO, Any
 
-from adsbridge.export.source import PrefixedStream, RowReader, is_json_lines, open_input
+from adsbridge.export.source import InputReplaced, PrefixedStream, RowReader, is_json_lines, open_input, s3_get
 
 GZIP_MAGIC = b"\x1f\x8b"
 PROBE_BYTES = 64 * 1024
@@ -197,9 +197,11 @@ def _blocks(read: ReadRange, size: int) -> Generator[tuple[int, bytes]]:
                 future.cancel()
 
 
-def s3_range_reader(s3: Any, bucket: str, key: str) -> ReadRange:
+def s3_range_reader(s3: Any, bucket: str, key: str, etag: str | None = None) -> ReadRange:
+    """Ranges of the object's version ``etag`` (``InputReplaced`` once it is replaced); None: any version."""
+
     def read(start: int, end: int) -> bytes:
-        body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}")["Body"]
+        body = _get_range(s3, bucket, key, etag, start, end)
         try:
             data: bytes = body.read()
         finally:
@@ -209,24 +211,31 @@ def s3_range_reader(s3: Any, bucket: str, key: str) -> ReadRange:
     return read
 
 
+def _get_range(s3: Any, bucket: str, key: str, etag: str | None, start: int, end: int) -> Any:
+    """The body of bytes [start, end) of the object, ``IfMatch`` ``etag`` when given: S3 checks it before the
+    range, so a replaced object answers 412 (``InputReplaced``) and never another version's bytes."""
+    pinned = {"IfMatch": etag} if etag is not None else {}
+    uri = f"s3://{bucket}/{key}"
+    return s3_get(uri, s3, replaced=InputReplaced, Range=f"bytes={start}-{end - 1}", **pinned)["Body"]
+
+
 @contextmanager
-def open_chunk(s3: Any, bucket: str, key: str, layout: Layout, chunk: Chunk, offset: int = 0) -> Iterator[IO[bytes]]:
+def open_chunk(
+    s3: Any, bucket: str, key: str, layout: Layout, chunk: Chunk, offset: int = 0, *, etag: str | None = None
+) -> Iterator[IO[bytes]]:
     """The chunk's bytes as a stream that reads like a whole file (header first, for CSV).
 
     ``offset`` (a ``RowReader`` offset: bytes of data after the header) resumes a chunk part-way: the range
     read starts there, after the layout's header. gzip has no random access: its data up to there is read
-    and dropped.
+    and dropped. ``etag`` is the version the run planned (None: a run prepared before it was recorded, read
+    as it is): another version raises ``InputReplaced`` before any of its bytes are read.
     """
     if layout.compressed:
-        with open_input(f"s3://{bucket}/{key}", s3_client=s3) as stream:
+        with open_input(f"s3://{bucket}/{key}", s3_client=s3, pin=etag, replaced=InputReplaced) as stream:
             yield without_data(stream, offset, header=not layout.json_lines) if offset else stream
         return
     start = chunk.start + offset
-    body = (
-        s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{chunk.end - 1}")["Body"]
-        if start < chunk.end
-        else io.BytesIO()
-    )
+    body = _get_range(s3, bucket, key, etag, start, chunk.end) if start < chunk.end else io.BytesIO()
     try:
         yield io.BufferedReader(PrefixedStream(layout.header.encode("utf-8"), body), buffer_size=1 << 16)
     finally:

@@ -94,6 +94,9 @@ class RunInfo(_State):
     wait: bool
     started_at: str
     reused_audience: bool = False  # the CREATE job's audience from an earlier run (``export.registry``)
+    # the input's S3 ETag Prepare planned the chunks on: every chunk reads that version only (``chunks.open_chunk``).
+    # None: a run prepared before the ETag was recorded (an execution already running), read as it is
+    etag: str | None = None
 
 
 class Prepared(_State):

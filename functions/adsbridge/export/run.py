@@ -26,7 +26,7 @@ from adsbridge.export.records import RecordBuilder
 from adsbridge.export.registry import AudienceRegistry, RegistryError
 from adsbridge.export.report import Counters
 from adsbridge.export.run_claim import RunInProgress
-from adsbridge.export.source import InputError, Rows, check_columns
+from adsbridge.export.source import InputError, InputReplaced, Rows, check_columns
 from adsbridge.export.upload import Pacer, Settled, upload_rows
 from adsbridge.lambda_environment import LambdaEnvironmentError
 from adsbridge.settings import ExportSettings, SettingsError
@@ -46,8 +46,8 @@ def _names(module: object, *bases: type[BaseException]) -> set[str]:
 # ``Error``, the state machine's own errors and the statuses of an execution ended outside its Catch (``notify``).
 TOLD_ERRORS = frozenset({
     *(error.__name__ for error in (AdsError, ApiError, AuthError, ContractError, PrepareError, InputError,
-                                   RegistryError, RunInProgress, RunStateDamaged, SettingsError, LambdaEnvironmentError,
-                                   csv.Error)),
+                                   InputReplaced, RegistryError, RunInProgress, RunStateDamaged, SettingsError,
+                                   LambdaEnvironmentError, csv.Error)),
     *_names(botocore.exceptions, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError),
     "NoSuchKey", "NoSuchBucket",
     *_names(builtins, OSError),
@@ -92,8 +92,11 @@ def send(
     upload_rows(rows, RecordBuilder(settings), client, target, counters, pacer=pacer, on_batch=on_batch, **limits)
 
 
-def run_info(run: str, target: Target, layout: Layout, settings: ExportSettings, started_at: str) -> RunInfo:
-    """The prepared run: what every later step (or a resumed ``adsbridge export``) needs of its target."""
+def run_info(
+    run: str, target: Target, layout: Layout, settings: ExportSettings, started_at: str, *, etag: str | None = None
+) -> RunInfo:
+    """The prepared run: what every later step (or a resumed ``adsbridge export``) needs of its target, and the
+    input version (``etag``) the state machine's chunks read (``adsbridge export`` pins its own: ``resume``)."""
     return RunInfo(
         run_id=run,
         audience_id=str(target.audience_id),
@@ -103,6 +106,7 @@ def run_info(run: str, target: Target, layout: Layout, settings: ExportSettings,
         wait=settings.wait_until_finish,
         started_at=started_at,
         reused_audience=target.reused,
+        etag=etag,
     )
 
 

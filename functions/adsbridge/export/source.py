@@ -55,7 +55,9 @@ def is_json_lines(name: str) -> bool:
 
 
 @contextmanager
-def open_input(uri: str, *, s3_client: Any = None, pin: str | None = None) -> Iterator[IO[bytes]]:
+def open_input(
+    uri: str, *, s3_client: Any = None, pin: str | None = None, replaced: Replaced | None = None
+) -> Iterator[IO[bytes]]:
     """Open a local path or ``s3://bucket/key`` as a binary stream, transparently gunzipping it.
 
     What can go wrong with the input itself (an S3 object that cannot be read, a truncated or corrupt gzip)
@@ -64,19 +66,21 @@ def open_input(uri: str, *, s3_client: Any = None, pin: str | None = None) -> It
 
     ``pin`` is the version the caller took of the input (an S3 ETag, a local file's ``file_pin``): the input
     opened must still be that version (a GET with ``IfMatch``; the open file's status), else ``InputError``, so
-    that a run never reads the bytes of another version than the one it is recorded as.
+    that a run never reads the bytes of another version than the one it is recorded as. ``replaced`` makes the
+    error that says so (``adsbridge export``'s by default; the state machine's ``InputReplaced``).
     """
+    replaced = replaced or _changed
     if uri.startswith("s3://"):
         bucket, _, key = uri.removeprefix("s3://").partition("/")
         if not bucket or not key:
             raise ValueError(f"input: {uri!r} is not s3://bucket/key")
         conditions = {"IfMatch": pin} if pin is not None else {}
-        raw: IO[bytes] = _s3_body(uri, s3_get(uri, s3_client, **conditions)["Body"])
+        raw: IO[bytes] = _s3_body(uri, s3_get(uri, s3_client, replaced=replaced, **conditions)["Body"])
     else:
         raw = Path(uri).open("rb")  # noqa: SIM115 - closed below
         if pin is not None and file_pin(os.fstat(raw.fileno())) != pin:
             raw.close()
-            raise InputError(f"input: {uri} {_REPLACED}")
+            raise replaced(uri, pin)
     try:
         head = raw.read(2)
         stream: IO[bytes] = io.BufferedReader(PrefixedStream(head, raw), buffer_size=1 << 16)
@@ -88,7 +92,12 @@ def open_input(uri: str, *, s3_client: Any = None, pin: str | None = None) -> It
         raw.close()
 
 
-_REPLACED = "was replaced or changed after its version was taken: run the export again"
+Replaced = Callable[[str, str], "InputError"]  # (uri, the pin the input no longer matches) -> the error to raise
+
+
+def _changed(uri: str, pin: str) -> InputError:
+    """``adsbridge export``'s input replaced after it took its version: that run ends, the next one reads it."""
+    return InputError(f"input: {uri} was replaced or changed after its version was taken: run the export again")
 
 
 def file_pin(stat: os.stat_result) -> str:
@@ -96,9 +105,9 @@ def file_pin(stat: os.stat_result) -> str:
     return f"{stat.st_dev}:{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_size}"
 
 
-def s3_get(uri: str, s3_client: Any, **arguments: str) -> dict[str, Any]:
+def s3_get(uri: str, s3_client: Any, *, replaced: Replaced = _changed, **arguments: str) -> dict[str, Any]:
     """``GetObject`` of ``s3://bucket/key`` (its body unread), with S3 and credential errors as ``InputError``
-    naming the cause; a failed ``IfMatch`` says the object was replaced."""
+    naming the cause; a failed ``IfMatch`` is ``replaced``'s error (the object was replaced)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, _, key = uri.removeprefix("s3://").partition("/")
@@ -110,7 +119,7 @@ def s3_get(uri: str, s3_client: Any, **arguments: str) -> dict[str, Any]:
         response: dict[str, Any] = s3_client.get_object(Bucket=bucket, Key=key, **arguments)
     except (BotoCoreError, ClientError) as exc:
         if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
-            raise InputError(f"input: {uri} {_REPLACED}") from None
+            raise replaced(uri, arguments.get("IfMatch", "")) from None
         raise InputError(f"input: cannot read {uri}: {_s3_reason(exc)}") from None
     return response
 
@@ -236,6 +245,19 @@ _BINARY = re.compile("[\x00\ufffd\udc80-\udcff]")  # NUL, a replaced or an undec
 
 class InputError(ValueError):
     """The input cannot be exported at all (e.g. its header lacks a needed column): fails before any upload."""
+
+
+class InputReplaced(InputError):
+    """A state-machine run's S3 input replaced after Prepare took its ETag (a GET ``IfMatch`` it answered 412).
+
+    The run's chunks are byte ranges of that version: read in the new one they would cut rows mid-line and mix
+    two files' rows under the old run's id and checkpoints. So the task fails, and is not retried (a retry
+    reads the same new version; the ASL retries only Lambda's and Ads' transient errors): the new version's
+    own S3 event starts its own run, whose id its ETag makes.
+    """
+
+    def __init__(self, uri: str, etag: str) -> None:
+        super().__init__(f"input: {uri} was replaced after the run started (ETag {etag}): the new version is a new run")
 
 
 def column_names(header: list[str]) -> list[str]:

@@ -63,18 +63,21 @@ def prepare_run(
     """Validate settings, plan chunks and make the audience ready; a re-run (same input, same settings) reuses it.
 
     The run is claimed for ``execution`` before anything else (``claim_run``), so two executions of one run
-    never both create an audience or upload the same chunks.
+    never both create an audience or upload the same chunks. The run is one version of the input, the ETag its
+    HEAD gave: planning reads that version only, and so does every chunk (``RunInfo.etag``); the object
+    replaced meanwhile (a new file dropped under the same key) fails the step with ``InputReplaced``.
     """
     settings = job.settings_or_raise()
     head = services.s3.head_object(Bucket=source.bucket, Key=source.key)
-    run = run_id(source.bucket, source.key, head["ETag"], settings.wire())
+    etag = str(head["ETag"])  # the version the run is named after: planned, then read by every chunk
+    run = run_id(source.bucket, source.key, etag, settings.wire())
     store = _store(services, job, run)
     claim_run(store, job, run, execution, services, execution_arn)
     done = store.load(PREPARED)
     if done is not None:
         return Prepared.model_validate(done)
     plan = plan_chunks(
-        source.key, head["ContentLength"], s3_range_reader(services.s3, source.bucket, source.key),
+        source.key, head["ContentLength"], s3_range_reader(services.s3, source.bucket, source.key, etag),
         chunk_bytes=job.chunk_bytes,
     )  # fmt: skip
     columns = None if plan.layout.json_lines else header_columns(plan.layout.header)  # InputError: not retried
@@ -83,7 +86,7 @@ def prepare_run(
         settings, services.ads(job, settings), columns, accept_terms=job.accept_terms, registry=registry
     )
     prepared = Prepared(
-        run=run_info(run, target, plan.layout, settings, _iso(services.clock())),
+        run=run_info(run, target, plan.layout, settings, _iso(services.clock()), etag=etag),
         chunks=plan.chunks,
     )
     store.save(PREPARED, prepared.model_dump(mode="json"))
@@ -124,7 +127,7 @@ def upload_chunk(
     def checkpoint(settled: Settled) -> None:
         store.save_progress(chunk.index, progress_document(chunk.index, settled))
 
-    with open_chunk(services.s3, source.bucket, source.key, run.layout, chunk, offset) as stream:
+    with open_chunk(services.s3, source.bucket, source.key, run.layout, chunk, offset, etag=run.etag) as stream:
         send(
             settings,
             services.ads(job, settings),

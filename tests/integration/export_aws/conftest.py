@@ -32,13 +32,18 @@ RUN_LIMIT_SECONDS = 120  # an execution still RUNNING after this is a hang: Time
 
 @dataclass
 class Invocations:
-    """Every handler call (function, event) and the injected crashes: (function, predicate on the event)."""
+    """Every handler call (function, event), the injected crashes: (function, predicate on the event), and what
+    happens before a call: (function, its nth call counted from 1, action), e.g. the input replaced."""
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     crash: list[tuple[str, Callable[[dict[str, Any]], bool]]] = field(default_factory=list)
+    before: list[tuple[str, int, Callable[[], None]]] = field(default_factory=list)
 
     def __call__(self, name: str, event: dict[str, Any]) -> dict[str, Any]:
         self.calls.append((name, event))
+        for function, nth, action in self.before:
+            if function == name and nth == self.count(name):
+                action()
         for function, predicate in list(self.crash):
             if function == name and predicate(event):
                 self.crash.remove((function, predicate))

@@ -17,7 +17,7 @@ from adsbridge.export.prepare import PrepareError
 from adsbridge.export.registry import RegistryError
 from adsbridge.export.run import REASON_MAX, exception_reason, failure_reason, task_failure_reason
 from adsbridge.export.run_claim import RunInProgress
-from adsbridge.export.source import InputError
+from adsbridge.export.source import InputError, InputReplaced
 from adsbridge.settings import SettingsError
 
 PII = "jane.doe@example.com"
@@ -44,6 +44,7 @@ KNOWN = [
     ApiError("POST", "/amc/audiences/records", 503, "Service Unavailable", "r-1"),
     AuthError("invalid_grant: the refresh token was revoked", retryable=False),
     InputError("input: the header names column email twice (columns 2 and 4)"),
+    InputReplaced("s3://in/incoming/crm/c.csv", '"9b2cf535f27731c974343645a3985328"'),
     PrepareError("audience_id: audience 123 does not exist for this login"),
     SettingsError(["country_code: required"]),
     RegistryError("audience registry /x is damaged: delete it to reset"),
