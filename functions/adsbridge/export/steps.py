@@ -74,8 +74,13 @@ def prepare_run(
     store = _store(services, job, run)
     claim_run(store, job, run, execution, services, execution_arn)
     done = store.load(PREPARED)
-    if done is not None:
-        return Prepared.model_validate(done)
+    if done is not None:  # prepared before RunInfo carried the ETag: the run's name is that same version
+        prepared = Prepared.model_validate(done)
+        return (
+            prepared
+            if prepared.run.etag
+            else prepared.model_copy(update={"run": prepared.run.model_copy(update={"etag": etag})})
+        )
     plan = plan_chunks(
         source.key, head["ContentLength"], s3_range_reader(services.s3, source.bucket, source.key, etag),
         chunk_bytes=job.chunk_bytes,

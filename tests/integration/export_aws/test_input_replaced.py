@@ -13,6 +13,7 @@ from tests.integration.export_aws.conftest import INPUT_BUCKET, SECRET, ExportMa
 from tests.integration.export_aws.test_state_machine import SAMPLE, StormAfter, settings
 
 from adsbridge.export import steps
+from adsbridge.export.checkpoint import PREPARED
 from adsbridge.export.chunks import Chunk
 from adsbridge.export.handlers import runtime
 from adsbridge.export.payloads import JobSpec, SourceObject
@@ -163,3 +164,17 @@ def test_a_run_prepared_without_an_etag_reads_as_before(export_machine: ExportMa
     replace(export_machine, body=SAMPLE.replace(b"cust-0001", b"cust-9001"))  # same offsets, another ETag
     summary = steps.upload_chunk(job, source, legacy, prepared.chunks[0], 1, services)
     assert summary["uploaded_records"] == 18 and export_machine.records_posts() == 1  # as the sample uploads
+
+
+def test_a_run_prepared_without_an_etag_gets_it_when_prepared_again(export_machine: ExportMachine) -> None:
+    """A run whose prepared.json predates RunInfo.etag, prepared again (a redrive, a re-drop), reads pinned from
+    then on: its name is that same version, so the HEAD's ETag is the run's."""
+    export_machine.put_input(KEY, SAMPLE)
+    services = runtime.services()
+    job = JobSpec.model_validate({"name": "crm", "settings": settings(), "secret_name": SECRET})
+    source = SourceObject(bucket=INPUT_BUCKET, key=KEY)
+    prepared = steps.prepare_run(job, source, "exec-1", services)
+    store = steps._store(services, job, prepared.run.run_id)
+    store.save(PREPARED, prepared.model_dump(mode="json", exclude={"run": {"etag"}}))
+    again = steps.prepare_run(job, source, "exec-1", services)
+    assert again.run.etag == etag(export_machine, KEY) and again.run.run_id == prepared.run.run_id
