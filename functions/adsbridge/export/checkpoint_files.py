@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from adsbridge.export import json_files
 from adsbridge.export.checkpoint import CHECKPOINT_PREFIX, CHUNKS, ChunkDocuments, RunState, damaged
 from adsbridge.export.registry import state_dir
 from adsbridge.export.resume import StateOpener
@@ -49,24 +48,10 @@ class LocalRunStore(ChunkDocuments):
             return None
 
     def save(self, name: str, document: Any) -> None:
-        path = self._path(name)
-        temporary = _written(path, document)
-        try:
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        json_files.replace(self._path(name), _text(document))
 
     def create(self, name: str, document: Any) -> bool:
-        path = self._path(name)
-        temporary = _written(path, document)
-        try:
-            os.link(temporary, path)  # the whole document appears at once, or not at all (it exists: False)
-        except FileExistsError:
-            return False
-        finally:
-            temporary.unlink(missing_ok=True)
-        return True
+        return json_files.create(self._path(name), _text(document))
 
     def chunks(self) -> list[dict[str, Any]]:
         found = [self._read(path) for path in (self.folder / CHUNKS).glob("*.json")]
@@ -94,19 +79,8 @@ class LocalRunStore(ChunkDocuments):
         return path
 
 
-def _written(path: Path, document: Any) -> Path:
-    """A temporary file beside ``path`` (mode 0600) holding ``document``, on disk; removed if writing fails."""
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(document, out, separators=(",", ":"))
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return temporary
+def _text(document: Any) -> str:
+    return json.dumps(document, separators=(",", ":"))
 
 
 def local_state(*, restart: bool = False) -> StateOpener:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from adsbridge.export import json_files
 from adsbridge.settings import ExportSettings
 
 STATE_DIR_ENV = "ADSBRIDGE_STATE_DIR"
@@ -225,17 +225,7 @@ class LocalRegistry:
         return dict(document["audiences"])
 
     def _write(self, entries: dict[str, Any]) -> None:
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")  # mode 0600
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"version": 1, "audiences": entries}, out, indent=2)
-                out.write("\n")
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        json_files.replace(self.path, json.dumps({"version": 1, "audiences": entries}, indent=2) + "\n")
 
     @contextmanager
     def _locked(self) -> Iterator[None]:

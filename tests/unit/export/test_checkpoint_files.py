@@ -7,12 +7,11 @@ import gzip
 import json
 import os
 from pathlib import Path
-from types import SimpleNamespace
 from typing import IO
 
 import pytest
 
-from adsbridge.export import checkpoint_files, resume
+from adsbridge.export import json_files, resume
 from adsbridge.export.checkpoint import RunStateDamaged
 from adsbridge.export.checkpoint_files import LOCAL_JOB, LocalRunStore, local_state
 from adsbridge.export.prepare import Target
@@ -47,7 +46,7 @@ def test_a_write_that_fails_midway_leaves_the_previous_version_and_no_stray_file
     def crash(*_: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(checkpoint_files.os, "fsync", crash)  # after the bytes were written, before the rename
+    monkeypatch.setattr(json_files.os, "fsync", crash)  # after the bytes were written, before the rename
     with pytest.raises(OSError, match="disk full"):
         store.save("progress/000000.json", {"offset": 2})
     assert store.load("progress/000000.json") == {"offset": 1}
@@ -67,7 +66,7 @@ def test_a_create_that_fails_midway_leaves_nothing_created(tmp_path: Path, monke
     def crash(*_: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(checkpoint_files.os, "fsync", crash)
+    monkeypatch.setattr(json_files.os, "fsync", crash)
     with pytest.raises(OSError):
         store.create("prepared.json", {"audience": "1"})
     monkeypatch.undo()
@@ -130,9 +129,11 @@ def test_a_create_killed_before_its_document_was_written_leaves_nothing_created(
     store = LocalRunStore(tmp_path)
     child = os.fork()
     if child == 0:  # pragma: no cover - the child is killed at the write
-        checkpoint_files.json = SimpleNamespace(dump=lambda *_, **__: os._exit(9))  # type: ignore[attr-defined]
-        store.create("prepared.json", {"audience": "1"})
-        os._exit(0)
+        try:
+            os.fsync = lambda _: os._exit(9)  # this process only: the document's bytes written, not yet linked
+            store.create("prepared.json", {"audience": "1"})
+        finally:
+            os._exit(0)  # never back into pytest in the child
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 9
     assert store.load("prepared.json") is None
