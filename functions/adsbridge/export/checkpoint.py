@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from typing import Any, Protocol
+from typing import Any
 
 CHECKPOINT_PREFIX = "checkpoints"
 PREPARED = "prepared.json"
@@ -43,38 +43,6 @@ def damaged(location: str, name: str, why: str) -> RunStateDamaged:
     )
 
 
-class RunState(Protocol):
-    """Where a run keeps its state: ``RunStore`` (S3, the state machine) or ``checkpoint_files.LocalRunStore``
-    (the state directory, ``adsbridge export``). Both hold the same documents under the same names:
-    ``prepared.json``, ``progress/NNNNNN.json`` after each batch Amazon accepted, ``chunks/NNNNNN.json``."""
-
-    @property
-    def location(self) -> str:
-        """Where the run's documents are (a folder, an S3 prefix), for messages."""
-
-    def load(self, name: str) -> Any | None:
-        """The document ``name``, or None when there is none."""
-
-    def save(self, name: str, document: Any) -> None:
-        """Write ``name``, replacing what was there (whole or not at all)."""
-
-    def create(self, name: str, document: Any) -> bool:
-        """Write ``name`` only if it does not exist; False when another writer has it."""
-
-    def chunk(self, index: int) -> dict[str, Any] | None:
-        """A finished chunk's result."""
-
-    def save_chunk(self, index: int, result: dict[str, Any]) -> None: ...
-
-    def progress(self, index: int) -> dict[str, Any] | None:
-        """An unfinished chunk's ``offset`` and the counters of its rows before it."""
-
-    def save_progress(self, index: int, progress: dict[str, Any]) -> None: ...
-
-    def chunks(self) -> list[dict[str, Any]]:
-        """Every finished chunk's result, in chunk order."""
-
-
 def chunk_name(index: int) -> str:
     return f"{CHUNKS}{index:06d}.json"
 
@@ -84,14 +52,31 @@ def progress_name(index: int) -> str:
     return f"progress/{index:06d}.json"
 
 
-class ChunkDocuments(ABC):
-    """A chunk's result and progress as named documents: one naming for both stores, over their load and save."""
+class RunState(ABC):
+    """Where a run keeps its state: ``RunStore`` (S3, the state machine) or ``checkpoint_files.LocalRunStore``
+    (the state directory, ``adsbridge export``). Both hold the same documents under the same names, named here:
+    ``prepared.json``, ``progress/NNNNNN.json`` after each batch Amazon accepted, ``chunks/NNNNNN.json``."""
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the run's documents are (a folder, an S3 prefix), for messages."""
 
     @abstractmethod
-    def load(self, name: str) -> Any | None: ...
+    def load(self, name: str) -> Any | None:
+        """The document ``name``, or None when there is none."""
 
     @abstractmethod
-    def save(self, name: str, document: Any) -> None: ...
+    def save(self, name: str, document: Any) -> None:
+        """Write ``name``, replacing what was there (whole or not at all)."""
+
+    @abstractmethod
+    def create(self, name: str, document: Any) -> bool:
+        """Write ``name`` only if it does not exist; False when another writer has it."""
+
+    @abstractmethod
+    def chunks(self) -> list[dict[str, Any]]:
+        """Every finished chunk's result, in chunk order."""
 
     def chunk(self, index: int) -> dict[str, Any] | None:
         return self._mapping(chunk_name(index))
@@ -111,7 +96,7 @@ class ChunkDocuments(ABC):
         return dict(found) if found is not None else None
 
 
-class RunStore(ChunkDocuments):
+class RunStore(RunState):
     """JSON documents under ``checkpoints/<job>/<run id>/`` in the state bucket (an injected S3 client)."""
 
     def __init__(self, s3: Any, bucket: str, job: str, run: str) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from adsbridge.export import json_files
-from adsbridge.export.checkpoint import CHECKPOINT_PREFIX, CHUNKS, ChunkDocuments, RunState, damaged
+from adsbridge.export.checkpoint import CHECKPOINT_PREFIX, CHUNKS, RunState, damaged
 from adsbridge.export.registry import state_dir
 from adsbridge.export.resume import StateOpener
 from adsbridge.export.run_claim import RunInProgress
@@ -27,7 +27,7 @@ from adsbridge.export.run_claim import RunInProgress
 LOCAL_JOB = "adsbridge-export"  # the <job> part of a local run's folder: the CLI runs no named jobs
 
 
-class LocalRunStore(ChunkDocuments):
+class LocalRunStore(RunState):
     """JSON files in one run's folder (made on the first write, mode 0700 like the state directory)."""
 
     def __init__(self, folder: Path) -> None:
